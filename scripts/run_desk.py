@@ -1,0 +1,92 @@
+"""`make run`: start the whole desk on this machine and keep it running until Ctrl-C.
+
+Redis (REDIS_URL, or a private redis-server with AOF under var/redis), the rasa-sdk action server and
+the gateway (which holds the Rasa agent in-process and serves the widget demo, console and admin).
+Each child is restarted if it crashes, so a dead process never leaves the desk half up.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from handoff.local_redis import port_open, start_redis
+
+VAR = Path("var")
+LOCAL_REDIS_PORT = int(os.environ.get("TANDEM_LOCAL_REDIS_PORT", "6390"))
+ACTION_PORT = int(os.environ.get("ACTION_PORT", "5055"))
+GATEWAY_PORT = int(os.environ.get("PORT", "8000"))
+
+
+def redis_env() -> tuple[dict[str, str], subprocess.Popen | None]:
+    """Use REDIS_URL when given; otherwise start (or reuse) the desk's own persistent Redis."""
+    proc = None
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        if port_open(LOCAL_REDIS_PORT):
+            print(f"==> reusing the Redis already on port {LOCAL_REDIS_PORT}")
+        else:
+            print(f"==> starting Redis on port {LOCAL_REDIS_PORT} (AOF in {VAR / 'redis'})")
+            proc = start_redis(VAR / "redis", LOCAL_REDIS_PORT, log_file=VAR / "redis.log")
+        url = f"redis://127.0.0.1:{LOCAL_REDIS_PORT}/0"
+    parsed = urlparse(url)
+    env = {"REDIS_URL": url, "REDIS_HOST": parsed.hostname or "127.0.0.1", "REDIS_PORT": str(parsed.port or 6379),
+           "REDIS_DB": (parsed.path or "/0").lstrip("/") or "0", "REDIS_PASSWORD": parsed.password or ""}
+    return env, proc
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(args, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+
+
+def main() -> None:
+    VAR.mkdir(exist_ok=True)
+    renv, redis_proc = redis_env()
+    env = {**os.environ, **renv, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTION_PORT}/webhook",
+           "PYTHONPATH": str(Path.cwd())}
+    subprocess.run([sys.executable, "-m", "handoff.users", "bootstrap"], env=env, check=False)
+    children = {
+        "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTION_PORT)],
+        "gateway": [sys.executable, "-m", "handoff", "--port", str(GATEWAY_PORT)],
+    }
+    procs = {name: spawn(cmd, env, VAR / f"{name}.log") for name, cmd in children.items()}
+    print("==> loading the assistant (about 20-40 s) ...", flush=True)
+    deadline = time.monotonic() + 180
+    while not port_open(GATEWAY_PORT) and time.monotonic() < deadline:
+        if procs["gateway"].poll() is not None:
+            sys.exit(f"the gateway exited; see {VAR / 'gateway.log'}")
+        time.sleep(0.5)
+    base = f"http://localhost:{GATEWAY_PORT}"
+    print(f"\nTandem is up.\n  demo bank + widget : {base}/\n  agent console      : {base}/console\n"
+          f"  admin              : {base}/admin\n  metrics            : {base}/metrics\n"
+          f"  sign-in accounts   : see {VAR / 'initial-credentials.txt'} (created on first run)\n"
+          f"  logs               : {VAR}/*.log\nCtrl-C stops everything.", flush=True)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                print(f"==> {name} exited with {proc.returncode}; restarting (log: {VAR / name}.log)")
+                procs[name] = spawn(children[name], env, VAR / f"{name}.log")
+        time.sleep(1)
+    for proc in [*procs.values(), redis_proc]:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+    for proc in [*procs.values(), redis_proc]:
+        if proc is not None:
+            proc.wait(15)
+    print("stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Helpers the test fixtures share: free ports, waiting for a port, starting real servers."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from handoff import local_redis
+
+# One timing unit, scaled on slow machines (websockets' MS idea): TANDEM_TEST_TIME_SCALE=3 on a busy CI.
+TIME_SCALE = float(os.environ.get("TANDEM_TEST_TIME_SCALE", "1"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout * TIME_SCALE
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before port {port} opened")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on port {port} after {timeout * TIME_SCALE:.0f} s")
+
+
+def start_redis(directory: Path, port: int | None = None) -> tuple[subprocess.Popen, int]:
+    """A private redis-server with AOF in ``directory`` — never the machine's shared database."""
+    port = port or free_port()
+    return local_redis.start_redis(directory, port, timeout=10 * TIME_SCALE), port
+
+
+def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
