@@ -1,0 +1,42 @@
+"""MiniLM features with the sentence vector all-MiniLM-L6-v2 was trained to produce.
+
+Rasa's LanguageModelFeaturizer takes BERT's [CLS] vector as the sentence feature. all-MiniLM-L6-v2 is
+a sentence-transformers model: its sentence embedding is the mean of all token vectors, L2-normalised,
+and its [CLS] vector was never trained to summarise anything. DIET without a transformer layer reads
+mostly the sentence feature, so this one change decides its accuracy (see docs/architecture.md).
+Token-level (sequence) features are left exactly as Rasa computes them.
+"""
+from __future__ import annotations
+
+from typing import Tuple
+
+import numpy as np
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.utils.tensorflow.model_data import ragged_array_to_ndarray
+
+
+def mean_pooled(token_vectors: np.ndarray) -> np.ndarray:
+    """sentence-transformers pooling: mean over every real token ([CLS]/[SEP] included), unit length."""
+    pooled = token_vectors.mean(axis=0)
+    norm = float(np.linalg.norm(pooled))
+    return pooled / norm if norm > 0 else pooled
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class MiniLMLanguageModelFeaturizer(LanguageModelFeaturizer):
+    """LanguageModelFeaturizer whose sentence feature is MiniLM's mean-pooled embedding."""
+
+    @staticmethod
+    def required_components() -> list[type]:
+        return [Tokenizer]
+
+    def _post_process_sequence_embeddings(
+        self, sequence_embeddings: np.ndarray
+    ) -> Tuple[np.ndarray, np.ndarray]:
+        sentences, sequences = [], []
+        for example in sequence_embeddings:
+            sentences.append(mean_pooled(np.asarray(example)))
+            sequences.append(example[1:-1])  # drop [CLS] and [SEP], as Rasa's BERT post-processor does
+        return np.array(sentences), ragged_array_to_ndarray(sequences)
