@@ -47,7 +47,7 @@ def main() -> None:
     VAR.mkdir(exist_ok=True)
     renv, redis_proc = redis_env()
     env = {**os.environ, **renv, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTION_PORT}/webhook",
-           "PYTHONPATH": str(Path.cwd())}
+           "PYTHONPATH": str(Path.cwd()), "DEMO": os.environ.get("DEMO", "1")}
     subprocess.run([sys.executable, "-m", "handoff.users", "bootstrap"], env=env, check=False)
     children = {
         "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTION_PORT)],

@@ -5,11 +5,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
 from tests.support import ROOT, free_port, start_redis, stop, wait_for_port
+
+if TYPE_CHECKING:
+    from tests.gateway import LiveGateway
 
 REDUCED_MODEL_DIR = ROOT / "models" / "reduced" / "rasa"
 
@@ -47,3 +50,33 @@ def reduced_model() -> Path:
     if not models:
         pytest.fail("no reduced model in models/reduced/rasa: run `make train-reduced` (make test does)")
     return models[-1]
+
+
+@pytest.fixture(scope="session")
+def live_gateway(redis_url: str, reduced_model: Path, action_server_url: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator["LiveGateway"]:
+    """A real gateway process (`python -m handoff`) with the reduced model, the action server and the session
+    Redis. It is a str (the base URL, "http://127.0.0.1:PORT") with .ws, .accounts (username -> (password,
+    role, display name, capacity); seeded before it starts), .context_secret, .redis_url, .log_path."""
+    from tests.gateway import seed_accounts, start_gateway
+
+    seed_accounts(redis_url)
+    gw = start_gateway(redis_url, reduced_model, action_server_url, tmp_path_factory.mktemp("gateway-a"), "gw-a")
+    try:
+        yield gw
+    finally:
+        stop(gw.proc)
+
+
+@pytest.fixture(scope="session")
+def live_gateway_b(live_gateway: "LiveGateway", reduced_model: Path, action_server_url: str,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator["LiveGateway"]:
+    """A second gateway process on another port sharing live_gateway's Redis: one desk, two instances."""
+    from tests.gateway import start_gateway
+
+    gw = start_gateway(live_gateway.redis_url, reduced_model, action_server_url,
+                       tmp_path_factory.mktemp("gateway-b"), "gw-b")
+    try:
+        yield gw
+    finally:
+        stop(gw.proc)

@@ -1,0 +1,111 @@
+"""One Redis pub/sub connection per process, shared by every socket on it.
+
+Sockets subscribe to channels with a callback; the hub keeps a reference count per channel so Redis sees
+one SUBSCRIBE however many local sockets listen. If the connection drops, the hub reconnects and
+resubscribes; sockets then catch up from the transcript stream (pub/sub is only a doorbell).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+log = logging.getLogger(__name__)
+Callback = Callable[[str, dict[str, Any]], Awaitable[None] | None]
+
+
+class Hub:
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+        self.pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self.listeners: dict[str, set[Callback]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.reconnects = 0
+
+    async def start(self) -> None:
+        # A placeholder channel keeps the pubsub connection in subscribed mode, so get_message works
+        # before any socket has subscribed.
+        await self.pubsub.subscribe("tandem:pub:hub")
+        self._task = asyncio.create_task(self._run(), name="tandem-hub")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self.pubsub.close()
+
+    async def subscribe(self, channel: str, callback: Callback) -> None:
+        async with self._lock:
+            first = not self.listeners.get(channel)
+            self.listeners[channel].add(callback)
+            if first:
+                await self.pubsub.subscribe(channel)
+
+    async def unsubscribe(self, channel: str, callback: Callback) -> None:
+        async with self._lock:
+            group = self.listeners.get(channel)
+            if not group:
+                return
+            group.discard(callback)
+            if not group:
+                del self.listeners[channel]
+                try:
+                    await self.pubsub.unsubscribe(channel)
+                except (RedisConnectionError, OSError):
+                    pass  # the reconnect path resubscribes only to channels still listened to
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                msg = await self.pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except (RedisConnectionError, OSError) as exc:
+                log.warning("pub/sub connection lost (%s); reconnecting", type(exc).__name__)
+                await self._reconnect()
+                continue
+            if msg is None or msg.get("type") != "message":
+                continue
+            channel = msg["channel"]
+            try:
+                event = json.loads(msg["data"])
+            except ValueError:
+                log.error("dropping a malformed pub/sub event on %s", channel)
+                continue
+            for callback in list(self.listeners.get(channel, ())):
+                try:
+                    result = callback(channel, event)
+                    if asyncio.iscoroutine(result):
+                        await result
+                except Exception:  # one broken socket must not stop delivery to the others
+                    log.exception("pub/sub listener failed on %s", channel)
+
+    async def _reconnect(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.pubsub.reset()
+                self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+                await self.pubsub.subscribe("tandem:pub:hub", *list(self.listeners))
+                self.reconnects += 1
+                # Events published while we were away are lost to pub/sub: tell every listener to catch
+                # up from the transcript streams and snapshots.
+                for channel, group in list(self.listeners.items()):
+                    for callback in list(group):
+                        result = callback(channel, {"kind": "catchup"})
+                        if asyncio.iscoroutine(result):
+                            await result
+                return
+            except (RedisConnectionError, OSError):
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)

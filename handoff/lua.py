@@ -1,0 +1,113 @@
+"""The Lua scripts that make the store's changes atomic. Each one re-checks what it depends on.
+
+Keys of the *other* records a script touches (an agent's set of conversations) are derived inside the
+script from the prefix, because the script itself reads who the owner is. This ties the gateway to a
+single Redis (or Sentinel/replicas); for Redis Cluster those keys would need a shared hash tag.
+"""
+
+from __future__ import annotations
+
+# Append one message to a conversation's transcript, idempotently.
+# KEYS: conv, log, cids
+# ARGV: 1 dedupe key ("" = none), 2 message JSON (without seq), 3 allowed states (csv, "" = any),
+#       4 required agent ("" = none), 5 ttl s, 6 conv channel, 7 cids ttl s, 8 now ms
+# -> {"ok", seq, state} | {"dup", seq, state} | {"err", code, state}
+APPEND = r"""
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'err', 'not_found', ''} end
+local state = redis.call('HGET', KEYS[1], 'state')
+if ARGV[1] ~= '' then
+  local prev = redis.call('HGET', KEYS[3], ARGV[1])
+  if prev then return {'dup', tonumber(prev), state} end
+end
+if ARGV[3] ~= '' then
+  local ok = false
+  for s in string.gmatch(ARGV[3], '[^,]+') do if s == state then ok = true end end
+  if not ok then return {'err', 'bad_state', state} end
+end
+if ARGV[4] ~= '' and redis.call('HGET', KEYS[1], 'agent') ~= ARGV[4] then
+  return {'err', 'forbidden', state}
+end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('XADD', KEYS[2], seq .. '-0', 'm', ARGV[2])
+if ARGV[1] ~= '' then
+  redis.call('HSET', KEYS[3], ARGV[1], seq)
+  redis.call('EXPIRE', KEYS[3], ARGV[7])
+end
+redis.call('HSET', KEYS[1], 'updated', ARGV[8])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('PUBLISH', ARGV[6], '{"kind":"msg","seq":' .. seq .. ',"m":' .. ARGV[2] .. '}')
+return {'ok', seq, state}
+"""
+
+# Change a conversation's state (conversation.Transition), with its side effects, all or nothing.
+# KEYS: conv, log, queue
+# ARGV: 1 action, 2 allowed from-states (csv), 3 to-state, 4 required agent ("" none, "*" any),
+#       5 new agent ("-" keep, "" clear), 6 new agent display name, 7 check capacity "1"/"0",
+#       8 queue op ("add"/"remove"/""), 9 rank, 10 system note JSON ("" none), 11 conversation id,
+#       12 now ms, 13 ttl s, 14 conv channel, 15 state event JSON, 16 key prefix, 17 field count,
+#       18.. field/value pairs
+# -> {"ok", note seq (0 = none), old state, old agent, queue position (0 = not queued), queued_at}
+#  | {"err", code, state, agent}
+TRANSITION = r"""
+local conv, log, queue = KEYS[1], KEYS[2], KEYS[3]
+local id, prefix = ARGV[11], ARGV[16]
+if redis.call('EXISTS', conv) == 0 then return {'err', 'not_found', '', ''} end
+local state = redis.call('HGET', conv, 'state')
+local agent = redis.call('HGET', conv, 'agent') or ''
+local allowed = false
+for s in string.gmatch(ARGV[2], '[^,]+') do if s == state then allowed = true end end
+if not allowed then
+  if ARGV[1] == 'claim' and state == 'agent' then return {'err', 'conflict', state, agent} end
+  return {'err', 'bad_state', state, agent}
+end
+if ARGV[4] ~= '' and ARGV[4] ~= '*' and agent ~= ARGV[4] then return {'err', 'forbidden', state, agent} end
+local new_agent = ARGV[5]
+if ARGV[7] == '1' then
+  local cap = redis.call('HGET', prefix .. 'user:' .. new_agent, 'capacity')
+  if not cap then return {'err', 'not_found', state, agent} end
+  if redis.call('SCARD', prefix .. 'agent:' .. new_agent .. ':convs') >= tonumber(cap) then
+    return {'err', 'over_capacity', state, agent}
+  end
+end
+local queued_at = redis.call('HGET', conv, 'queued_at') or '0'
+if new_agent ~= '-' then
+  if agent ~= '' then
+    redis.call('SREM', prefix .. 'agent:' .. agent .. ':convs', id)
+    redis.call('HSET', conv, 'last_agent', agent)
+  end
+  if new_agent ~= '' then redis.call('SADD', prefix .. 'agent:' .. new_agent .. ':convs', id) end
+  redis.call('HSET', conv, 'agent', new_agent, 'agent_name', ARGV[6])
+end
+redis.call('HSET', conv, 'state', ARGV[3], 'updated', ARGV[12])
+local n = tonumber(ARGV[17])
+for i = 0, n - 1 do redis.call('HSET', conv, ARGV[18 + 2 * i], ARGV[19 + 2 * i]) end
+if ARGV[8] == 'add' then redis.call('ZADD', queue, ARGV[9], id)
+elseif ARGV[8] == 'remove' then redis.call('ZREM', queue, id) end
+local note_seq = 0
+if ARGV[10] ~= '' then
+  note_seq = redis.call('HINCRBY', conv, 'seq', 1)
+  redis.call('XADD', log, note_seq .. '-0', 'm', ARGV[10])
+  redis.call('PUBLISH', ARGV[14], '{"kind":"msg","seq":' .. note_seq .. ',"m":' .. ARGV[10] .. '}')
+end
+redis.call('PUBLISH', ARGV[14], ARGV[15])
+redis.call('EXPIRE', conv, ARGV[13])
+redis.call('EXPIRE', log, ARGV[13])
+local position = 0
+if ARGV[3] == 'queued' then position = (redis.call('ZRANK', queue, id) or -1) + 1 end
+return {'ok', note_seq, state, agent, position, queued_at}
+"""
+
+# Record a rating once, only for a closed conversation.
+# KEYS: conv, ratings stream   ARGV: score, comment, conversation id, now ms, agent field fallback
+# -> {"ok", agent} | {"err", code}
+RATE = r"""
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'err', 'not_found'} end
+if redis.call('HGET', KEYS[1], 'state') ~= 'closed' then return {'err', 'bad_state'} end
+if redis.call('HEXISTS', KEYS[1], 'rating') == 1 then return {'err', 'conflict'} end
+redis.call('HSET', KEYS[1], 'rating', ARGV[1], 'rating_comment', ARGV[2], 'rated_at', ARGV[4])
+local closed_by = redis.call('HGET', KEYS[1], 'last_agent') or ''
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', '100000', '*', 'conversation_id', ARGV[3], 'score', ARGV[1],
+           'comment', ARGV[2], 'agent', closed_by, 'ts', ARGV[4])
+return {'ok', closed_by}
+"""

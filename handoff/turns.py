@@ -1,0 +1,62 @@
+"""What happens to a stored customer message: NLU for the agents, and in bot mode only, a Rasa turn.
+
+Runs through Desk.submit, one message at a time per conversation and independent of the socket that
+sent it, so a customer who closes the tab still finds the bot's answer when they come back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from handoff import conversation as sm
+from handoff import errors, keys, metrics
+from handoff.desk import Desk
+from handoff.protocol import State
+
+log = logging.getLogger(__name__)
+
+
+async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text: str, state: State) -> None:
+    bot, store = desk.bot, desk.store
+    if state is not State.BOT:
+        # Agent mode (or queued): the bot must not see it, but the agent still gets the emotions.
+        if bot.ready:
+            try:
+                await desk.annotate(cid, seq, await bot.parse(text))
+            except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
+                log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
+        return
+    channel = keys.ch_conv(cid)
+    await store.publish(channel, {"kind": "typing", "sender": "bot", "on": True})
+    try:
+        started = time.perf_counter()
+        parse_data = await bot.parse(text)
+        await desk.annotate(cid, seq, parse_data)
+        # The admin's NLU inbox: unsure or fallback parses (never raises; handoff/inbox.py).
+        await desk.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=desk.settings.inbox_threshold)
+        parsed = time.perf_counter()
+        turn = await bot.turn(cid, text, customer, parse_data)
+        log.debug("bot turn: nlu %.0f ms, dialogue %.0f ms", (parsed - started) * 1000,
+                  (time.perf_counter() - parsed) * 1000)
+        for shown in turn.messages:
+            try:
+                await store.append(cid, {"sender": "bot", **shown}, states=(State.BOT, State.QUEUED))
+            except errors.BadState:
+                break  # a person took over meanwhile: the bot stays silent
+        if turn.messages:
+            metrics.record_bot_reply(time.perf_counter() - started)
+    except Exception as exc:
+        if isinstance(exc, (errors.Unavailable, asyncio.TimeoutError)):
+            log.warning("the bot is unavailable (%s) for conversation %s", type(exc).__name__, cid)
+        else:
+            log.exception("the bot failed on conversation %s", cid)
+        # Never silence: say so, and offer a person.
+        await store.append(cid, sm.bot_unavailable_note().message())
+        return
+    finally:
+        await store.publish(channel, {"kind": "typing", "sender": "bot", "on": False})
+    if turn.handoff is not None:
+        await desk.escalate(cid, turn.handoff, paused_by_bot=True)
