@@ -67,8 +67,10 @@ train-reduced: install $(REDUCED)/.done
 run: install browser $(MODELS)/sentiment/head.npz $(RASA_MODEL)/.done
 	$(PY) -m scripts.run_desk
 
+# Browser tests run in their own pytest process: Playwright's sync API owns an event loop of its own.
 test: install browser $(REDUCED)/.done
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --ignore=tests/browser
+	$(PY) -m pytest -q tests/browser
 
 eval: install $(MODELS)/sentiment/head.npz $(RASA_MODEL)/.done
 	$(PY) -m bot.evaluate --model $(RASA_MODEL)
