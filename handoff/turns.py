@@ -39,6 +39,9 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
         await desk.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=desk.settings.inbox_threshold)
         parsed = time.perf_counter()
         turn = await bot.turn(cid, text, customer, parse_data)
+        if not turn.messages and turn.handoff is None:
+            # Rasa swallows a failed custom action (action server down) and answers nothing: never silence.
+            raise errors.Unavailable("the bot turn produced no answer")
         log.debug("bot turn: nlu %.0f ms, dialogue %.0f ms", (parsed - started) * 1000,
                   (time.perf_counter() - parsed) * 1000)
         for shown in turn.messages:
