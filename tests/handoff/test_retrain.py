@@ -111,7 +111,7 @@ async def test_progress_polling_rejects_a_malformed_cursor(retrainer: Retrainer)
 
 def test_the_tunable_thresholds_are_the_numeric_ones_of_the_policy() -> None:
     names = {f["name"]: f for f in threshold_fields()}
-    assert {"rolling_threshold", "spike_negativity", "max_fallbacks"} <= set(names)
+    assert {"rolling_threshold", "spike_level", "max_fallbacks"} <= set(names)
     assert "fallback_intents" not in names and "explicit_intent" not in names
     assert names["max_fallbacks"]["type"] == "int" and names["rolling_threshold"]["type"] == "float"
 
@@ -129,7 +129,7 @@ def test_thresholds_are_checked_by_the_policys_own_rules() -> None:
 
 async def test_saved_thresholds_keep_only_what_differs_from_the_default(redis) -> None:  # type: ignore[no-untyped-def]
     defaults = {f["name"]: f["default"] for f in threshold_fields()}
-    await save_thresholds(redis, {"rolling_threshold": 0.7, "spike_negativity": defaults["spike_negativity"]})
+    await save_thresholds(redis, {"rolling_threshold": 0.7, "spike_level": defaults["spike_level"]})
     assert await load_thresholds(redis) == {"rolling_threshold": 0.7}
     await save_thresholds(redis, {})
     assert await load_thresholds(redis) == {}

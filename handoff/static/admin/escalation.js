@@ -8,7 +8,7 @@ const LABELS = {
   negativity_alpha: "Rolling negativity: weight of the newest message",
   rolling_threshold: "Rolling negativity that hands over",
   current_min: "…and the newest message at least",
-  spike_negativity: "One message this negative hands over",
+  spike_level: "One message this negative hands over",
   spike_emotion: "One message this angry or afraid hands over",
   soften_factor: "Softened wording (\"haha\", \"no rush\") multiplies negativity by",
   distress_fear: "Stolen card + fear above this is sensitive",
