@@ -1,0 +1,177 @@
+"""`python -m scripts.bench --out BENCHMARKS.md [--model models/rasa] [--quick] [--only PART ...]`
+
+Starts a private Redis, the action server and gateway processes on loopback, drives them with the same
+routine questions through the customer websocket and Rasa's REST webhook, and writes every figure with its
+target, verdict and the command that produced it. Bounded: the full run took 13 minutes on 2 busy cores (the NLU eval included, when not cached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scripts import bench_env as env
+from scripts import bench_load as load
+from scripts.bench_report import Report
+
+PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu")
+
+
+@dataclass(frozen=True)
+class Plan:
+    levels: tuple[int, ...]
+    level_s: dict[int, float]
+    single_s: float  # closed loop, one conversation: the uncontended turn
+    saturation_conversations: int
+    saturation_s: float
+    handoffs: int
+    socket_cap: int
+    sentiment_n: int
+
+
+# The open-loop runs above capacity are short: their backlog must drain before the next run starts.
+FULL = Plan((1, 50, 200), {1: 30, 50: 20, 200: 10}, 15, 16, 20, 20, 5000, 500)
+QUICK = Plan((1, 10), {1: 10, 10: 10}, 5, 4, 10, 5, 300, 100)
+
+
+def command(args: argparse.Namespace, part: str) -> str:
+    """The exact command that re-measures one part."""
+    parts = [sys.executable.replace(str(env.ROOT) + "/", ""), "-m", "scripts.bench", "--out", args.out]
+    if args.model:
+        parts += ["--model", args.model]
+    if args.quick:
+        parts.append("--quick")
+    return shlex.join(parts + ["--only", part])
+
+
+async def _measure(args: argparse.Namespace, plan: Plan, only: set[str], services: env.Services,
+                   report: Report) -> None:
+    gw = services.gateways[0]
+    urls = [str(gw)]
+    if only & {"latency", "saturation", "throughput"}:
+        await load.rest_run(urls, 1, 3, closed_loop=True)  # warm both paths up (lazy Rasa/TF graphs)
+        await load.ws_run(urls, 1, 3, closed_loop=True)
+    if "latency" in only:
+        _progress("latency")
+        cmd = command(args, "latency")
+        for channel in ("ws", "rest"):
+            run = await (load.ws_run if channel == "ws" else load.rest_run)(urls, 1, plan.single_s, closed_loop=True)
+            report.latency("closed loop, 1 conversation", channel, run, cmd)
+        for level in plan.levels:
+            for channel in ("ws", "rest"):
+                runner = load.ws_run if channel == "ws" else load.rest_run
+                run = await runner(urls, level, plan.level_s[level])
+                report.latency(f"open loop, {level} conversation{'s' if level > 1 else ''} × 1 msg/5 s", channel, run, cmd,
+                               level=level if level == plan.levels[-1] else None)
+                report.note_settle(await load.settle(str(gw), cap_s=90))
+    if "saturation" in only:
+        _progress("saturation")
+        cmd = command(args, "saturation")
+
+        async def reset() -> None:
+            env.reset_stats(services.redis_url)
+
+        n, secs = plan.saturation_conversations, plan.saturation_s
+        run = await load.ws_run(urls, n, secs, closed_loop=True, on_ready=reset)
+        stats = env.commandstats(services.redis_url)
+        report.saturation("ws", n, run, cmd)
+        report.redis_per_message(stats, run, cmd)
+        await load.settle(str(gw))
+        report.saturation("rest", n, await load.rest_run(urls, n, secs, closed_loop=True), cmd)
+        await load.settle(str(gw))
+    if "handoff" in only:
+        _progress("handoff")
+        cmd = command(args, "handoff")
+        report.handoff("button (`request_human`)", await load.handoff_run(str(gw), plan.handoffs, typed=False), cmd)
+        report.handoff("typed (\"" + load.HANDOFF_TEXT + "\")",
+                       await load.handoff_run(str(gw), plan.handoffs, typed=True), cmd)
+    if "sockets" in only:
+        _progress("sockets")
+        res = await load.idle_sockets(str(gw), gw.proc.pid, plan.socket_cap, env.rss_kib)
+        report.sockets(res, args.nofile, command(args, "sockets"))
+    if "throughput" in only:
+        _progress("throughput")
+        cmd = command(args, "throughput")
+        n, secs = plan.saturation_conversations, plan.saturation_s
+        one = await load.ws_run(urls, n, secs, closed_loop=True)
+        second = services.add_gateway("bench-2")
+        await load.rest_run([str(second)], 1, 3, closed_loop=True)
+        await load.ws_run([str(second)], 1, 3, closed_loop=True)
+        two = await load.ws_run(urls + [str(second)], n, secs, closed_loop=True)
+        report.throughput(n, one, two, cmd)
+
+
+def _progress(part: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} measuring {part} ...", flush=True)
+
+
+def _subprocess_json(code: str, timeout: float) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-c", code], check=False, cwd=env.ROOT, capture_output=True, text=True,
+                         timeout=timeout)
+    if out.returncode:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _offline_parts(args: argparse.Namespace, plan: Plan, only: set[str], model_dir: str, report: Report) -> None:
+    """Sentiment and NLU run after the gateways are stopped: they are CPU-bound on their own."""
+    py = sys.executable.replace(str(env.ROOT) + "/", "")
+    if "sentiment" in only:
+        _progress("sentiment")
+        code = f"import json; from bot.sentiment.bench import bench; print(json.dumps(bench({plan.sentiment_n})))"
+        try:
+            report.sentiment(_subprocess_json(code, 600), f"{py} -c {shlex.quote(code)}")
+        except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
+            report.failed("sentiment", str(exc))
+    if "nlu" in only:
+        _progress("nlu")
+        cache = env.ROOT / model_dir / "eval.json"
+        cmd = f"{py} -m bot.evaluate --model {model_dir} --json {model_dir}/eval.json"
+        if not cache.exists() and not args.quick:
+            subprocess.run(shlex.split(cmd), check=False, cwd=env.ROOT, timeout=900, capture_output=True)
+        if cache.exists():
+            report.nlu(json.loads(cache.read_text()), cmd, cached=True)
+        else:
+            report.failed("nlu", f"no {model_dir}/eval.json (skipped with --quick; run: {cmd})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__)
+    parser.add_argument("--out", default="BENCHMARKS.md")
+    parser.add_argument("--model", default=None, help="Rasa model folder (default models/rasa, else "
+                                                       "models/reduced/rasa)")
+    parser.add_argument("--quick", action="store_true", help="small concurrency, short runs (development)")
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    only = set(args.only)
+    args.nofile = env.raise_nofile(plan.socket_cap + 2048)  # before the gateways start: they inherit it
+    model, model_dir = env.pick_model(args.model)
+    started = time.monotonic()
+    report = Report(env.machine(), env.git_commit(), dt.datetime.now(dt.timezone.utc), model, model_dir,
+                    quick=args.quick, full_command=command(args, "x").rsplit(" --only", 1)[0])
+    if only - {"sentiment", "nlu"}:
+        print(f"starting Redis, the action server and a gateway with {model} ...", flush=True)
+        services = env.Services(model, 1)
+        report.gateway_start(services.gateways[0].start_seconds)  # type: ignore[attr-defined]
+        try:
+            asyncio.run(_measure(args, plan, only, services, report))
+        finally:
+            services.close()
+    _offline_parts(args, plan, only, model_dir, report)
+    report.elapsed_s = time.monotonic() - started
+    Path(args.out).write_text(report.markdown(), encoding="utf-8")
+    print(f"wrote {args.out} in {report.elapsed_s:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,294 @@
+"""Load generators: customer websockets and Rasa's REST webhook with the same messages, open and closed
+loop; handoff latency to the agent console; idle socket capacity.
+
+Clients are the test clients of tests/handoff/clients.py (websockets 10.4) and aiohttp, on plain asyncio.
+A websocket turn ends at the bot's `typing on:false`, which the gateway sends after the turn's last
+message (handoff/turns.py) — the same point at which Rasa's REST webhook returns its answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from tests.handoff.clients import OPEN, Agent, Customer
+
+# Routine Banking77 questions that the bot answers itself (no handoff cue, no form).
+MESSAGES = (
+    "When will my new card arrive?",
+    "How do I top up my account?",
+    "What exchange rate do you use?",
+    "Which currencies can I hold?",
+    "How long does a bank transfer take?",
+    "Is there a fee for topping up by card?",
+    "How do I verify my identity?",
+    "Where can I use my card?",
+    "What is the maximum amount I can top up?",
+    "Can I get a virtual card?",
+)
+HANDOFF_TEXT = "Can I speak to a real person please?"
+
+
+@dataclass
+class Run:
+    """One load run: latencies of answered turns, and what did not go as planned."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    sent: int = 0
+    errors: int = 0  # REST errors, or the gateway's bot_unavailable notice
+    escalated: int = 0  # conversations the bot handed off (should stay 0 with routine messages)
+    duration_s: float = 0.0
+
+    @property
+    def answered(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def unanswered(self) -> int:
+        return self.sent - self.answered
+
+    @property
+    def throughput(self) -> float:
+        return self.answered / self.duration_s if self.duration_s else 0.0
+
+
+Hook = Callable[[], Awaitable[None]] | None
+
+
+def _text(i: int) -> str:
+    return MESSAGES[i % len(MESSAGES)]
+
+
+class _WsConversation:
+    """One customer socket; pairs each sent message with the end of its bot turn, in order."""
+
+    def __init__(self, client: Customer, run: Run) -> None:
+        self.c, self.run = client, run
+        self.pending: deque[float] = deque()
+        self.turn_done = asyncio.Event()
+        self.reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.c.ws:
+                f = json.loads(raw)
+                kind = f.get("type")
+                if kind == "typing" and f.get("sender") == "bot" and not f.get("on") and self.pending:
+                    self.run.latencies_ms.append((time.perf_counter() - self.pending.popleft()) * 1000)
+                    self.turn_done.set()
+                elif kind == "state" and f.get("state") == "queued":
+                    self.run.escalated += 1
+                elif kind == "message" and f.get("event") == "bot_unavailable":
+                    self.run.errors += 1
+        except Exception:  # noqa: BLE001 - a dropped socket shows up as unanswered turns
+            return
+
+    async def send(self, i: int) -> None:
+        self.turn_done.clear()
+        self.pending.append(time.perf_counter())
+        self.run.sent += 1
+        await self.c.send(type="message", client_id=uuid.uuid4().hex, text=_text(i))
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        await self.c.close()
+
+
+async def _schedule(conversations: int, send: Callable[[int, int], Awaitable[None]], interval: float,
+                    duration: float, closed: Callable[[int], Awaitable[None]] | None) -> None:
+    """Open loop: conversation k sends every `interval` s from a random phase. Closed loop (`closed` set):
+    each sends its next message as soon as the previous turn is answered."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + duration
+
+    async def one(k: int) -> None:
+        i = k
+        if closed is None:
+            next_at = loop.time() + random.uniform(0, interval)
+            while next_at < end:
+                await asyncio.sleep(max(0.0, next_at - loop.time()))
+                await send(k, i)
+                i += 1
+                next_at += interval
+        else:
+            while loop.time() < end:
+                await send(k, i)
+                await closed(k)
+                i += 1
+
+    await asyncio.gather(*(one(k) for k in range(conversations)))
+
+
+async def ws_run(urls: Sequence[str], conversations: int, duration: float, interval: float = 5.0,
+                 closed_loop: bool = False, drain_s: float = 35.0, on_ready: Hook = None) -> Run:
+    run = Run()
+    clients = await asyncio.gather(*(Customer.connect(urls[k % len(urls)]) for k in range(conversations)))
+    convs = [_WsConversation(c, run) for c in clients]
+    if on_ready:
+        await on_ready()
+
+    async def send(k: int, i: int) -> None:
+        await convs[k].send(i)
+
+    async def answered(k: int) -> None:
+        try:
+            await asyncio.wait_for(convs[k].turn_done.wait(), drain_s)
+        except asyncio.TimeoutError:
+            pass
+
+    started = time.perf_counter()
+    await _schedule(conversations, send, interval, duration, answered if closed_loop else None)
+    deadline = time.perf_counter() + drain_s
+    while any(c.pending for c in convs) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    run.duration_s = time.perf_counter() - started
+    await asyncio.gather(*(c.close() for c in convs), return_exceptions=True)
+    OPEN.clear()
+    return run
+
+
+async def rest_run(urls: Sequence[str], conversations: int, duration: float, interval: float = 5.0,
+                   closed_loop: bool = False, timeout_s: float = 35.0) -> Run:
+    run = Run()
+    senders = [f"bench-{uuid.uuid4().hex[:12]}" for _ in range(conversations)]
+    tasks: list[asyncio.Task[None]] = []
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=timeout_s)) as http:
+        async def post(k: int, i: int) -> None:
+            run.sent += 1
+            started = time.perf_counter()
+            try:
+                async with http.post(urls[k % len(urls)] + "/webhooks/rest/webhook",
+                                     json={"sender": senders[k], "message": _text(i)}) as resp:
+                    body = await resp.json()
+                    if resp.status != 200 or not body:
+                        run.errors += 1
+                        return
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                run.errors += 1
+                return
+            run.latencies_ms.append((time.perf_counter() - started) * 1000)
+
+        async def send(k: int, i: int) -> None:
+            if closed_loop:
+                await post(k, i)
+            else:
+                tasks.append(asyncio.ensure_future(post(k, i)))
+
+        async def nothing(k: int) -> None:
+            return None
+
+        started = time.perf_counter()
+        await _schedule(conversations, send, interval, duration, nothing if closed_loop else None)
+        if tasks:
+            await asyncio.gather(*tasks)
+        run.duration_s = time.perf_counter() - started
+    return run
+
+
+async def settle(url: str, quiet_ms: float = 1000.0, cap_s: float = 150.0) -> float:
+    """Wait until a REST turn answers within `quiet_ms` (the backlog of an overload run is gone)."""
+    started = time.perf_counter()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        while time.perf_counter() - started < cap_s:
+            t0 = time.perf_counter()
+            try:
+                async with http.post(url + "/webhooks/rest/webhook",
+                                     json={"sender": "bench-probe", "message": MESSAGES[0]}) as resp:
+                    await resp.read()
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                pass
+            if (time.perf_counter() - t0) * 1000 < quiet_ms:
+                break
+            await asyncio.sleep(1.0)
+    return time.perf_counter() - started
+
+
+async def handoff_run(url: str, n: int, typed: bool) -> Run:
+    """Customer's triggering frame → the online agent's `escalation` frame. `typed`: a message asking for a
+    person (NLU + escalation policy + queue); else the "talk to a person" button (`request_human`)."""
+    run = Run()
+    agent = await Agent.connect(url, "sam")
+    await agent.do("presence", status="online")
+    await agent.expect("presence")
+    started = time.perf_counter()
+    for _ in range(n):
+        c = await Customer.connect(url)
+        if typed:
+            await c.say(MESSAGES[1])  # one routine turn first, as a real conversation has
+            await c.expect("typing", sender="bot", on=False, timeout=60)
+        agent.pending.clear()
+        t0 = time.perf_counter()
+        run.sent += 1
+        if typed:
+            await c.send(type="message", client_id=uuid.uuid4().hex, text=HANDOFF_TEXT)
+        else:
+            await c.send(type="request_human")
+        try:
+            while True:
+                f = await agent.expect("escalation", timeout=60)
+                if f["item"]["conversation_id"] == c.cid:
+                    run.latencies_ms.append((time.perf_counter() - t0) * 1000)
+                    break
+        except AssertionError:
+            run.errors += 1
+        await agent.do("close", conversation_id=c.cid, resolution="duplicate")
+        await asyncio.sleep(0.25)  # the agent socket's rate limit is 5 frames/s
+        await c.close()
+    run.duration_s = time.perf_counter() - started
+    await agent.close()
+    OPEN.clear()
+    return run
+
+
+@dataclass
+class SocketRun:
+    reached: int
+    cap: int
+    rss_before_kib: int
+    rss_after_kib: int
+    stopped_by: str
+
+    @property
+    def bytes_per_socket(self) -> float:
+        return (self.rss_after_kib - self.rss_before_kib) * 1024 / self.reached if self.reached else float("nan")
+
+
+async def idle_sockets(url: str, pid: int, cap: int, rss: Callable[[int], int], batch: int = 100,
+                       time_cap_s: float = 120.0) -> SocketRun:
+    """Open customer sockets (each with a `hello`, i.e. a conversation) in batches until `cap`, a failure
+    or `time_cap_s`."""
+    await asyncio.sleep(1.0)
+    before = rss(pid)
+    opened: list[Customer] = []
+    stopped_by = "cap"
+    deadline = time.perf_counter() + time_cap_s
+    while len(opened) < cap:
+        if time.perf_counter() > deadline:
+            stopped_by = f"time cap of {time_cap_s:.0f} s"
+            break
+        size = min(batch, cap - len(opened))
+        results = await asyncio.gather(*(Customer.connect(url) for _ in range(size)), return_exceptions=True)
+        good = [r for r in results if isinstance(r, Customer)]
+        opened.extend(good)
+        bad = [r for r in results if not isinstance(r, Customer)]
+        if bad:
+            stopped_by = f"{type(bad[0]).__name__} after {len(opened)} sockets"
+            break
+    await asyncio.sleep(3.0)
+    after = rss(pid)
+    alive = sum(1 for c in opened if c.ws.open)
+    result = SocketRun(alive, cap, before, after, stopped_by)
+    for i in range(0, len(opened), 500):
+        await asyncio.gather(*(c.close() for c in opened[i:i + 500]), return_exceptions=True)
+    OPEN.clear()
+    return result

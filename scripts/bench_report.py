@@ -1,0 +1,181 @@
+"""BENCHMARKS.md: every figure with its target, verdict and the command that produced it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scripts.bench_load import MESSAGES, Run, SocketRun
+from scripts.bench_stats import Summary, at_most, fmt_ms, summarize, verdict
+
+P99_TARGET_MS = 100.0  # at 200 conversations, one message every 5 s each
+REST_MARGIN_MS = 2.0
+HANDOFF_P99_MS = 50.0
+BYTES_PER_SOCKET = 50 * 1024
+
+
+@dataclass
+class Figure:
+    name: str
+    value: str
+    target: str
+    verdict: str
+    command: str
+
+
+@dataclass
+class Report:
+    machine: dict[str, Any]
+    commit: str
+    when: dt.datetime
+    model: Path
+    model_dir: str
+    quick: bool
+    full_command: str
+    figures: list[Figure] = field(default_factory=list)
+    latency_rows: list[tuple[str, str, Run, Summary]] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    settles: list[float] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    _by_scenario: dict[str, dict[str, Summary]] = field(default_factory=dict)
+
+    # --- recorders -------------------------------------------------------------------------------------
+    def gateway_start(self, seconds: float) -> None:
+        self.extra.append(f"Gateway start-up (model load) took {seconds:.0f} s.")
+
+    def note_settle(self, seconds: float) -> None:
+        self.settles.append(seconds)
+
+    def latency(self, scenario: str, channel: str, run: Run, cmd: str, level: int | None = None) -> None:
+        s = summarize(run.latencies_ms)
+        self.latency_rows.append((scenario, channel, run, s))
+        pair = self._by_scenario.setdefault(scenario, {})
+        pair[channel] = s
+        if len(pair) == 2:
+            ws, rest = pair["ws"], pair["rest"]
+            ok = None if math.isnan(ws.p50) or math.isnan(rest.p50) else ws.p50 <= rest.p50 + REST_MARGIN_MS
+            self.figures.append(Figure(f"websocket vs REST turn p50 — {scenario}",
+                                       f"ws {fmt_ms(ws.p50)} vs REST {fmt_ms(rest.p50)}",
+                                       f"ws ≤ REST + {REST_MARGIN_MS:.0f} ms", verdict(ok), cmd))
+        if channel == "ws" and level is not None:  # the top level of the plan only
+            ok = at_most(s.p99, P99_TARGET_MS)
+            if run.unanswered:
+                ok = False
+            self.figures.append(Figure(f"websocket turn p99 — {level} conversations × 1 msg/5 s",
+                                       f"{fmt_ms(s.p99)} ({run.unanswered} of {run.sent} unanswered)",
+                                       f"≤ {P99_TARGET_MS:.0f} ms", verdict(ok), cmd))
+
+    def saturation(self, channel: str, conversations: int, run: Run, cmd: str) -> None:
+        self.latency(f"closed loop (saturation), {conversations} conversations", channel, run, cmd)
+        label = "websocket" if channel == "ws" else "REST"
+        self.figures.append(Figure(f"throughput, one instance, {label}", f"{run.throughput:.1f} turns/s",
+                                   "(measured)", "n/a", cmd))
+
+    def redis_per_message(self, stats: dict[str, tuple[int, int]], run: Run, cmd: str) -> None:
+        if not run.answered:
+            self.failed("redis", "no answered turns")
+            return
+        calls = sum(c for c, _ in stats.values())
+        usec = sum(u for _, u in stats.values())
+        top = sorted(stats.items(), key=lambda kv: -kv[1][0])[:10]
+        self.figures.append(Figure("Redis commands per customer message (websocket, bot mode)",
+                                   f"{calls / run.answered:.1f} ({calls} calls / {run.answered} turns)",
+                                   "(measured)", "n/a", cmd))
+        self.figures.append(Figure("Redis CPU per customer message (INFO commandstats usec)",
+                                   f"{usec / run.answered:.0f} µs", "(measured)", "n/a", cmd))
+        self.extra.append("Redis commands per message, top 10: " + ", ".join(
+            f"`{name}` {c / run.answered:.2f}" for name, (c, _) in top))
+
+    def handoff(self, how: str, run: Run, cmd: str) -> None:
+        s = summarize(run.latencies_ms)
+        ok = at_most(s.p99, HANDOFF_P99_MS)
+        if run.errors:
+            ok = False
+        self.figures.append(Figure(f"handoff to console, {how}: p50 / p99",
+                                   f"{s.row()}" + (f", {run.errors} lost" if run.errors else ""),
+                                   f"p99 ≤ {HANDOFF_P99_MS:.0f} ms", verdict(ok), cmd))
+
+    def sockets(self, res: SocketRun, nofile: int, cmd: str) -> None:
+        per = res.bytes_per_socket
+        self.figures.append(Figure("idle customer sockets held by one instance",
+                                   f"{res.reached} of {res.cap} tried (stopped by: {res.stopped_by}; "
+                                   f"ulimit -n {nofile})", "(capped attempt)", "n/a", cmd))
+        self.figures.append(Figure("memory per idle connection (gateway RSS delta / sockets)",
+                                   "n/a" if math.isnan(per) else
+                                   f"{per / 1024:.1f} KiB (RSS {res.rss_before_kib / 1024:.0f} → "
+                                   f"{res.rss_after_kib / 1024:.0f} MiB)",
+                                   "≤ 50 KiB", verdict(None if math.isnan(per) else per <= BYTES_PER_SOCKET), cmd))
+
+    def throughput(self, conversations: int, one: Run, two: Run, cmd: str) -> None:
+        ratio = two.throughput / one.throughput if one.throughput else float("nan")
+        self.figures.append(Figure(f"throughput, closed loop, {conversations} websocket conversations",
+                                   f"1 instance {one.throughput:.1f} turns/s; 2 instances sharing one Redis "
+                                   f"{two.throughput:.1f} turns/s (×{ratio:.2f})", "(measured)", "n/a", cmd))
+        self.latency_rows.append(("throughput run, 1 instance", "ws", one, summarize(one.latencies_ms)))
+        self.latency_rows.append(("throughput run, 2 instances", "ws", two, summarize(two.latencies_ms)))
+
+    def sentiment(self, result: dict[str, Any], cmd: str) -> None:
+        self.figures.append(Figure("time the sentiment component adds per message (p50 / p99 / mean)",
+                                   f"{result['p50_ms']:.2f} / {result['p99_ms']:.2f} / {result['mean_ms']:.2f} ms "
+                                   f"(n={result['n']})", "(measured)", "n/a", cmd))
+
+    def nlu(self, result: dict[str, Any], cmd: str, cached: bool) -> None:
+        train = result.get("training_seconds")
+        self.figures.append(Figure("NLU on the held-out split: accuracy / macro-F1 / top-intent accuracy",
+                                   f"{result['accuracy']:.4f} / {result['macro_f1']:.4f} / "
+                                   f"{result['top_intent_accuracy']:.4f} ({result.get('examples', '?')} messages, "
+                                   f"{result.get('parse_ms_per_message', '?')} ms/message)", "(measured)", "n/a", cmd))
+        self.figures.append(Figure("training time", "n/a" if train is None else f"{train:.0f} s",
+                                   "(measured)", "n/a", cmd))
+
+    def failed(self, part: str, why: str) -> None:
+        self.failures.append(f"{part}: {why}")
+
+    # --- output ----------------------------------------------------------------------------------------
+    def markdown(self) -> str:
+        m = self.machine
+        lines = [
+            "# Tandem benchmarks",
+            "",
+            f"Written by `{self.full_command}` (`make bench`){' — QUICK run: small concurrency, short runs' if self.quick else ''}.",
+            "",
+            f"- date: {self.when:%Y-%m-%d %H:%M} UTC; run took {self.elapsed_s / 60:.1f} min",
+            f"- commit: `{self.commit}`",
+            (f"- machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']:.1f} GiB RAM; {m['os']}; Python {m['python']}; "
+            f"1-minute load average at start {m['load_1m']:.1f} (other work shares these cores)"),
+            f"- model: `{self.model_dir}` (`{self.model.name}`)"
+            + (" — the REDUCED test model: models/rasa was not trained" if "reduced" in self.model_dir else ""),
+            ("- everything on loopback: a private Redis (AOF, fsync always), the rasa-sdk action server, gateway "
+            "processes (`python -m handoff`, one Sanic worker with the Rasa agent in-process)"),
+            (f"- clients: plain asyncio, websockets 10.4 (customer socket) and aiohttp (Rasa's REST webhook "
+            f"`/webhooks/rest/webhook` on the same gateway and model), the same {len(MESSAGES)} routine Banking77 "
+            "questions on both channels; a websocket turn ends at the bot's `typing on:false`, sent after the "
+            "turn's last message (the moment REST returns)"),
+            "",
+            "## Figures",
+            "",
+            "| figure | value | target | verdict | command |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        lines += [f"| {f.name} | {f.value} | {f.target} | **{f.verdict}** | `{f.command}` |" for f in self.figures]
+        if self.latency_rows:
+            lines += ["", "## Turn latency, every run", "",
+                      "| run | channel | p50 | p99 | mean | max | answered / sent | errors | handed off | turns/s |",
+                      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+            for scenario, channel, run, s in self.latency_rows:
+                lines.append(f"| {scenario} | {'websocket' if channel == 'ws' else 'REST'} | {fmt_ms(s.p50)} | "
+                             f"{fmt_ms(s.p99)} | {fmt_ms(s.mean)} | {fmt_ms(s.max)} | {run.answered} / {run.sent} | "
+                             f"{run.errors} | {run.escalated} | {run.throughput:.1f} |")
+        notes = list(self.extra)
+        if self.settles:
+            notes.append("Between open-loop runs the bench waits until a REST turn answers within 1 s (the backlog "
+                         f"of an overloaded run is gone): {', '.join(f'{s:.0f}' for s in self.settles)} s.")
+        if notes:
+            lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+        if self.failures:
+            lines += ["", "## Not measured", ""] + [f"- {f}" for f in self.failures]
+        return "\n".join(lines) + "\n"
