@@ -1,17 +1,30 @@
 """Helpers the test fixtures share: free ports, waiting for a port, starting real servers."""
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import socket
 import subprocess
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 from handoff import local_redis
+
+T = TypeVar("T")
 
 # One timing unit, scaled on slow machines (websockets' MS idea): TANDEM_TEST_TIME_SCALE=3 on a busy CI.
 TIME_SCALE = float(os.environ.get("TANDEM_TEST_TIME_SCALE", "1"))
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: safe even where a loop already runs in this thread
+    (Playwright's sync API keeps one running once a browser test has started)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def free_port() -> int:
