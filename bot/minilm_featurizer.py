@@ -8,8 +8,6 @@ Token-level (sequence) features are left exactly as Rasa computes them.
 """
 from __future__ import annotations
 
-from typing import Tuple
-
 import numpy as np
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
@@ -34,7 +32,7 @@ class MiniLMLanguageModelFeaturizer(LanguageModelFeaturizer):
 
     def _post_process_sequence_embeddings(
         self, sequence_embeddings: np.ndarray
-    ) -> Tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray]:
         sentences, sequences = [], []
         for example in sequence_embeddings:
             sentences.append(mean_pooled(np.asarray(example)))

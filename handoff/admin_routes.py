@@ -120,7 +120,7 @@ def add_admin_routes(bp: Blueprint) -> None:
         if admin.watcher is not None:
             try:
                 await admin.watcher.stop()
-            except Exception:  # Redis may already be gone at shutdown
+            except Exception:  # noqa: BLE001 — Redis may already be gone at shutdown
                 log.warning("could not unregister this instance's model status")
 
     async def ready(request: Request) -> tuple[Admin, dict[str, Any]]:

@@ -112,7 +112,7 @@ class Inbox:
         try:
             return await self.add(str(parse_data.get("text") or ""), parse_data, reason,
                                   conversation_id=conversation_id, seq=seq)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 — the inbox must never break a customer's turn
             log.warning("could not add a message to the NLU inbox (%s)", type(exc).__name__)
             return None
 
@@ -141,7 +141,7 @@ class Inbox:
                 if await self.r.exists(key):
                     await self.r.hset(key, "r_handover", "1")
                     found += 1
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 — the inbox must never break a hand-over
             log.warning("could not tag hand-over messages in the NLU inbox (%s)", type(exc).__name__)
         return found
 

@@ -44,7 +44,7 @@ def start_redis(directory: Path, port: int, *, timeout: float = 10.0,
     ``appendfsync always`` trades some write throughput for "nothing acknowledged is lost" on a crash.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    log = open(log_file, "ab") if log_file else subprocess.DEVNULL
+    log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 — handed to the child
     proc = subprocess.Popen(
         [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory.resolve()),
          "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--protected-mode", "yes"],

@@ -4,8 +4,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -54,7 +55,7 @@ def reduced_model() -> Path:
 
 @pytest.fixture(scope="session")
 def live_gateway(redis_url: str, reduced_model: Path, action_server_url: str,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator["LiveGateway"]:
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
     """A real gateway process (`python -m handoff`) with the reduced model, the action server and the session
     Redis. It is a str (the base URL, "http://127.0.0.1:PORT") with .ws, .accounts (username -> (password,
     role, display name, capacity); seeded before it starts), .context_secret, .redis_url, .log_path."""
@@ -69,8 +70,8 @@ def live_gateway(redis_url: str, reduced_model: Path, action_server_url: str,
 
 
 @pytest.fixture(scope="session")
-def live_gateway_b(live_gateway: "LiveGateway", reduced_model: Path, action_server_url: str,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator["LiveGateway"]:
+def live_gateway_b(live_gateway: LiveGateway, reduced_model: Path, action_server_url: str,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
     """A second gateway process on another port sharing live_gateway's Redis: one desk, two instances."""
     from tests.gateway import start_gateway
 

@@ -113,8 +113,8 @@ def test_dropped_connection_loses_and_duplicates_nothing(gateway_proxy: Cuttable
     gateway_proxy.refuse()
     gateway_proxy.cut()
     expect(w.banner).to_contain_text("Reconnecting")
-    w.say("My card payment was declined")
-    w.say("Can you check it please?")
+    w.say("Which currencies do you support?")
+    w.say("How do I change my PIN?")
     expect(w.page.locator('#tandem-chat-widget .msg[data-status="pending"]')).to_have_count(2)
     connections = gateway_proxy.connections
     gateway_proxy.refuse(False)
@@ -136,7 +136,7 @@ def test_dropped_connection_loses_and_duplicates_nothing(gateway_proxy: Cuttable
     acks = [f for f in received if f["type"] == "ack" and f["client_id"] == replayed[0]["client_id"]]
     assert [a["seq"] for a in acks] == [replayed[0]["seq"]]  # the resend was recognised, not stored again
 
-    sent = ["hello", "My card payment was declined", "Can you check it please?", "Where is my refund?"]
+    sent = ["hello", "Which currencies do you support?", "How do I change my PIN?", "Where is my refund?"]
     customer_bubbles = w.page.locator("#tandem-chat-widget .msg.from-customer .bubble")
     assert customer_bubbles.all_inner_texts() == sent
     w.page.reload()  # the server's transcript: each message stored exactly once, in order
