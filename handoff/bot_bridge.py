@@ -151,12 +151,18 @@ class BotBridge:
         await self._append(conversation_id, [ConversationPaused()])
 
     async def resume(self, conversation_id: str) -> None:
-        """Hand back: Rasa continues the same tracker, with its slots and history."""
-        from rasa.shared.core.events import ConversationResumed, SlotSet
+        """Hand back: Rasa continues the same tracker, with its slots and history.
+
+        The paused conversation ended on action_handoff, never on action_listen; without one, no rule
+        (they all start "after action_listen") matches the next message and the bot falls back.
+        """
+        from rasa.shared.core.constants import ACTION_LISTEN_NAME
+        from rasa.shared.core.events import ActionExecuted, ConversationResumed, SlotSet
 
         events: list[Any] = [ConversationResumed()]
         if self._has_slot("handoff_reason"):
             events.append(SlotSet("handoff_reason", None))
+        events.append(ActionExecuted(ACTION_LISTEN_NAME))
         await self._append(conversation_id, events)
 
     def _has_slot(self, name: str) -> bool:

@@ -75,7 +75,8 @@ async def test_full_journey_bot_agent_bot_close_and_rating(live_gateway: str) ->
     await c.expect("state", state="bot")
     await c.expect("message", event="handback")
     again = await c.say("hello")
-    assert await c.expect("message", sender="bot", after_seq=again["seq"], timeout=BOT_WAIT)
+    reply = await c.expect("message", sender="bot", after_seq=again["seq"], timeout=BOT_WAIT)
+    assert reply["text"].startswith("Hi Ada"), reply["text"]  # the greeting rule, not a fallback
     events = tracker_events(gw.redis_url, cid)  # type: ignore[attr-defined]
     assert PRIVATE not in user_texts(events)  # the bot never saw the agent-mode message
     kinds = [e["event"] for e in events]
