@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from actions.currencies import CurrencyMention, find_currencies
 
-_UNITS = {
+NUMBER_WORDS = {
     "zero": 0,
     "one": 1,
     "two": 2,
@@ -66,7 +66,7 @@ _NUMBER_RE = re.compile(
 )
 _WORD_NUMBER_RE = re.compile(
     r"(?<![\w])(?:(?:a|an|"
-    + "|".join(_UNITS)
+    + "|".join(NUMBER_WORDS)
     + r"|hundred|thousand|million|grand)(?:[\s-]+(?:and[\s-]+)?|\b))+",
     re.IGNORECASE,
 )
@@ -99,8 +99,8 @@ def _words_to_int(phrase: str) -> int | None:
             continue
         if word in ("a", "an"):
             current = max(current, 1)
-        elif word in _UNITS:
-            current += _UNITS[word]
+        elif word in NUMBER_WORDS:
+            current += NUMBER_WORDS[word]
             seen = True
         elif word == "hundred":
             current = max(current, 1) * 100

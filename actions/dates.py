@@ -11,6 +11,8 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from actions.amounts import NUMBER_WORDS
+
 # England & Wales bank holidays (gov.uk/bank-holidays). Outside these years only weekends count:
 # extend the set each year.
 BANK_HOLIDAYS: frozenset[date] = frozenset(
@@ -84,21 +86,11 @@ _MONTHS = {
 }
 _MONTHS.update({name[:3]: num for name, num in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
+# One to twelve come from amounts.py's number words, so the two parsers can never disagree.
 _SMALL = {
     "a": 1,
     "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
+    **{word: n for word, n in NUMBER_WORDS.items() if 1 <= n <= 12},
     "couple of": 2,
     "a couple of": 2,
     "few": 3,
