@@ -84,6 +84,9 @@ def load_endpoints(settings: Settings) -> Any:
 async def load_agent(settings: Settings) -> Any:
     from rasa.core.agent import load_agent as rasa_load_agent
 
+    from bot import rasa_speedups
+
+    rasa_speedups.apply()
     agent = await rasa_load_agent(model_path=settings.model_path, endpoints=load_endpoints(settings))
     if agent is None or not agent.is_ready():
         raise errors.Unavailable(f"no Rasa model could be loaded from {settings.model_path}")

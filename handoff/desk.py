@@ -105,9 +105,8 @@ class Desk:
 
     async def annotate(self, conversation_id: str, seq: int, parse_data: dict[str, Any]) -> dict[str, Any]:
         note = annotation(parse_data)
-        await self.store.annotate(conversation_id, seq, note)
-        await self.store.update_fields(conversation_id, {"negativity": str(note["negativity"]),
-                                                         "emotion": emotion_label(note)})
+        await self.store.annotate(conversation_id, seq, note, {"negativity": str(note["negativity"]),
+                                                               "emotion": emotion_label(note)})
         return note
 
     async def escalate(self, conversation_id: str, reason: dict[str, Any], *, paused_by_bot: bool) -> bool:

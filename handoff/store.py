@@ -143,17 +143,20 @@ class Store:
                     m.update(annotations.get(m["seq"], {}))  # type: ignore[typeddict-item]
         return out
 
-    async def annotate(self, conversation_id: str, seq: int, annotation: dict[str, Any]) -> None:
-        """Emotion/intent of a customer message known after the bot ran; agents get an `annotation`."""
+    async def annotate(self, conversation_id: str, seq: int, annotation: dict[str, Any],
+                       fields: dict[str, Any] | None = None) -> None:
+        """Emotion/intent of a customer message known after NLU ran; agents get an `annotation`.
+        `fields` go to the conversation's hash in the same round trip (its latest negativity, say)."""
         async with self.r.pipeline(transaction=False) as p:
             p.hset(keys.nlu(conversation_id), str(seq), _json(annotation))
             p.expire(keys.nlu(conversation_id), self.ttl)
+            if fields:
+                p.hset(keys.conv(conversation_id), mapping=_flat_fields(fields))
             p.publish(keys.ch_conv(conversation_id), _json({"kind": "annotation", "seq": seq, **annotation}))
             await p.execute()
 
     async def update_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
-        await self.r.hset(keys.conv(conversation_id),
-                          mapping={k: v if isinstance(v, str) else _json(v) for k, v in fields.items()})
+        await self.r.hset(keys.conv(conversation_id), mapping=_flat_fields(fields))
 
     async def apply(self, conversation_id: str, t: Transition, state_event: dict[str, Any]) -> Applied:
         """Apply a Transition atomically; raises Conflict/BadState/Forbidden/OverCapacity/NotFound."""
@@ -289,6 +292,10 @@ class Store:
 
     async def publish(self, channel: str, event: dict[str, Any]) -> None:
         await self.r.publish(channel, _json(event))
+
+
+def _flat_fields(fields: dict[str, Any]) -> dict[str, str]:
+    return {k: v if isinstance(v, str) else _json(v) for k, v in fields.items()}
 
 
 def _decode_conv(cid: str, raw: dict[str, str]) -> dict[str, Any]:

@@ -30,15 +30,20 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
                 log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
         return
     channel = keys.ch_conv(cid)
-    await store.publish(channel, {"kind": "typing", "sender": "bot", "on": True})
+    # Redis round trips that nothing below waits for overlap the CPU-bound NLU and dialogue instead of
+    # adding to the customer's wait (the websocket turn must cost no more than Rasa's REST channel).
+    typing_on = asyncio.ensure_future(store.publish(channel, {"kind": "typing", "sender": "bot", "on": True}))
+    side: asyncio.Future[Any] | None = None
     try:
         started = time.perf_counter()
         parse_data = await bot.parse(text)
-        await desk.annotate(cid, seq, parse_data)
-        # The admin's NLU inbox: unsure or fallback parses (never raises; handoff/inbox.py).
-        await desk.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=desk.settings.inbox_threshold)
+        side = asyncio.gather(
+            desk.annotate(cid, seq, parse_data),
+            # The admin's NLU inbox: unsure or fallback parses (never raises; handoff/inbox.py).
+            desk.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=desk.settings.inbox_threshold))
         parsed = time.perf_counter()
         turn = await bot.turn(cid, text, customer, parse_data)
+        await side
         if not turn.messages and turn.handoff is None:
             # Rasa swallows a failed custom action (action server down) and answers nothing: never silence.
             raise errors.Unavailable("the bot turn produced no answer")
@@ -60,6 +65,9 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
         await store.append(cid, sm.bot_unavailable_note().message())
         return
     finally:
+        if side is not None and not side.done():
+            await asyncio.gather(side, return_exceptions=True)  # the turn failed first; keep its note
+        await asyncio.gather(typing_on, return_exceptions=True)  # "on" must go out before "off"
         await store.publish(channel, {"kind": "typing", "sender": "bot", "on": False})
     if turn.handoff is not None:
         await desk.escalate(cid, turn.handoff, paused_by_bot=True)

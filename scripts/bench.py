@@ -39,8 +39,8 @@ class Plan:
 
 
 # The open-loop runs above capacity are short: their backlog must drain before the next run starts.
-FULL = Plan((1, 50, 200), {1: 30, 50: 20, 200: 10}, 15, 16, 20, 20, 5000, 500)
-QUICK = Plan((1, 10), {1: 10, 10: 10}, 5, 4, 10, 5, 300, 100)
+FULL = Plan((1, 50, 200), {1: 30, 50: 20, 200: 10}, 15, 32, 20, 20, 5000, 500)
+QUICK = Plan((1, 10), {1: 10, 10: 10}, 5, 8, 10, 5, 300, 100)
 
 
 def command(args: argparse.Namespace, part: str) -> str:

@@ -61,6 +61,7 @@ class Run:
 
 
 Hook = Callable[[], Awaitable[None]] | None
+THINK_S = 0.25  # closed loop: pause between an answer and the next message
 
 
 def _text(i: int) -> str:
@@ -105,7 +106,8 @@ class _WsConversation:
 async def _schedule(conversations: int, send: Callable[[int, int], Awaitable[None]], interval: float,
                     duration: float, closed: Callable[[int], Awaitable[None]] | None) -> None:
     """Open loop: conversation k sends every `interval` s from a random phase. Closed loop (`closed` set):
-    each sends its next message as soon as the previous turn is answered."""
+    each sends its next message THINK_S after the previous turn is answered (on both channels alike: the
+    customer socket allows 5 frames/s per connection, and no person types faster than that)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + duration
 
@@ -122,6 +124,7 @@ async def _schedule(conversations: int, send: Callable[[int, int], Awaitable[Non
             while loop.time() < end:
                 await send(k, i)
                 await closed(k)
+                await asyncio.sleep(THINK_S)
                 i += 1
 
     await asyncio.gather(*(one(k) for k in range(conversations)))

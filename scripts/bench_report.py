@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.bench_load import MESSAGES, Run, SocketRun
+from scripts.bench_load import MESSAGES, THINK_S, Run, SocketRun
 from scripts.bench_stats import Summary, at_most, fmt_ms, summarize, verdict
 
 P99_TARGET_MS = 100.0  # at 200 conversations, one message every 5 s each
@@ -154,7 +154,8 @@ class Report:
             (f"- clients: plain asyncio, websockets 10.4 (customer socket) and aiohttp (Rasa's REST webhook "
             f"`/webhooks/rest/webhook` on the same gateway and model), the same {len(MESSAGES)} routine Banking77 "
             "questions on both channels; a websocket turn ends at the bot's `typing on:false`, sent after the "
-            "turn's last message (the moment REST returns)"),
+            "turn's last message (the moment REST returns); closed-loop clients pause "
+            f"{THINK_S * 1000:.0f} ms between an answer and their next message, on both channels"),
             "",
             "## Figures",
             "",

@@ -154,6 +154,10 @@ async def load_agent(model: Path, action_url: str) -> Any:
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.endpoints import EndpointConfig
 
+    from bot import rasa_speedups
+
+    rasa_speedups.apply()
+
     if not model.exists():
         raise ReplayError(f"no model at {model}: train one first (make train)")
     agent = await rasa_load_agent(

@@ -1,0 +1,105 @@
+"""Three fixes to Rasa 3.6's per-turn cost, applied once where the agent is loaded (handoff.bot_bridge).
+
+Measured with cProfile over 60 routine turns and py-spy on a loaded gateway:
+- every custom-action response was validated with `jsonschema.validate`, which first re-checks the
+  schema itself against the JSON-Schema meta-schema: ~40 ms per call, more than the whole NLU. Here
+  the validator is built once; the check, its error and its message are unchanged.
+- every event read back from the tracker store or an action looked its class up by walking all of
+  Event's subclasses (~0.25 ms each, ~10 per turn). Here the walk is cached per event type name and
+  redone whenever it misses, so an event class imported later is still found.
+- RedisTrackerStore.save merges the stored tracker into the one being saved. Its fast path ("nothing
+  was written meanwhile") never holds when a session starts with metadata (our widget always sends
+  the customer's context): the stored tracker keeps the SlotSet that precedes action_session_start,
+  the retrieved one starts at action_session_start. Every save then compared each new event with
+  every stored one through as_dict: O(n^2) per turn, half the gateway's CPU at 50 turns. Here the
+  case "what we hold is the stored tail" is recognised and merged in O(n) with the same result.
+All are behaviour-preserving; tests/bot/test_rasa_speedups.py proves it on Rasa's own classes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+_applied = False
+
+
+@lru_cache(maxsize=1)
+def _action_response_validator() -> Any:
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    cls.check_schema(schema)  # once, as jsonschema.validate would on every call
+    return cls(schema)
+
+
+def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
+    from jsonschema import ValidationError, exceptions
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    error = exceptions.best_match(_action_response_validator().iter_errors(result))
+    if error is None:
+        return True
+    assert isinstance(error, ValidationError)
+    error.message += (
+        ". Failed to validate Action server response from API, make sure your response from the "
+        f"Action endpoint is valid. For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+    )
+    raise error
+
+
+_event_types: dict[str, Any] = {}
+
+
+def _resolve_by_type(type_name: str, default: Any = None) -> Any:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    cls = _event_types.get(type_name)
+    if cls is None:
+        _event_types.clear()
+        for candidate in reversed(all_subclasses(Event)):  # reversed: the first match wins, as in Rasa
+            _event_types[candidate.type_name] = candidate
+        cls = _event_types.get(type_name)
+    if cls is not None:
+        return cls
+    if type_name == "topic":
+        return None  # Rasa's backwards compatibility for old TopicSet events
+    if default is not None:
+        return default
+    raise ValueError(f"Unknown event name '{type_name}'.")
+
+
+_rasa_merge_trackers: Any = None
+
+
+def merge_trackers(prior: Any, tracker: Any) -> Any:
+    """RedisTrackerStore._merge_trackers: the stored events, then those of `tracker` that came later."""
+    if prior.events:
+        past = tracker.travel_back_in_time(target_time=prior.events[-1].timestamp)
+        held, stored = len(past.events), list(prior.events)
+        if 0 < held <= len(stored) and list(past.events) == stored[len(stored) - held:]:
+            if held == len(stored):
+                return tracker  # Rasa's own fast path: nothing was written meanwhile
+            merged = tracker.init_copy()
+            merged.update_with_events(stored + list(tracker.events)[held:], override_timestamp=False, domain=None)
+            return merged
+    return _rasa_merge_trackers(prior, tracker)
+
+
+def apply() -> None:
+    """Install the fixes (idempotent)."""
+    global _applied, _rasa_merge_trackers
+    if _applied:
+        return
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.tracker_store import RedisTrackerStore
+    from rasa.shared.core.events import Event
+
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign]
+    _rasa_merge_trackers = RedisTrackerStore._merge_trackers
+    RedisTrackerStore._merge_trackers = staticmethod(merge_trackers)  # type: ignore[method-assign]
+    _applied = True

@@ -1,0 +1,63 @@
+"""The numpy MiniLM forward pass gives what transformers' TFBertModel gives on the same weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.minilm import MiniLMEncoder
+
+ROOT = Path(__file__).resolve().parents[2]
+WEIGHTS = ROOT / "models" / "encoders" / "minilm"
+TEXTS = [
+    "My card hasn't arrived yet",
+    "This is the THIRD time I'm asking!!! Where is my money?",
+    "hi",
+    "¿Dónde está mi tarjeta? 🤬",
+]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    from transformers import BertTokenizer, TFBertModel
+
+    tokenizer = BertTokenizer.from_pretrained(str(WEIGHTS))
+    return tokenizer, TFBertModel.from_pretrained(str(WEIGHTS))
+
+
+@pytest.fixture(scope="module")
+def encoder() -> MiniLMEncoder:
+    return MiniLMEncoder.from_pretrained(WEIGHTS)
+
+
+def test_padded_batch_matches_tensorflow_on_every_real_token(reference, encoder):
+    tokenizer, tf_model = reference
+    batch = tokenizer(TEXTS, padding=True, return_tensors="np")
+    ids, mask = batch["input_ids"], batch["attention_mask"]
+    ours = encoder(ids, mask)
+    theirs = tf_model(ids, attention_mask=mask)[0].numpy()
+    real = mask.astype(bool)
+    assert ours.shape == theirs.shape
+    assert np.abs(ours[real] - theirs[real]).max() < 1e-4
+
+
+def test_padding_does_not_change_a_short_texts_vectors(reference, encoder):
+    tokenizer, _ = reference
+    alone = tokenizer(["hi"], return_tensors="np")["input_ids"]
+    batch = tokenizer(TEXTS, padding=True, return_tensors="np")
+    padded = encoder(batch["input_ids"], batch["attention_mask"])[2, : alone.shape[1]]
+    assert np.abs(encoder(alone)[0] - padded).max() < 1e-5
+
+
+def test_too_long_input_is_refused_with_a_clear_error(encoder):
+    with pytest.raises(ValueError, match="length <= 512"):
+        encoder(np.zeros((1, 513), dtype=np.int64))
+
+
+def test_pipeline_featurizer_runs_the_numpy_encoder(pipeline_featurizer):
+    _, _, lm = pipeline_featurizer._build()
+    assert isinstance(lm.model, MiniLMEncoder)
+    vectors = pipeline_featurizer.embed(["my card was stolen"])
+    assert vectors.shape == (1, 384) and np.isfinite(vectors).all()

@@ -1,0 +1,125 @@
+"""The two Rasa speed fixes change nothing a caller can observe, on Rasa's own classes."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import Event
+from rasa.shared.utils.common import all_subclasses
+
+from bot import rasa_speedups
+
+rasa_speedups.apply()
+SCHEMA = RemoteAction.action_response_format_spec()
+VALID = {"events": [{"event": "slot", "name": "card_last_four", "value": "1234"}],
+         "responses": [{"text": "Done.", "buttons": []}]}
+INVALID = [
+    {"events": [{"event": "slot"}], "responses": []},  # a slot event without a name
+    {"events": "not a list"},
+    {"responses": ["not an object"]},
+]
+
+
+def test_a_valid_action_response_still_validates() -> None:
+    action = RemoteAction("action_lost_card", None)
+    assert action._validate_action_result(VALID) is True
+
+
+@pytest.mark.parametrize("response", INVALID)
+def test_an_invalid_action_response_raises_what_jsonschema_validate_raises(response) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(jsonschema.ValidationError) as expected:
+        jsonschema.validate(response, SCHEMA)
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        RemoteAction("action_lost_card", None)._validate_action_result(response)
+    assert ours.value.message.startswith(expected.value.message)
+    assert "Failed to validate Action server response" in ours.value.message
+    assert list(ours.value.path) == list(expected.value.path)
+
+
+def test_every_event_type_resolves_to_the_class_rasas_walk_finds() -> None:
+    for cls in all_subclasses(Event):
+        walked = next(c for c in all_subclasses(Event) if c.type_name == cls.type_name)
+        assert Event.resolve_by_type(cls.type_name) is walked
+
+
+def test_unknown_and_legacy_event_names_behave_as_in_rasa() -> None:
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=Event) is Event
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        Event.resolve_by_type("no_such_event")
+
+
+def test_an_event_class_defined_after_the_cache_filled_is_still_found() -> None:
+    Event.resolve_by_type("slot")  # fills the cache
+
+    class LateEvent(Event):
+        type_name = "tandem_late_test_event"
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, LateEvent)
+
+        def __hash__(self) -> int:
+            return hash(self.type_name)
+
+        def as_story_string(self) -> str:
+            return self.type_name
+
+    assert Event.resolve_by_type("tandem_late_test_event") is LateEvent
+
+
+def _events(start: float, *events: Event) -> list[Event]:
+    for i, event in enumerate(events):
+        event.timestamp = start + i
+    return list(events)
+
+
+def _session_with_metadata() -> list[Event]:
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+
+    return _events(100.0, SlotSet("session_started_metadata", {"customer": {"id": "c1"}}),
+                   ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                   UserUttered("hi", {"name": "greet", "confidence": 0.9}), BotUttered("Hello Ann"),
+                   ActionExecuted("action_listen"))
+
+
+def _as_dicts(tracker) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [event.as_dict() for event in tracker.events]
+
+
+def test_a_saved_session_with_metadata_merges_to_what_rasa_merges() -> None:
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
+
+    stored = DialogueStateTracker.from_events("c1", _session_with_metadata())
+    held = get_trackers_for_conversation_sessions(stored)[-1]  # what retrieve() hands the processor
+    assert len(held.events) < len(stored.events)  # the leading SlotSet is not in it: Rasa's slow path
+    for event in _events(200.0, UserUttered("card?", {"name": "card_arrival", "confidence": 0.8}),
+                         BotUttered("5-7 days"), ActionExecuted("action_listen")):
+        held.update(event)
+    ours = rasa_speedups.merge_trackers(stored, held)
+    theirs = rasa_speedups._rasa_merge_trackers(stored, held)
+    assert _as_dicts(ours) == _as_dicts(theirs)
+    assert len(ours.events) == len(stored.events) + 3
+
+
+def test_nothing_written_meanwhile_returns_the_tracker_itself() -> None:
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = _session_with_metadata()
+    stored = DialogueStateTracker.from_events("c1", events)
+    held = DialogueStateTracker.from_events("c1", events + _events(300.0, UserUttered("bye")))
+    assert rasa_speedups.merge_trackers(stored, held) is held
+
+
+def test_a_concurrent_write_still_goes_through_rasas_merge() -> None:
+    from rasa.shared.core.events import BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = _session_with_metadata()
+    stored = DialogueStateTracker.from_events("c1", events + _events(150.0, BotUttered("written elsewhere")))
+    held = DialogueStateTracker.from_events("c1", events + _events(200.0, UserUttered("mine")))
+    ours = rasa_speedups.merge_trackers(stored, held)
+    assert _as_dicts(ours) == _as_dicts(rasa_speedups._rasa_merge_trackers(stored, held))
+    assert [e.as_dict().get("text") for e in ours.events][-2:] == ["written elsewhere", "mine"]
