@@ -60,16 +60,15 @@ class MiniLMEncoder:
         self.token_type0 = w["embeddings.token_type_embeddings.weight"][0].astype(np.float32)
         self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         self.layers: list[Layer] = []
+        def lin(name: str) -> tuple[np.ndarray, np.ndarray]:
+            # PyTorch Linear keeps (out, in); x @ W.T is the product we need, stored contiguous.
+            return (np.ascontiguousarray(w[name + ".weight"].T, dtype=np.float32),
+                    w[name + ".bias"].astype(np.float32))
+
         for i in range(int(config["num_hidden_layers"])):
             p = f"encoder.layer.{i}."
-
-            def lin(name: str) -> tuple[np.ndarray, np.ndarray]:
-                # PyTorch Linear keeps (out, in); x @ W.T is the product we need, stored contiguous.
-                return (np.ascontiguousarray(w[p + name + ".weight"].T, dtype=np.float32),
-                        w[p + name + ".bias"].astype(np.float32))
-
-            q, k, v = (lin(f"attention.self.{n}") for n in ("query", "key", "value"))
-            out, up, down = lin("attention.output.dense"), lin("intermediate.dense"), lin("output.dense")
+            q, k, v = (lin(f"{p}attention.self.{n}") for n in ("query", "key", "value"))
+            out, up, down = lin(p + "attention.output.dense"), lin(p + "intermediate.dense"), lin(p + "output.dense")
             self.layers.append(Layer(
                 qkv_w=np.concatenate([q[0], k[0], v[0]], axis=1), qkv_b=np.concatenate([q[1], k[1], v[1]]),
                 out_w=out[0], out_b=out[1],

@@ -56,6 +56,12 @@ def main(argv: list[str] | None = None) -> None:
     if "INSTANCE" not in os.environ:
         cfg = cfg.with_(instance=f"{socket.gethostname()}:{cfg.port}")
 
+    # A Rasa ticket lock held by an instance that died would block the conversation for Rasa's default
+    # 60 s; no turn outlives bot_timeout_s, and an orphaned one is re-run after ORPHAN_GRACE_S more
+    # (handoff/turns.py), by which time the dead ticket has expired. Read when Rasa is imported.
+    from handoff.turns import ORPHAN_GRACE_S
+
+    os.environ.setdefault("TICKET_LOCK_LIFETIME", str(int(cfg.bot_timeout_s + ORPHAN_GRACE_S)))
     from handoff.app import create_app  # imports Rasa: after logging is set up
 
     app = create_app(cfg)

@@ -90,6 +90,7 @@ class CustomerSession(Connection):
             customer = {}
             if frame.get("context"):
                 customer = verify_context(frame["context"], self.desk.settings.context_secret)
+            await self._count_new_chat()
             cid, token = await self.store.create_conversation(customer, frame.get("locale"))
             conv = await self.desk.conv(cid)
             resumed = False
@@ -116,6 +117,9 @@ class CustomerSession(Connection):
                 await self.send(out)
         if self.state is State.CLOSED and "rating" not in conv and conv.get("resolution") != "callback":
             await self.send(protocol.frame("rating_request"))
+        if resumed and "turn_seq" in conv:
+            # A bot answer may have died with another instance: see that it is given (turns.recover).
+            self.desk.background(turns.recover(self.desk, self.cid, self.customer))
 
     async def _subscribe(self, channel: str) -> None:
         await self.desk.hub.subscribe(channel, self._on_event)
@@ -123,6 +127,17 @@ class CustomerSession(Connection):
 
     def _on_event(self, channel: str, event: dict[str, Any]) -> None:
         self.inbox.put_nowait(event)
+
+    async def _count_new_chat(self) -> None:
+        """One client IP may open only so many conversations per window: a script looping over hello
+        must not fill Redis. Resuming an existing conversation is never limited."""
+        settings = self.desk.settings
+        if settings.new_chats_per_ip <= 0:
+            return
+        count, left_ms = await self.store.count_new_chat(self.request.ip or "unknown", settings.new_chats_window_s)
+        if count > settings.new_chats_per_ip:
+            raise errors.RateLimited("too many new chats from your network; please try again in a few minutes",
+                                     retry_after_ms=left_ms)
 
     # ------------------------------------------------------------ delivery (pub/sub → socket)
 
@@ -183,7 +198,8 @@ class CustomerSession(Connection):
         if len(self.own_ids) > 1000:
             self.own_ids.clear()
         self.own_ids.add(frame["client_id"])
-        seq, dup, state = await self.store.append(self.cid, msg, dedupe="c:" + frame["client_id"], states=SENDABLE)
+        seq, dup, state = await self.store.append(self.cid, msg, dedupe="c:" + frame["client_id"], states=SENDABLE,
+                                                  needs_turn=True)
         await self.send(protocol.ack(frame["client_id"], seq))
         if not dup:
             # Not tied to this socket: the answer is produced and stored even if the customer is gone.

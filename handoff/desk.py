@@ -53,6 +53,12 @@ class Desk:
             task.add_done_callback(self._workers.discard)
         queue.put_nowait(job)
 
+    def background(self, job: Awaitable[None]) -> None:
+        """Run `job` on its own (not in a conversation's line), cancelled with the desk."""
+        task = asyncio.ensure_future(job)
+        self._workers.add(task)
+        task.add_done_callback(self._workers.discard)
+
     async def _drain(self, conversation_id: str, queue: asyncio.Queue[Callable[[], Awaitable[None]]]) -> None:
         try:
             while not queue.empty():

@@ -50,6 +50,7 @@ PRESENCE_REFRESH_S = 20.0
 CLIENT_IDS_KEPT_S = 7 * 24 * 3600
 LOGIN_FAIL_PREFIX_USER = PREFIX + "login:user:"
 LOGIN_FAIL_PREFIX_IP = PREFIX + "login:ip:"
+NEW_CHATS_PREFIX_IP = PREFIX + "newchats:ip:"  # conversations opened per client IP, per window
 
 
 def conv(conversation_id: str) -> str:

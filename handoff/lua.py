@@ -10,7 +10,9 @@ from __future__ import annotations
 # Append one message to a conversation's transcript, idempotently.
 # KEYS: conv, log, cids
 # ARGV: 1 dedupe key ("" = none), 2 message JSON (without seq), 3 allowed states (csv, "" = any),
-#       4 required agent ("" = none), 5 ttl s, 6 conv channel, 7 cids ttl s, 8 now ms
+#       4 required agent ("" = none), 5 ttl s, 6 conv channel, 7 cids ttl s, 8 now ms,
+#       9 "1": a customer message that the bot must answer if the conversation is in bot mode; the
+#         pending-turn marker is set with it, so a crash after the ack cannot leave it unanswered
 # -> {"ok", seq, state} | {"dup", seq, state} | {"err", code, state}
 APPEND = r"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'err', 'not_found', ''} end
@@ -34,10 +36,35 @@ if ARGV[1] ~= '' then
   redis.call('EXPIRE', KEYS[3], ARGV[7])
 end
 redis.call('HSET', KEYS[1], 'updated', ARGV[8])
+if ARGV[9] == '1' and state == 'bot' then
+  redis.call('HSET', KEYS[1], 'turn_seq', seq, 'turn_at', ARGV[8])
+end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 redis.call('PUBLISH', ARGV[6], '{"kind":"msg","seq":' .. seq .. ',"m":' .. ARGV[2] .. '}')
 return {'ok', seq, state}
+"""
+
+# The bot turn for customer message ARGV[1] is over (answered, failed over to a person, or abandoned
+# because the state changed): clear the pending-turn marker unless a later message replaced it.
+# KEYS: conv  ARGV: 1 seq
+END_TURN = r"""
+if redis.call('HGET', KEYS[1], 'turn_seq') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'turn_seq', 'turn_at')
+end
+return 1
+"""
+
+# Take over a bot turn whose instance died: only when the marker is older than the grace period, and
+# only one taker (the marker's clock restarts). KEYS: conv  ARGV: 1 now ms, 2 grace ms
+# -> seq to answer now | 0 nothing pending | -ms to wait before asking again
+TAKE_STALE_TURN = r"""
+local seq = redis.call('HGET', KEYS[1], 'turn_seq')
+if not seq then return 0 end
+local age = tonumber(ARGV[1]) - tonumber(redis.call('HGET', KEYS[1], 'turn_at') or '0')
+if age < tonumber(ARGV[2]) then return -(tonumber(ARGV[2]) - age) end
+redis.call('HSET', KEYS[1], 'turn_at', ARGV[1])
+return tonumber(seq)
 """
 
 # Change a conversation's state (conversation.Transition), with its side effects, all or nothing.

@@ -46,6 +46,8 @@ class Settings:
     login_max_per_user: int = 5
     login_max_per_ip: int = 20
     login_window_s: int = 900
+    new_chats_per_ip: int = 60  # conversations one client IP may open per window (0: no limit)
+    new_chats_window_s: int = 600
     # Admin page (handoff/admin_routes.py): where labels are written and retraining runs, and how.
     project_root: str = str(ROOT)  # holds data/, domain/, the training config; models/versions/ under it
     retrain_config: str = "config.yml"

@@ -83,6 +83,8 @@ class Store:
         self._append = client.register_script(lua.APPEND)
         self._transition = client.register_script(lua.TRANSITION)
         self._rate = client.register_script(lua.RATE)
+        self._end_turn = client.register_script(lua.END_TURN)
+        self._take_stale_turn = client.register_script(lua.TAKE_STALE_TURN)
 
     # ------------------------------------------------------------ conversations
 
@@ -98,6 +100,16 @@ class Store:
             await p.execute()
         return cid, token
 
+    async def count_new_chat(self, ip: str, window_s: int) -> tuple[int, int]:
+        """Count one more conversation opened from `ip` in its current window: (count, ms left in it)."""
+        key = keys.NEW_CHATS_PREFIX_IP + ip
+        async with self.r.pipeline(transaction=True) as p:
+            p.set(key, 0, ex=window_s, nx=True)
+            p.incr(key)
+            p.pttl(key)
+            _, count, left = await p.execute()
+        return int(count), max(int(left), 0)
+
     async def get(self, conversation_id: str) -> dict[str, Any] | None:
         raw = await self.r.hgetall(keys.conv(conversation_id))
         return _decode_conv(conversation_id, raw) if raw else None
@@ -111,19 +123,29 @@ class Store:
         return conv
 
     async def append(self, conversation_id: str, msg: Message, *, dedupe: str | None = None,
-                     states: tuple[State, ...] = (), agent: str | None = None) -> tuple[int, bool, State]:
-        """Store one message; returns (seq, was_duplicate, state at the time). Stored before any ack."""
+                     states: tuple[State, ...] = (), agent: str | None = None,
+                     needs_turn: bool = False) -> tuple[int, bool, State]:
+        """Store one message; returns (seq, was_duplicate, state at the time). Stored before any ack.
+        `needs_turn`: a customer message the bot owes an answer to (in bot mode); marked pending with it."""
         msg = dict(msg)  # type: ignore[assignment]
         msg.setdefault("ts", now_ms())
         res = await self._append(
             keys=[keys.conv(conversation_id), keys.log(conversation_id), keys.client_ids(conversation_id)],
             args=[dedupe or "", _json(msg), ",".join(s.value for s in states), agent or "", self.ttl,
-                  keys.ch_conv(conversation_id), keys.CLIENT_IDS_KEPT_S, now_ms()])
+                  keys.ch_conv(conversation_id), keys.CLIENT_IDS_KEPT_S, now_ms(), "1" if needs_turn else "0"])
         if res[0] == "err":
             raise _ERRORS[res[1]]()
         if res[0] == "ok":
             metrics.record_message(msg["sender"])
         return int(res[1]), res[0] == "dup", State(res[2])
+
+    async def end_turn(self, conversation_id: str, seq: int) -> None:
+        await self._end_turn(keys=[keys.conv(conversation_id)], args=[seq])
+
+    async def take_stale_turn(self, conversation_id: str, grace_ms: int) -> int:
+        """Seq of a bot turn left pending longer than `grace_ms` (its instance died), now ours to answer;
+        0 if none is pending; -N: one is pending but may still be answered, ask again in N ms."""
+        return int(await self._take_stale_turn(keys=[keys.conv(conversation_id)], args=[now_ms(), grace_ms]))
 
     async def read_log(self, conversation_id: str, after_seq: int = 0, count: int = 1000,
                        with_nlu: bool = False) -> list[Message]:

@@ -17,6 +17,8 @@ from handoff.desk import Desk
 from handoff.protocol import State
 
 log = logging.getLogger(__name__)
+# A pending turn older than the bot timeout plus this is orphaned: the instance that took it is gone.
+ORPHAN_GRACE_S = 5.0
 
 
 async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text: str, state: State) -> None:
@@ -69,5 +71,35 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
             await asyncio.gather(side, return_exceptions=True)  # the turn failed first; keep its note
         await asyncio.gather(typing_on, return_exceptions=True)  # "on" must go out before "off"
         await store.publish(channel, {"kind": "typing", "sender": "bot", "on": False})
+        await store.end_turn(cid, seq)
     if turn.handoff is not None:
         await desk.escalate(cid, turn.handoff, paused_by_bot=True)
+
+
+async def recover(desk: Desk, cid: str, customer: dict[str, Any]) -> None:
+    """Answer the customer message whose bot turn died with its instance (kill -9 after the ack).
+
+    The append that stored the message marked its turn pending (handoff/lua.py APPEND); the turn clears
+    it. A customer who reconnects to any instance runs this: a marker older than the bot timeout plus a
+    grace is taken over by exactly one instance (TAKE_STALE_TURN) and the turn runs again there; a younger
+    one may still be answered by its owner, so this waits and asks again. Only the latest pending message
+    is answered, as the bot would have answered it.
+    """
+    grace_ms = int((desk.settings.bot_timeout_s + ORPHAN_GRACE_S) * 1000)
+    for _ in range(3):  # each wait restarts only if a newer message was sent meanwhile
+        seq = await desk.store.take_stale_turn(cid, grace_ms)
+        if seq == 0:
+            return
+        if seq < 0:
+            await asyncio.sleep(-seq / 1000 + 0.05)
+            continue
+        conv = await desk.conv(cid)
+        since = await desk.store.read_log(cid, seq - 1, count=100)
+        answered = any(m.get("sender") != "customer" for m in since[1:])
+        if conv["state"] is not State.BOT or not since or since[0]["seq"] != seq or answered:
+            await desk.store.end_turn(cid, seq)  # answered after all, or no longer the bot's to answer
+            return
+        log.warning("re-running the orphaned bot turn of message %d in conversation %s", seq, cid)
+        text = str(since[0].get("text") or "")
+        desk.submit(cid, lambda seq=seq, text=text: process(desk, cid, customer, seq, text, State.BOT))
+        return

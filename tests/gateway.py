@@ -69,7 +69,7 @@ def start_gateway(redis_url: str, model: Path, action_url: str, log_dir: Path, n
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url, "MODEL_PATH": str(model),
            "ACTION_ENDPOINT_URL": action_url, "CONTEXT_SECRET": CONTEXT_SECRET, "DEMO": "1",
            "INSTANCE": name, "BOT_TIMEOUT_S": str(30 * TIME_SCALE), "DATA_DIR": str(log_dir / name),
-           "LOGIN_MAX_PER_IP": "1000", **(extra_env or {})}
+           "LOGIN_MAX_PER_IP": "1000", "NEW_CHATS_PER_IP": "0", **(extra_env or {})}
     with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen([sys.executable, "-m", "handoff", "--port", str(port)], cwd=ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT)

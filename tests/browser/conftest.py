@@ -6,7 +6,10 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import subprocess
+import sys
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,9 +17,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from tests.browser.console_page import Account
 from tests.browser.netcut import CuttableProxy
 from tests.browser.widget_page import Widget
-from tests.gateway import start_gateway
+from tests.gateway import LiveGateway, start_gateway
 from tests.support import ROOT, TIME_SCALE, stop
 
 CHROMIUM = os.environ.get("TANDEM_CHROMIUM", "/usr/bin/chromium")
@@ -148,3 +152,20 @@ div {{ border: 3px dashed red; }}</style></head>
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+@pytest.fixture
+def account(live_gateway: LiveGateway) -> Callable[..., Account]:
+    """account("Kim", role="agent", capacity=2): a fresh account made with `python -m handoff.users add`, the
+    way an operator does it; one per test, so no test inherits another's chats or presence."""
+    env = {**os.environ, "REDIS_URL": live_gateway.redis_url, "PYTHONPATH": str(ROOT)}
+
+    def make(name: str, role: str = "agent", capacity: int = 2) -> Account:
+        username = f"{name.lower()}-{uuid.uuid4().hex[:6]}"
+        password = f"{username}-password"
+        subprocess.run([sys.executable, "-m", "handoff.users", "add", username, "--role", role,
+                        "--display-name", name, "--capacity", str(capacity), "--password-stdin"],
+                       input=password + "\n", text=True, check=True, cwd=ROOT, env=env, capture_output=True)
+        return username, password, role, name, capacity
+
+    return make

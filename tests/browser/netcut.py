@@ -40,6 +40,10 @@ class CuttableProxy:
             for sock in pair:
                 _close(sock)
 
+    def retarget(self, host: str, port: int) -> None:
+        """New connections go to another gateway from now on (a load balancer failing over)."""
+        self.target = (host, port)
+
     def refuse(self, on: bool = True) -> None:
         """While on, new connections are accepted and closed at once (the gateway is unreachable)."""
         self._refusing = on

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -21,6 +19,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
 
 from handoff.context import sign_context
+from tests.browser.console_page import Console
 from tests.gateway import LiveGateway
 from tests.support import ROOT, TIME_SCALE
 
@@ -49,80 +48,6 @@ window.Notification = class extends RealNotification {
   constructor(title, options) { super(title, options); window.__notified.push(title); }
 };
 """
-
-
-Account = tuple[str, str, str, str, int]  # username, password, role, display name, capacity
-
-
-@pytest.fixture
-def account(live_gateway: LiveGateway) -> Callable[..., Account]:
-    """account("Kim", role="agent", capacity=2): a fresh account made with `python -m handoff.users add`, the
-    way an operator does it; one per test, so no test inherits another's chats or presence."""
-    env = {**os.environ, "REDIS_URL": live_gateway.redis_url, "PYTHONPATH": str(ROOT)}
-
-    def make(name: str, role: str = "agent", capacity: int = 2) -> Account:
-        username = f"{name.lower()}-{uuid.uuid4().hex[:6]}"
-        password = f"{username}-password"
-        subprocess.run([sys.executable, "-m", "handoff.users", "add", username, "--role", role,
-                        "--display-name", name, "--capacity", str(capacity), "--password-stdin"],
-                       input=password + "\n", text=True, check=True, cwd=ROOT, env=env, capture_output=True)
-        return username, password, role, name, capacity
-
-    return make
-
-
-class Console:
-    """The console as an agent sees it."""
-
-    def __init__(self, page: Page, base_url: str) -> None:
-        self.page, self.base = page, base_url
-        self.login_error = page.locator("#login-error")
-        self.queue = page.locator("[data-testid=queue-item]")
-        self.pane = page.locator(".conversation:not([hidden])")
-        self.toast = page.locator("#toast")
-
-    def sign_in(self, account: Account, *, password: str | None = None, ok: bool = True) -> Console:
-        self.page.goto(self.base + "/console")
-        self.page.get_by_label("Username").fill(account[0])
-        self.page.get_by_label("Password").fill(password or account[1])
-        self.page.get_by_role("button", name="Sign in").click()
-        if ok:
-            expect(self.page.locator("#conn-status")).to_have_text("Connected")
-            expect(self.page.locator("#me-name")).to_have_text(account[3])
-        return self
-
-    def row(self, customer: str) -> Locator:
-        return self.queue.filter(has_text=customer)
-
-    def claim(self, customer: str) -> None:
-        self.row(customer).get_by_role("button", name="Claim").click()
-        expect(self.pane.locator(".conv-name")).to_have_text(customer)
-
-    def tab(self, customer: str) -> Locator:
-        return self.page.locator(".tab-conv").filter(has_text=customer)
-
-    def messages(self, sender: str) -> Locator:
-        return self.pane.locator(f".msg-{sender}:not(.pending)")
-
-    def write(self, text: str, note: bool = False) -> None:
-        self.pane.get_by_label("Private note").set_checked(note)
-        box = self.pane.get_by_role("textbox", name="Reply")
-        box.fill(text)
-        box.press("Enter")
-
-    def raw_socket_error(self, frame: str) -> str:
-        """Send one frame on a second socket of this signed-in page (its cookie); the error code it gets."""
-        return self.page.evaluate(
-            """(frame) => new Promise((resolve) => {
-                 const ws = new WebSocket(`ws://${location.host}/ws/agent`);
-                 ws.onopen = () => { ws.send(JSON.stringify({type: "hello"})); ws.send(frame); };
-                 ws.onmessage = (e) => {
-                   const f = JSON.parse(e.data);
-                   if (f.type === "error" || f.type === "transcript") { ws.close(); resolve(f.code || f.type); }
-                 };
-               })""",
-            frame,
-        )
 
 
 class Customer:

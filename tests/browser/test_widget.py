@@ -14,11 +14,11 @@ import time
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
 from tests.browser.netcut import CuttableProxy
-from tests.browser.widget_page import XSS, serious_violations
+from tests.browser.widget_page import XSS, conversation_id, serious_violations
 from tests.handoff.clients import BOT_WAIT, Agent
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
@@ -257,14 +257,6 @@ class AgentOnAThread:
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(5)
-
-
-def conversation_id(page: Page) -> str:
-    """The id the widget keeps in sessionStorage (what the agent sees in the queue)."""
-    stored = page.evaluate(
-        "() => Object.keys(sessionStorage).filter(k => k.startsWith('tandem:')).map(k => sessionStorage[k])"
-    )
-    return json.loads(stored[0])["conversation_id"]
 
 
 def test_adviser_sees_the_customer_takes_over_hands_back_and_is_rated(live_gateway: str, widget, screenshot) -> None:

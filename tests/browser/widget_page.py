@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from axe_playwright_python.sync_playwright import Axe
@@ -64,6 +65,14 @@ class Widget:
     def transcript(self) -> list[str]:
         """Every message bubble in order, as text, for exact comparisons."""
         return self.page.locator("#tandem-chat-widget .msg .bubble").all_inner_texts()
+
+
+def conversation_id(page: Page) -> str:
+    """The id the widget keeps in sessionStorage (what the agent sees in the queue)."""
+    stored = page.evaluate(
+        "() => Object.keys(sessionStorage).filter(k => k.startsWith('tandem:')).map(k => sessionStorage[k])"
+    )
+    return json.loads(stored[0])["conversation_id"]
 
 
 def serious_violations(page: Page) -> str:

@@ -151,3 +151,27 @@ def test_guessing_a_password_is_slowed_then_locked_even_for_the_right_one(
     assert int(headers["Retry-After"]) > 0
     record_property("failed_login_seconds", [round(t, 2) for t in took])
     print(f"\nfailed sign-in answers took {', '.join(f'{t:.2f}' for t in took)} s")
+
+
+async def test_one_network_opens_only_so_many_new_chats_but_may_always_resume(
+    redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.reliability.conftest import RELIABILITY_DB, start_bare
+    from tests.support import stop
+
+    gw = await asyncio.to_thread(start_bare, redis_url.rsplit("/", 1)[0] + f"/{RELIABILITY_DB}",
+                                 tmp_path_factory.mktemp("gateway-newchats"), "gw-newchats",
+                                 NEW_CHATS_PER_IP="3", NEW_CHATS_WINDOW_S="600")
+    try:
+        opened = [await Customer.connect(gw) for _ in range(3)]
+        extra = Client(await websockets.connect(gw.replace("http", "ws", 1) + "/ws/customer"))
+        await extra.send(type="hello")
+        refused = await extra.expect("error")
+        assert refused["code"] == errors.RATE_LIMITED and refused["frame"] == "hello"
+        assert 0 < refused["retry_after_ms"] <= 600_000
+        # The limit is on opening conversations, never on coming back to one's own.
+        back = await Customer.connect(gw, conversation_id=opened[0].cid, token=opened[0].token, last_seq=0)
+        assert back.welcome["resumed"] is True
+        await back.say("still here")
+    finally:
+        await asyncio.to_thread(stop, gw.proc)

@@ -103,6 +103,61 @@ async def test_gateway_killed_mid_conversation_loses_and_duplicates_nothing(
             stop(gw_a.proc)
 
 
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """An action server that accepts connections and never answers: a bot turn hangs in flight."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/webhook"
+    finally:
+        listener.close()
+
+
+async def test_a_bot_turn_that_died_with_its_instance_is_answered_by_another(
+    private_redis: tuple[int, Path, list], tmp_path: Path, reduced_model: Path, action_server_url: str,
+    black_hole: str,
+) -> None:
+    port, _, _ = private_redis
+    url = f"redis://127.0.0.1:{port}/0"
+    quick = {"BOT_TIMEOUT_S": str(4 * TIME_SCALE)}  # the orphan is re-run 4 s + ORPHAN_GRACE_S after the ack
+    gw_a, gw_b = await asyncio.gather(
+        asyncio.to_thread(start_gateway, url, reduced_model, black_hole, tmp_path, "gw-turn-a", quick),
+        asyncio.to_thread(start_gateway, url, reduced_model, action_server_url, tmp_path, "gw-turn-b", quick),
+    )
+    GATEWAY_LOGS.extend([gw_a.log_path, gw_b.log_path])
+    try:
+        customer = await Customer.connect(gw_a)
+        ack = await customer.say("How do I change my PIN?")  # stored and acknowledged by A ...
+        await customer.expect("typing", sender="bot", on=True)  # ... whose turn now waits on its actions
+        kill9(gw_a.proc)
+        raw = aioredis.from_url(url, decode_responses=True)
+        try:
+            assert await raw.hget(keys.conv(customer.cid), "turn_seq") == str(ack["seq"])
+            back = await Customer.connect(gw_b, conversation_id=customer.cid, token=customer.token,
+                                          last_seq=ack["seq"])
+            answer = await back.expect("message", sender="bot", timeout=BOT_WAIT + 10 * TIME_SCALE)
+            assert answer["seq"] > ack["seq"] and "PIN" in answer["text"]
+            await back.expect("typing", sender="bot", on=False, timeout=BOT_WAIT)
+            assert await raw.hget(keys.conv(customer.cid), "turn_seq") is None  # nothing left to re-run
+
+            # Coming back once more changes nothing: one answer, the question stored once.
+            again = await Customer.connect(gw_b, conversation_id=customer.cid, token=customer.token, last_seq=0)
+            await asyncio.sleep(1)
+            await again.send(type="ping")
+            await again.expect("pong")
+            texts = [(m["sender"], m.get("text")) for m in again.messages()]
+            assert texts.count(("customer", "How do I change my PIN?")) == 1
+            assert sum(1 for sender, _ in texts if sender == "bot") == 1, texts
+        finally:
+            await raw.close()
+    finally:
+        stop(gw_b.proc)
+        if gw_a.proc.poll() is None:
+            stop(gw_a.proc)
+
+
 async def test_redis_killed_and_restarted_from_aof_keeps_every_acknowledged_message(
     private_redis: tuple[int, Path, list], tmp_path: Path
 ) -> None:

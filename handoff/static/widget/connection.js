@@ -281,6 +281,16 @@
         this._reconnectNow();
         return;
       }
+      if (!this.ready && code === "rate_limited") {
+        // Too many new chats from this network for now: say so, and come back when the server says.
+        this.cb.onFrame(frame);
+        this._dropSocket();
+        clearTimeout(this.timer);
+        const wait = Math.max(Number(frame.retry_after_ms) || 60000, 1000);
+        this.cb.onStatus("reconnecting", { retryInMs: wait });
+        this.timer = setTimeout(() => this._connect(), wait);
+        return;
+      }
       if (frame.ref && (code === "invalid_frame" || code === "frame_too_large" || code === "bad_state")) {
         this._removeFromOutbox(frame.ref); // the server will never accept this one: don't resend it forever
       }

@@ -574,7 +574,11 @@
           frame.code === "frame_too_large" ? "Not sent: message too long" : "Not sent";
         return;
       }
-      if (frame.code === "unavailable") {
+      if (frame.code === "rate_limited" && frame.frame === "hello") {
+        const minutes = Math.max(1, Math.ceil((Number(frame.retry_after_ms) || 60000) / 60000));
+        this._notice(`Too many new chats have been started from your network. We'll connect you in about ${minutes} min.`,
+          "rate_limited");
+      } else if (frame.code === "unavailable") {
         this._notice("Our chat is having trouble right now. We'll keep trying.", "unavailable");
       } else if (frame.code === "unauthorized") {
         const text = "We couldn't confirm your sign-in, so this chat isn't linked to your account.";

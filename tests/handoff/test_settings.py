@@ -1,0 +1,46 @@
+"""Settings come from the environment, refuse malformed values by name, and never print a secret."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from handoff import settings as settings_mod
+from handoff.settings import Settings, SettingsError
+
+SECRETS = {"REDIS_URL": "redis://:hunter2-redis-pass@10.0.0.5:6380/3",
+           "CONTEXT_SECRET": "ctx-secret-5f1e9a", "METRICS_TOKEN": "metrics-token-77c2"}
+
+
+def test_repr_and_str_mask_every_secret_but_keep_the_rest_readable() -> None:
+    s = settings_mod.load(env=SECRETS)
+    for shown in (repr(s), str(s), f"{s}", f"{s!r}"):
+        for secret in ("hunter2-redis-pass", "ctx-secret-5f1e9a", "metrics-token-77c2"):
+            assert secret not in shown
+        assert "redis://:***@10.0.0.5:6380/3" in shown  # where Redis is stays visible for debugging
+        assert "context_secret='***'" in shown and "metrics_token='***'" in shown
+
+
+def test_a_logged_settings_object_leaks_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    s = settings_mod.load(env=SECRETS)
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("tandem.test").info("starting with %s", s)
+        logging.getLogger("tandem.test").info("settings: %r", s)
+    assert "hunter2" not in caplog.text and "ctx-secret" not in caplog.text and "metrics-token" not in caplog.text
+
+
+def test_empty_secrets_are_shown_as_empty_not_as_masked() -> None:
+    shown = repr(Settings())
+    assert "context_secret=''" in shown and "metrics_token=''" in shown and "redis_url=None" in shown
+
+
+def test_the_secret_values_are_still_there_for_the_code_that_needs_them() -> None:
+    s = settings_mod.load(env=SECRETS)
+    assert s.context_secret == "ctx-secret-5f1e9a"
+    assert s.redis_parts()["password"] == "hunter2-redis-pass"
+
+
+def test_a_malformed_number_is_refused_with_the_key_named() -> None:
+    with pytest.raises(SettingsError, match="PORT"):
+        settings_mod.load(env={"PORT": "eighty"})
