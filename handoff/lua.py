@@ -46,12 +46,14 @@ return {'ok', seq, state}
 """
 
 # The bot turn for customer message ARGV[1] is over (answered, failed over to a person, or abandoned
-# because the state changed): clear the pending-turn marker unless a later message replaced it.
-# KEYS: conv  ARGV: 1 seq
+# because the state changed): clear the pending-turn marker unless a later message replaced it, then
+# publish ARGV[3] on channel ARGV[2] (the bot's "typing off"), so whoever hears it sees the marker gone.
+# KEYS: conv  ARGV: 1 seq, 2 channel ("" = none), 3 event JSON
 END_TURN = r"""
 if redis.call('HGET', KEYS[1], 'turn_seq') == ARGV[1] then
   redis.call('HDEL', KEYS[1], 'turn_seq', 'turn_at')
 end
+if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return 1
 """
 

@@ -139,8 +139,10 @@ class Store:
             metrics.record_message(msg["sender"])
         return int(res[1]), res[0] == "dup", State(res[2])
 
-    async def end_turn(self, conversation_id: str, seq: int) -> None:
-        await self._end_turn(keys=[keys.conv(conversation_id)], args=[seq])
+    async def end_turn(self, conversation_id: str, seq: int, event: dict[str, Any] | None = None) -> None:
+        """Clear the pending-turn marker of message `seq`; then publish `event` on the conversation."""
+        channel = keys.ch_conv(conversation_id) if event is not None else ""
+        await self._end_turn(keys=[keys.conv(conversation_id)], args=[seq, channel, _json(event or {})])
 
     async def take_stale_turn(self, conversation_id: str, grace_ms: int) -> int:
         """Seq of a bot turn left pending longer than `grace_ms` (its instance died), now ours to answer;

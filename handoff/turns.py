@@ -70,8 +70,7 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
         if side is not None and not side.done():
             await asyncio.gather(side, return_exceptions=True)  # the turn failed first; keep its note
         await asyncio.gather(typing_on, return_exceptions=True)  # "on" must go out before "off"
-        await store.publish(channel, {"kind": "typing", "sender": "bot", "on": False})
-        await store.end_turn(cid, seq)
+        await store.end_turn(cid, seq, {"kind": "typing", "sender": "bot", "on": False})
     if turn.handoff is not None:
         await desk.escalate(cid, turn.handoff, paused_by_bot=True)
 
