@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 log = logging.getLogger(__name__)
 Callback = Callable[[str, dict[str, Any]], Awaitable[None] | None]
+ECHO_KEPT = 10_000  # locally delivered events whose pub/sub copy is still to be dropped
 
 
 class Hub:
@@ -30,6 +31,10 @@ class Hub:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.reconnects = 0
+        # echo(): events delivered here before their pub/sub copy came (the copy is dropped), and events
+        # pub/sub delivered before echo() was called for them (the echo is dropped).
+        self._echoed: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._heard: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     async def start(self) -> None:
         # A placeholder channel keeps the pubsub connection in subscribed mode, so get_message works
@@ -64,6 +69,29 @@ class Hub:
                 except (RedisConnectionError, OSError):
                     pass  # the reconnect path resubscribes only to channels still listened to
 
+    def echo(self, channel: str, raw: str) -> None:
+        """Deliver an event this instance has just published to its own listeners now, one Redis round
+        trip sooner (the customer who is waiting for the bot is almost always connected here). Whichever
+        comes second, this or the pub/sub copy, is dropped: each listener gets the event once."""
+        key = (channel, raw)
+        if key in self._heard:
+            del self._heard[key]  # pub/sub was quicker
+            return
+        _remember(self._echoed, key)
+        for result in self._dispatch(channel, json.loads(raw)):
+            asyncio.ensure_future(result)
+
+    def _dispatch(self, channel: str, event: dict[str, Any]) -> list[Any]:
+        pending = []
+        for callback in list(self.listeners.get(channel, ())):
+            try:
+                result = callback(channel, event)
+                if asyncio.iscoroutine(result):
+                    pending.append(result)
+            except Exception:  # one broken socket must not stop delivery to the others
+                log.exception("pub/sub listener failed on %s", channel)
+        return pending
+
     async def _run(self) -> None:
         while True:
             try:
@@ -77,17 +105,20 @@ class Hub:
             if msg is None or msg.get("type") != "message":
                 continue
             channel = msg["channel"]
+            key = (channel, msg["data"])
+            if key in self._echoed:
+                del self._echoed[key]
+                continue  # already delivered here by echo()
+            _remember(self._heard, key)
             try:
                 event = json.loads(msg["data"])
             except ValueError:
                 log.error("dropping a malformed pub/sub event on %s", channel)
                 continue
-            for callback in list(self.listeners.get(channel, ())):
+            for result in self._dispatch(channel, event):
                 try:
-                    result = callback(channel, event)
-                    if asyncio.iscoroutine(result):
-                        await result
-                except Exception:  # one broken socket must not stop delivery to the others
+                    await result
+                except Exception:
                     log.exception("pub/sub listener failed on %s", channel)
 
     async def _reconnect(self) -> None:
@@ -109,3 +140,11 @@ class Hub:
             except (RedisConnectionError, OSError):
                 await asyncio.sleep(delay)
                 delay = min(5.0, delay * 2)
+
+
+def _remember(seen: OrderedDict[tuple[str, str], None], key: tuple[str, str]) -> None:
+    """Add to a bounded memory: the oldest is forgotten (a pub/sub copy lost in a reconnect, an event
+    no echo will ask for)."""
+    seen[key] = None
+    while len(seen) > ECHO_KEPT:
+        seen.popitem(last=False)

@@ -12,7 +12,8 @@ from __future__ import annotations
 # ARGV: 1 dedupe key ("" = none), 2 message JSON (without seq), 3 allowed states (csv, "" = any),
 #       4 required agent ("" = none), 5 ttl s, 6 conv channel, 7 cids ttl s, 8 now ms,
 #       9 "1": a customer message that the bot must answer if the conversation is in bot mode; the
-#         pending-turn marker is set with it, so a crash after the ack cannot leave it unanswered
+#         pending-turn marker is set with it, so a crash after the ack cannot leave it unanswered, and
+#         the bot's "typing" is announced
 # -> {"ok", seq, state} | {"dup", seq, state} | {"err", code, state}
 APPEND = r"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'err', 'not_found', ''} end
@@ -42,6 +43,9 @@ end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 redis.call('PUBLISH', ARGV[6], '{"kind":"msg","seq":' .. seq .. ',"m":' .. ARGV[2] .. '}')
+if ARGV[9] == '1' and state == 'bot' then
+  redis.call('PUBLISH', ARGV[6], '{"kind":"typing","sender":"bot","on":true}')
+end
 return {'ok', seq, state}
 """
 

@@ -15,6 +15,7 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,9 @@ _ERRORS = {
 }
 
 
+Echo = Callable[[str, str], None]  # (channel, raw event JSON): Hub.echo
+
+
 class Store:
     def __init__(self, client: aioredis.Redis, conversation_ttl_s: int = 30 * 24 * 3600) -> None:
         self.r = client
@@ -123,26 +127,34 @@ class Store:
         return conv
 
     async def append(self, conversation_id: str, msg: Message, *, dedupe: str | None = None,
-                     states: tuple[State, ...] = (), agent: str | None = None,
-                     needs_turn: bool = False) -> tuple[int, bool, State]:
+                     states: tuple[State, ...] = (), agent: str | None = None, needs_turn: bool = False,
+                     echo: Echo | None = None) -> tuple[int, bool, State]:
         """Store one message; returns (seq, was_duplicate, state at the time). Stored before any ack.
-        `needs_turn`: a customer message the bot owes an answer to (in bot mode); marked pending with it."""
+        `needs_turn`: a customer message the bot owes an answer to (in bot mode): its turn is marked
+        pending and the bot's "typing" announced with it. `echo`: also hand the published event to this
+        instance's listeners at once (Hub.echo)."""
         msg = dict(msg)  # type: ignore[assignment]
         msg.setdefault("ts", now_ms())
+        body, channel = _json(msg), keys.ch_conv(conversation_id)
         res = await self._append(
             keys=[keys.conv(conversation_id), keys.log(conversation_id), keys.client_ids(conversation_id)],
-            args=[dedupe or "", _json(msg), ",".join(s.value for s in states), agent or "", self.ttl,
-                  keys.ch_conv(conversation_id), keys.CLIENT_IDS_KEPT_S, now_ms(), "1" if needs_turn else "0"])
+            args=[dedupe or "", body, ",".join(s.value for s in states), agent or "", self.ttl,
+                  channel, keys.CLIENT_IDS_KEPT_S, now_ms(), "1" if needs_turn else "0"])
         if res[0] == "err":
             raise _ERRORS[res[1]]()
         if res[0] == "ok":
             metrics.record_message(msg["sender"])
+            if echo is not None:
+                echo(channel, f'{{"kind":"msg","seq":{int(res[1])},"m":{body}}}')  # what APPEND published
         return int(res[1]), res[0] == "dup", State(res[2])
 
-    async def end_turn(self, conversation_id: str, seq: int, event: dict[str, Any] | None = None) -> None:
+    async def end_turn(self, conversation_id: str, seq: int, event: dict[str, Any] | None = None,
+                       echo: Echo | None = None) -> None:
         """Clear the pending-turn marker of message `seq`; then publish `event` on the conversation."""
-        channel = keys.ch_conv(conversation_id) if event is not None else ""
-        await self._end_turn(keys=[keys.conv(conversation_id)], args=[seq, channel, _json(event or {})])
+        channel, raw = (keys.ch_conv(conversation_id) if event is not None else ""), _json(event or {})
+        await self._end_turn(keys=[keys.conv(conversation_id)], args=[seq, channel, raw])
+        if channel and echo is not None:
+            echo(channel, raw)
 
     async def take_stale_turn(self, conversation_id: str, grace_ms: int) -> int:
         """Seq of a bot turn left pending longer than `grace_ms` (its instance died), now ours to answer;

@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 ORPHAN_GRACE_S = 5.0
 
 
-async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text: str, state: State) -> None:
+async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text: str, state: State,
+                  announce: bool = False) -> None:
+    """The bot's turn for customer message `seq`. Its "typing" was announced by the append that stored the
+    message (handoff/lua.py APPEND); `announce` says it again (a turn re-run by `recover`)."""
     bot, store = desk.bot, desk.store
     if state is not State.BOT:
         # Agent mode (or queued): the bot must not see it, but the agent still gets the emotions.
@@ -31,21 +34,22 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
             except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
                 log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
         return
-    channel = keys.ch_conv(cid)
-    # Redis round trips that nothing below waits for overlap the CPU-bound NLU and dialogue instead of
-    # adding to the customer's wait (the websocket turn must cost no more than Rasa's REST channel).
-    typing_on = asyncio.ensure_future(store.publish(channel, {"kind": "typing", "sender": "bot", "on": True}))
+    echo = desk.hub.echo  # the customer waiting for this answer is almost always connected here
+    if announce:
+        await store.publish(keys.ch_conv(cid), {"kind": "typing", "sender": "bot", "on": True})
     side: asyncio.Future[Any] | None = None
     try:
         started = time.perf_counter()
         parse_data = await bot.parse(text)
+        # Redis round trips nobody waits for run while Rasa decides, not on the customer's time (the
+        # websocket turn must cost no more than Rasa's REST channel). Their failures are only logged.
         side = asyncio.gather(
             desk.annotate(cid, seq, parse_data),
             # The admin's NLU inbox: unsure or fallback parses (never raises; handoff/inbox.py).
-            desk.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=desk.settings.inbox_threshold))
+            desk.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=desk.settings.inbox_threshold),
+            return_exceptions=True)
         parsed = time.perf_counter()
         turn = await bot.turn(cid, text, customer, parse_data)
-        await side
         if not turn.messages and turn.handoff is None:
             # Rasa swallows a failed custom action (action server down) and answers nothing: never silence.
             raise errors.Unavailable("the bot turn produced no answer")
@@ -53,7 +57,7 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
                   (time.perf_counter() - parsed) * 1000)
         for shown in turn.messages:
             try:
-                await store.append(cid, {"sender": "bot", **shown}, states=(State.BOT, State.QUEUED))
+                await store.append(cid, {"sender": "bot", **shown}, states=(State.BOT, State.QUEUED), echo=echo)
             except errors.BadState:
                 break  # a person took over meanwhile: the bot stays silent
         if turn.messages:
@@ -64,13 +68,14 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
         else:
             log.exception("the bot failed on conversation %s", cid)
         # Never silence: say so, and offer a person.
-        await store.append(cid, sm.bot_unavailable_note().message())
+        await store.append(cid, sm.bot_unavailable_note().message(), echo=echo)
         return
     finally:
-        if side is not None and not side.done():
-            await asyncio.gather(side, return_exceptions=True)  # the turn failed first; keep its note
-        await asyncio.gather(typing_on, return_exceptions=True)  # "on" must go out before "off"
-        await store.end_turn(cid, seq, {"kind": "typing", "sender": "bot", "on": False})
+        await store.end_turn(cid, seq, {"kind": "typing", "sender": "bot", "on": False}, echo=echo)
+        if side is not None:
+            for failure in await side:
+                if isinstance(failure, Exception):
+                    log.warning("annotating message %d of %s failed (%s)", seq, cid, type(failure).__name__)
     if turn.handoff is not None:
         await desk.escalate(cid, turn.handoff, paused_by_bot=True)
 
@@ -100,5 +105,5 @@ async def recover(desk: Desk, cid: str, customer: dict[str, Any]) -> None:
             return
         log.warning("re-running the orphaned bot turn of message %d in conversation %s", seq, cid)
         text = str(since[0].get("text") or "")
-        desk.submit(cid, lambda seq=seq, text=text: process(desk, cid, customer, seq, text, State.BOT))
+        desk.submit(cid, lambda seq=seq, text=text: process(desk, cid, customer, seq, text, State.BOT, True))
         return
