@@ -165,6 +165,7 @@ async def test_transfer_to_an_away_agent_is_refused(bare_gateway: str) -> None:
     await sam.do("transfer", conversation_id=c.cid, to="alex")
     assert (await sam.expect("error", frame="transfer"))["code"] == errors.BAD_STATE
     await alex.do("presence", status="online")
+    await alex.expect("presence", status="online")  # stored before the socket goes: later tests expect it
     await sam.do("close", conversation_id=c.cid, resolution="resolved")
     for a in (sam, alex):
         await a.close()
