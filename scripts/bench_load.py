@@ -198,6 +198,31 @@ async def rest_run(urls: Sequence[str], conversations: int, duration: float, int
     return run
 
 
+def merged(runs: Sequence[Run]) -> Run:
+    """Several runs of one channel counted as one."""
+    out = Run()
+    for r in runs:
+        out.latencies_ms += r.latencies_ms
+        out.sent, out.errors = out.sent + r.sent, out.errors + r.errors
+        out.escalated, out.duration_s = out.escalated + r.escalated, out.duration_s + r.duration_s
+    return out
+
+
+async def alternating(urls: Sequence[str], conversations: int, duration: float, rounds: int,
+                      closed_loop: bool = False) -> tuple[Run, Run]:
+    """(websocket, REST) measured in `rounds` slices that take turns (ws then REST, then REST then ws, ...),
+    so the machine's drift during the measurement falls on both channels alike; each slice is a fresh
+    conversation, as short as real ones."""
+    ws: list[Run] = []
+    rest: list[Run] = []
+    for k in range(rounds):
+        for channel in (("ws", "rest") if k % 2 == 0 else ("rest", "ws")):
+            runner = ws_run if channel == "ws" else rest_run
+            (ws if channel == "ws" else rest).append(
+                await runner(urls, conversations, duration / rounds, closed_loop=closed_loop))
+    return merged(ws), merged(rest)
+
+
 async def settle(url: str, quiet_ms: float = 1000.0, cap_s: float = 150.0) -> float:
     """Wait until a REST turn answers within `quiet_ms` (the backlog of an overload run is gone)."""
     started = time.perf_counter()
