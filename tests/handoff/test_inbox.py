@@ -95,6 +95,8 @@ async def test_an_agents_correction_is_kept_with_the_intent_they_suggest(inbox: 
 
 async def test_the_oldest_open_items_go_when_the_inbox_is_full(inbox: Inbox, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(inbox_mod, "MAX_OPEN", 3)
+    clock = iter(range(1_000_000, 2_000_000, 1000))  # one second apart: a fast machine adds several per ms
+    monkeypatch.setattr(inbox_mod, "now_ms", lambda: next(clock))
     ids = [await inbox.maybe_add(parse(f"question number {n}", "card_arrival", 0.1)) for n in range(5)]
     found = {i["id"] for i in (await inbox.search())["items"]}
     assert found == set(ids[2:])
