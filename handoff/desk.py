@@ -48,9 +48,7 @@ class Desk:
         queue = self._work.get(conversation_id)
         if queue is None:
             queue = self._work[conversation_id] = asyncio.Queue()
-            task = asyncio.ensure_future(self._drain(conversation_id, queue))
-            self._workers.add(task)
-            task.add_done_callback(self._workers.discard)
+            self.background(self._drain(conversation_id, queue))
         queue.put_nowait(job)
 
     def background(self, job: Awaitable[None]) -> None:
