@@ -36,16 +36,13 @@ if ARGV[1] ~= '' then
   redis.call('HSET', KEYS[3], ARGV[1], seq)
   redis.call('EXPIRE', KEYS[3], ARGV[7])
 end
+local bot_turn = ARGV[9] == '1' and state == 'bot'
 redis.call('HSET', KEYS[1], 'updated', ARGV[8])
-if ARGV[9] == '1' and state == 'bot' then
-  redis.call('HSET', KEYS[1], 'turn_seq', seq, 'turn_at', ARGV[8])
-end
+if bot_turn then redis.call('HSET', KEYS[1], 'turn_seq', seq, 'turn_at', ARGV[8]) end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 redis.call('PUBLISH', ARGV[6], '{"kind":"msg","seq":' .. seq .. ',"m":' .. ARGV[2] .. '}')
-if ARGV[9] == '1' and state == 'bot' then
-  redis.call('PUBLISH', ARGV[6], '{"kind":"typing","sender":"bot","on":true}')
-end
+if bot_turn then redis.call('PUBLISH', ARGV[6], '{"kind":"typing","sender":"bot","on":true}') end
 return {'ok', seq, state}
 """
 
