@@ -106,6 +106,24 @@ class Customer(Client):
         return [f for f in self.seen if f.get("type") == "message"]
 
 
+
+async def queued_customer(gw: str) -> Customer:
+    """A new customer on `gw` who asked for a person and is waiting in the queue."""
+    c = await Customer.connect(gw)
+    await c.send(type="request_human")
+    await c.expect("state", state="queued")
+    return c
+
+
+async def claimed(gw: str, agent: Agent) -> Customer:
+    """A new customer on `gw`, queued and then claimed by `agent` (who may be on another instance)."""
+    c = await queued_customer(gw)
+    await agent.do("claim", conversation_id=c.cid)
+    await agent.expect("claimed", conversation_id=c.cid)
+    await c.expect("state", state="agent")
+    return c
+
+
 def login(gateway: str, username: str, password: str) -> str:
     """POST /api/login; returns the Cookie header value for the agent socket."""
     req = urllib.request.Request(gateway + "/api/login", method="POST",

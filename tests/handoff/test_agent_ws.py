@@ -10,22 +10,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from handoff import errors
-from tests.handoff.clients import Agent, Customer
-
-
-async def queued_customer(gw: str) -> Customer:
-    c = await Customer.connect(gw)
-    await c.send(type="request_human")
-    await c.expect("state", state="queued")
-    return c
-
-
-async def claimed(gw: str, agent: Agent) -> Customer:
-    c = await queued_customer(gw)
-    await agent.do("claim", conversation_id=c.cid)
-    await agent.expect("claimed", conversation_id=c.cid)
-    await c.expect("state", state="agent")
-    return c
+from tests.handoff.clients import Agent, Customer, claimed, queued_customer
 
 
 async def test_welcome_describes_the_agent_the_queue_and_the_desk(bare_gateway: str) -> None:

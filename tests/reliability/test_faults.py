@@ -23,7 +23,7 @@ from handoff.hub import Hub
 from handoff.settings import Settings
 from handoff.store import now_ms
 from tests.gateway import LiveGateway, seed_accounts, start_gateway
-from tests.handoff.clients import BOT_WAIT, WAIT, Agent, Customer
+from tests.handoff.clients import BOT_WAIT, WAIT, Agent, Customer, claimed
 from tests.reliability.conftest import GATEWAY_LOGS, kill9, start_bare
 from tests.support import TIME_SCALE, free_port, start_redis, stop
 
@@ -60,13 +60,8 @@ async def test_gateway_killed_mid_conversation_loses_and_duplicates_nothing(
         asyncio.to_thread(start_bare, url, tmp_path, "gw-kill-b"),
     )
     try:
-        customer = await Customer.connect(gw_a)
-        await customer.send(type="request_human")
-        await customer.expect("state", state="queued")
         agent = await Agent.connect(gw_b, "sam")
-        await agent.do("claim", conversation_id=customer.cid)
-        await agent.expect("claimed")
-        await customer.expect("state", state="agent")
+        customer = await claimed(gw_a, agent)
         sent = [(await customer.say(f"customer line {i}"))["client_id"] for i in range(3)]
         replies = [(await agent.reply(customer.cid, f"agent line {i}"))["client_id"] for i in range(2)]
         for r in replies:
@@ -242,13 +237,8 @@ async def test_action_server_down_the_customer_is_told_and_offered_a_person(
 async def test_an_agent_whose_console_vanished_loses_the_chat_to_the_queue_after_the_grace(
     rel_gateway,
 ) -> None:  # type: ignore[no-untyped-def]
-    customer = await Customer.connect(rel_gateway)
-    await customer.send(type="request_human")
-    await customer.expect("state", state="queued")
     agent = await Agent.connect(rel_gateway, "alex")
-    await agent.do("claim", conversation_id=customer.cid)
-    await agent.expect("claimed")
-    await customer.expect("state", state="agent")
+    customer = await claimed(rel_gateway, agent)
     await agent.ws.close()  # the browser tab is gone
 
     client = await store_mod.connect(rel_gateway.redis_url)
