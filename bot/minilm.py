@@ -17,6 +17,19 @@ import numpy as np
 from scipy.special import erf
 
 
+def one_blas_thread() -> None:
+    """Serve one message at a time with one BLAS thread, process-wide.
+
+    Measured here (BENCHMARKS.md, "gateway CPU per turn"): a second OpenBLAS thread makes one
+    message's forward pass no faster (~14 ms either way: its matrices are too small to split) but
+    spins between calls, so a gateway burnt ~150 ms of CPU per turn instead of ~40, a core taken from
+    every other turn. Training featurizes batches in TensorFlow and keeps its threads.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 @dataclass(frozen=True)
 class Layer:
     qkv_w: np.ndarray  # (hidden, 3*hidden): query, key and value projections fused

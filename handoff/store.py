@@ -136,10 +136,22 @@ class Store:
         msg = dict(msg)  # type: ignore[assignment]
         msg.setdefault("ts", now_ms())
         body, channel = _json(msg), keys.ch_conv(conversation_id)
-        res = await self._append(
-            keys=[keys.conv(conversation_id), keys.log(conversation_id), keys.client_ids(conversation_id)],
-            args=[dedupe or "", body, ",".join(s.value for s in states), agent or "", self.ttl,
-                  channel, keys.CLIENT_IDS_KEPT_S, now_ms(), "1" if needs_turn else "0"])
+        res = await self._append(**self._append_call(conversation_id, body, dedupe, states, agent, needs_turn))
+        appended = self._appended(res, msg, body, channel, echo)
+        if needs_turn and echo is not None and res[0] == "ok" and appended[2] is State.BOT:
+            echo(channel, lua.BOT_TYPING_ON)  # what APPEND published with the marker
+        return appended
+
+    def _append_call(self, conversation_id: str, body: str, dedupe: str | None, states: tuple[State, ...],
+                     agent: str | None, needs_turn: bool) -> dict[str, list[Any]]:
+        """The APPEND script's keys and args for one message."""
+        return {"keys": [keys.conv(conversation_id), keys.log(conversation_id), keys.client_ids(conversation_id)],
+                "args": [dedupe or "", body, ",".join(s.value for s in states), agent or "", self.ttl,
+                         keys.ch_conv(conversation_id), keys.CLIENT_IDS_KEPT_S, now_ms(), "1" if needs_turn else "0"]}
+
+    @staticmethod
+    def _appended(res: list[Any], msg: Message, body: str, channel: str, echo: Echo | None) -> tuple[int, bool, State]:
+        """APPEND's reply as (seq, was_duplicate, state); raises its error; echoes what it published."""
         if res[0] == "err":
             raise _ERRORS[res[1]]()
         if res[0] == "ok":
@@ -147,6 +159,32 @@ class Store:
             if echo is not None:
                 echo(channel, f'{{"kind":"msg","seq":{int(res[1])},"m":{body}}}')  # what APPEND published
         return int(res[1]), res[0] == "dup", State(res[2])
+
+    async def reply(self, conversation_id: str, seq: int, msgs: list[Message], states: tuple[State, ...],
+                    event: dict[str, Any], echo: Echo | None = None) -> int:
+        """The bot's answer to message `seq` and the end of its turn (`end_turn` with `event`) in one
+        round trip: a customer's wait for the answer pays for one network hop, not one per message.
+        Each message is stored only in `states`; returns how many were stored before one was refused
+        (BadState: a person took over meanwhile, and the bot stays silent from there on)."""
+        stamped = [{**m, "ts": m.get("ts") or now_ms()} for m in msgs]
+        bodies, channel, raw = [_json(m) for m in stamped], keys.ch_conv(conversation_id), _json(event)
+        async with self.r.pipeline(transaction=False) as p:
+            for body in bodies:
+                await self._append(**self._append_call(conversation_id, body, None, states, None, False), client=p)
+            await self._end_turn(keys=[keys.conv(conversation_id)], args=[seq, channel, raw], client=p)
+            results = await p.execute()
+        stored = 0
+        try:
+            for res, msg, body in zip(results, stamped, bodies):
+                try:
+                    self._appended(res, msg, body, channel, echo)  # type: ignore[arg-type]
+                except errors.BadState:
+                    break
+                stored += 1
+        finally:
+            if echo is not None:
+                echo(channel, raw)  # the turn ended whatever the messages met: "typing" goes off
+        return stored
 
     async def end_turn(self, conversation_id: str, seq: int, event: dict[str, Any] | None = None,
                        echo: Echo | None = None) -> None:

@@ -19,6 +19,7 @@ from handoff.protocol import State
 log = logging.getLogger(__name__)
 # A pending turn older than the bot timeout plus this is orphaned: the instance that took it is gone.
 ORPHAN_GRACE_S = 5.0
+TYPING_OFF = {"kind": "typing", "sender": "bot", "on": False}
 
 
 async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text: str, state: State,
@@ -37,17 +38,11 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
     echo = desk.hub.echo  # the customer waiting for this answer is almost always connected here
     if announce:
         await store.publish(keys.ch_conv(cid), {"kind": "typing", "sender": "bot", "on": True})
-    side: asyncio.Future[Any] | None = None
+    parse_data: dict[str, Any] | None = None
+    ended = False
     try:
         started = time.perf_counter()
         parse_data = await bot.parse(text)
-        # Redis round trips nobody waits for run while Rasa decides, not on the customer's time (the
-        # websocket turn must cost no more than Rasa's REST channel). Their failures are only logged.
-        side = asyncio.gather(
-            desk.annotate(cid, seq, parse_data),
-            # The admin's NLU inbox: unsure or fallback parses (never raises; handoff/inbox.py).
-            desk.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=desk.settings.inbox_threshold),
-            return_exceptions=True)
         parsed = time.perf_counter()
         turn = await bot.turn(cid, text, customer, parse_data)
         if not turn.messages and turn.handoff is None:
@@ -55,11 +50,10 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
             raise errors.Unavailable("the bot turn produced no answer")
         log.debug("bot turn: nlu %.0f ms, dialogue %.0f ms", (parsed - started) * 1000,
                   (time.perf_counter() - parsed) * 1000)
-        for shown in turn.messages:
-            try:
-                await store.append(cid, {"sender": "bot", **shown}, states=(State.BOT, State.QUEUED), echo=echo)
-            except errors.BadState:
-                break  # a person took over meanwhile: the bot stays silent
+        # Stored only while the bot or the queue has the chat: after a takeover the bot stays silent.
+        ended = True  # reply() ends the turn whatever it stores
+        await store.reply(cid, seq, [{"sender": "bot", **shown} for shown in turn.messages],
+                          (State.BOT, State.QUEUED), TYPING_OFF, echo=echo)
         if turn.messages:
             metrics.record_bot_reply(time.perf_counter() - started)
     except Exception as exc:
@@ -71,13 +65,27 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
         await store.append(cid, sm.bot_unavailable_note().message(), echo=echo)
         return
     finally:
-        await store.end_turn(cid, seq, {"kind": "typing", "sender": "bot", "on": False}, echo=echo)
-        if side is not None:
-            for failure in await side:
-                if isinstance(failure, Exception):
-                    log.warning("annotating message %d of %s failed (%s)", seq, cid, type(failure).__name__)
+        if not ended:
+            await store.end_turn(cid, seq, TYPING_OFF, echo=echo)
+        if parse_data is not None:
+            await _annotate(desk, cid, seq, parse_data)
     if turn.handoff is not None:
         await desk.escalate(cid, turn.handoff, paused_by_bot=True)
+
+
+async def _annotate(desk: Desk, cid: str, seq: int, parse_data: dict[str, Any]) -> None:
+    """The agents' emotions and the admin's NLU inbox for a bot-mode message. Run after the answer is
+    out, not beside it: on one event loop, work done during a turn is waited for by its customer (the
+    websocket turn must cost no more than Rasa's REST channel), and before a hand-over, whose priority
+    reads the negativity stored here. Failures are only logged."""
+    results = await asyncio.gather(
+        desk.annotate(cid, seq, parse_data),
+        # Unsure or fallback parses (never raises; handoff/inbox.py).
+        desk.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=desk.settings.inbox_threshold),
+        return_exceptions=True)
+    for failure in results:
+        if isinstance(failure, Exception):
+            log.warning("annotating message %d of %s failed (%s)", seq, cid, type(failure).__name__)
 
 
 async def recover(desk: Desk, cid: str, customer: dict[str, Any]) -> None:

@@ -65,9 +65,11 @@ async def _measure(args: argparse.Namespace, plan: Plan, only: set[str], service
     if "latency" in only:
         _progress("latency")
         cmd = command(args, "latency")
-        ws, rest = await load.alternating(urls, 1, plan.single_s, plan.rounds, closed_loop=True)
+        ws, rest = await load.alternating(urls, 1, plan.single_s, plan.rounds, closed_loop=True,
+                                          cpu=lambda: env.cpu_seconds(gw.proc.pid))
         report.latency("closed loop, 1 conversation", "ws", ws, cmd)
         report.latency("closed loop, 1 conversation", "rest", rest, cmd)
+        report.cpu_per_turn("closed loop, 1 conversation", ws, rest, cmd)
         for level in plan.levels:
             if level == 1:  # uncontended: the two channels take turns, as above
                 ws, rest = await load.alternating(urls, 1, plan.level_s[1], plan.rounds)

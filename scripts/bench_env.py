@@ -85,6 +85,12 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` and all its threads so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def commandstats(url: str) -> dict[str, tuple[int, int]]:
     """(calls, microseconds of Redis CPU) per command since the last CONFIG RESETSTAT."""
     client = redis.Redis.from_url(url)

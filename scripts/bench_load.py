@@ -46,6 +46,7 @@ class Run:
     errors: int = 0  # REST errors, or the gateway's bot_unavailable notice
     escalated: int = 0  # conversations the bot handed off (should stay 0 with routine messages)
     duration_s: float = 0.0
+    cpu_s: float = 0.0  # the gateway process's CPU time (all its threads) during the run, if measured
 
     @property
     def answered(self) -> int:
@@ -205,21 +206,24 @@ def merged(runs: Sequence[Run]) -> Run:
         out.latencies_ms += r.latencies_ms
         out.sent, out.errors = out.sent + r.sent, out.errors + r.errors
         out.escalated, out.duration_s = out.escalated + r.escalated, out.duration_s + r.duration_s
+        out.cpu_s += r.cpu_s
     return out
 
 
 async def alternating(urls: Sequence[str], conversations: int, duration: float, rounds: int,
-                      closed_loop: bool = False) -> tuple[Run, Run]:
+                      closed_loop: bool = False, cpu: Callable[[], float] | None = None) -> tuple[Run, Run]:
     """(websocket, REST) measured in `rounds` slices that take turns (ws then REST, then REST then ws, ...),
     so the machine's drift during the measurement falls on both channels alike; each slice is a fresh
-    conversation, as short as real ones."""
+    conversation, as short as real ones. `cpu`: the gateway's CPU seconds so far, read around each slice."""
     ws: list[Run] = []
     rest: list[Run] = []
     for k in range(rounds):
         for channel in (("ws", "rest") if k % 2 == 0 else ("rest", "ws")):
             runner = ws_run if channel == "ws" else rest_run
-            (ws if channel == "ws" else rest).append(
-                await runner(urls, conversations, duration / rounds, closed_loop=closed_loop))
+            before = cpu() if cpu else 0.0
+            run = await runner(urls, conversations, duration / rounds, closed_loop=closed_loop)
+            run.cpu_s = cpu() - before if cpu else 0.0
+            (ws if channel == "ws" else rest).append(run)
     return merged(ws), merged(rest)
 
 

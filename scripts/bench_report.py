@@ -69,6 +69,15 @@ class Report:
                                        f"{fmt_ms(s.p99)} ({run.unanswered} of {run.sent} unanswered)",
                                        f"≤ {P99_TARGET_MS:.0f} ms", verdict(ok), cmd))
 
+    def cpu_per_turn(self, scenario: str, ws: Run, rest: Run, cmd: str) -> None:
+        """What one turn costs the gateway in CPU (all threads): the bound on one instance's capacity."""
+        if not ws.answered or not rest.answered:
+            self.failed("cpu", "no answered turns")
+            return
+        self.figures.append(Figure(f"gateway CPU per turn — {scenario}",
+                                   f"ws {ws.cpu_s * 1000 / ws.answered:.1f} ms vs REST "
+                                   f"{rest.cpu_s * 1000 / rest.answered:.1f} ms", "(measured)", "n/a", cmd))
+
     def saturation(self, channel: str, conversations: int, run: Run, cmd: str) -> None:
         self.latency(f"closed loop (saturation), {conversations} conversations", channel, run, cmd)
         label = "websocket" if channel == "ws" else "REST"

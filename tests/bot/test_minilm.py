@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +62,15 @@ def test_pipeline_featurizer_runs_the_numpy_encoder(pipeline_featurizer):
     assert isinstance(lm.model, MiniLMEncoder)
     vectors = pipeline_featurizer.embed(["my card was stolen"])
     assert vectors.shape == (1, 384) and np.isfinite(vectors).all()
+
+
+def test_one_blas_thread_leaves_a_single_blas_thread_for_the_whole_process():
+    import subprocess
+    import sys
+
+    code = ("import json, threadpoolctl; from bot.minilm import one_blas_thread; one_blas_thread(); "
+            "print(json.dumps([p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas']))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "2"})
+    counts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert counts and set(counts) == {1}

@@ -177,6 +177,64 @@ async def test_every_stored_message_is_published_in_seq_order(store: Store, redi
     await pubsub.close()
 
 
+async def _published(pubsub, n: int) -> list[dict]:  # type: ignore[no-untyped-def]
+    seen: list[dict] = []
+    deadline = asyncio.get_running_loop().time() + 5
+    while len(seen) < n and asyncio.get_running_loop().time() < deadline:
+        msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+        if msg is not None:
+            seen.append(json.loads(msg["data"]))
+    return seen
+
+
+async def test_a_bot_reply_stores_its_messages_and_ends_the_turn_in_one_go(store: Store, redis) -> None:  # type: ignore[no-untyped-def]
+    cid, _ = await store.create_conversation({}, None)
+    seq, _, _ = await store.append(cid, {"sender": "customer", "text": "card?"}, needs_turn=True)
+    assert await redis.hget(keys.conv(cid), "turn_seq") == str(seq)
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(keys.ch_conv(cid))
+    echoed: list[str] = []
+    typing_off = {"kind": "typing", "sender": "bot", "on": False}
+    stored = await store.reply(cid, seq, [{"sender": "bot", "text": "It's on its way."},
+                                          {"sender": "bot", "text": "Anything else?"}],
+                               (State.BOT, State.QUEUED), typing_off, echo=lambda ch, raw: echoed.append(raw))
+    assert stored == 2
+    assert [m["text"] for m in await store.read_log(cid, after_seq=seq)] == ["It's on its way.", "Anything else?"]
+    assert await redis.hget(keys.conv(cid), "turn_seq") is None  # the pending-turn marker is gone
+    events = await _published(pubsub, 3)
+    assert [e["kind"] for e in events] == ["msg", "msg", "typing"] and events[-1] == typing_off
+    assert [json.loads(raw) for raw in echoed] == events  # delivered here at once, the same events
+    await pubsub.close()
+
+
+async def test_a_bot_reply_after_a_takeover_stores_nothing_but_still_ends_the_turn(store: Store, accounts: Accounts, redis) -> None:  # type: ignore[no-untyped-def]
+    cid, _ = await store.create_conversation({}, None)
+    seq, _, _ = await store.append(cid, {"sender": "customer", "text": "card?"}, needs_turn=True)
+    t = sm.escalate(Snapshot(State.BOT), {"kind": "explicit"}, 0.5, now_ms())
+    await store.apply(cid, t, {"state": "queued"})
+    await redis.hset(keys.conv(cid), "state", State.AGENT.value)  # a person has the chat now
+    echoed: list[str] = []
+    stored = await store.reply(cid, seq, [{"sender": "bot", "text": "too late"}], (State.BOT, State.QUEUED),
+                               {"kind": "typing", "sender": "bot", "on": False}, echo=lambda ch, raw: echoed.append(raw))
+    assert stored == 0
+    assert [m["text"] for m in await store.read_log(cid)] == ["card?"]
+    assert await redis.hget(keys.conv(cid), "turn_seq") is None
+    assert [json.loads(raw)["kind"] for raw in echoed] == ["typing"]  # "typing" still goes off
+
+
+async def test_a_message_that_owes_a_bot_turn_echoes_the_typing_that_append_published(store: Store, redis) -> None:  # type: ignore[no-untyped-def]
+    cid, _ = await store.create_conversation({}, None)
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(keys.ch_conv(cid))
+    echoed: list[str] = []
+    await store.append(cid, {"sender": "customer", "text": "hi"}, needs_turn=True,
+                       echo=lambda ch, raw: echoed.append(raw))
+    published = [json.dumps(e, separators=(",", ":")) for e in await _published(pubsub, 2)]
+    assert echoed == published  # byte for byte, so the hub drops each pub/sub copy (Hub.echo)
+    assert json.loads(echoed[-1]) == {"kind": "typing", "sender": "bot", "on": True}
+    await pubsub.close()
+
+
 async def test_acknowledged_messages_survive_a_redis_crash_and_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The desk's own Redis runs with AOF: kill -9 it right after an append, restart it, nothing is lost."""
     from handoff.store import connect
