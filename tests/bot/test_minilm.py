@@ -64,11 +64,11 @@ def test_pipeline_featurizer_runs_the_numpy_encoder(pipeline_featurizer):
     assert vectors.shape == (1, 384) and np.isfinite(vectors).all()
 
 
-def test_one_blas_thread_leaves_a_single_blas_thread_for_the_whole_process():
+def test_the_gateway_limit_leaves_a_single_blas_thread_for_the_whole_process():
     import subprocess
     import sys
 
-    code = ("import json, threadpoolctl; from bot.minilm import one_blas_thread; one_blas_thread(); "
+    code = ("import json, threadpoolctl; from bot.minilm import limit_blas_threads; limit_blas_threads(1); "
             "print(json.dumps([p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas']))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "2"})
