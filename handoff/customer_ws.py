@@ -199,7 +199,7 @@ class CustomerSession(Connection):
             self.own_ids.clear()
         self.own_ids.add(frame["client_id"])
         seq, dup, state = await self.store.append(self.cid, msg, dedupe="c:" + frame["client_id"], states=SENDABLE,
-                                                  needs_turn=True, echo=self.desk.hub.echo)
+                                                  needs_turn=True)
         await self.send(protocol.ack(frame["client_id"], seq))
         if not dup:
             # Not tied to this socket: the answer is produced and stored even if the customer is gone.
