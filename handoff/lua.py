@@ -7,9 +7,6 @@ single Redis (or Sentinel/replicas); for Redis Cluster those keys would need a s
 
 from __future__ import annotations
 
-# The bot's "typing" as APPEND publishes it; the store echoes these exact bytes locally (Hub.echo).
-BOT_TYPING_ON = '{"kind":"typing","sender":"bot","on":true}'
-
 # Append one message to a conversation's transcript, idempotently.
 # KEYS: conv, log, cids
 # ARGV: 1 dedupe key ("" = none), 2 message JSON (without seq), 3 allowed states (csv, "" = any),
@@ -45,7 +42,7 @@ if bot_turn then redis.call('HSET', KEYS[1], 'turn_seq', seq, 'turn_at', ARGV[8]
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 redis.call('PUBLISH', ARGV[6], '{"kind":"msg","seq":' .. seq .. ',"m":' .. ARGV[2] .. '}')
-if bot_turn then redis.call('PUBLISH', ARGV[6], '""" + BOT_TYPING_ON + """') end
+if bot_turn then redis.call('PUBLISH', ARGV[6], '{"kind":"typing","sender":"bot","on":true}') end
 return {'ok', seq, state}
 """
 

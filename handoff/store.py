@@ -137,10 +137,7 @@ class Store:
         msg.setdefault("ts", now_ms())
         body, channel = _json(msg), keys.ch_conv(conversation_id)
         res = await self._append(**self._append_call(conversation_id, body, dedupe, states, agent, needs_turn))
-        appended = self._appended(res, msg, body, channel, echo)
-        if needs_turn and echo is not None and res[0] == "ok" and appended[2] is State.BOT:
-            echo(channel, lua.BOT_TYPING_ON)  # what APPEND published with the marker
-        return appended
+        return self._appended(res, msg, body, channel, echo)
 
     def _append_call(self, conversation_id: str, body: str, dedupe: str | None, states: tuple[State, ...],
                      agent: str | None, needs_turn: bool) -> dict[str, list[Any]]:

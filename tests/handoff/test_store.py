@@ -222,19 +222,6 @@ async def test_a_bot_reply_after_a_takeover_stores_nothing_but_still_ends_the_tu
     assert [json.loads(raw)["kind"] for raw in echoed] == ["typing"]  # "typing" still goes off
 
 
-async def test_a_message_that_owes_a_bot_turn_echoes_the_typing_that_append_published(store: Store, redis) -> None:  # type: ignore[no-untyped-def]
-    cid, _ = await store.create_conversation({}, None)
-    pubsub = redis.pubsub()
-    await pubsub.subscribe(keys.ch_conv(cid))
-    echoed: list[str] = []
-    await store.append(cid, {"sender": "customer", "text": "hi"}, needs_turn=True,
-                       echo=lambda ch, raw: echoed.append(raw))
-    published = [json.dumps(e, separators=(",", ":")) for e in await _published(pubsub, 2)]
-    assert echoed == published  # byte for byte, so the hub drops each pub/sub copy (Hub.echo)
-    assert json.loads(echoed[-1]) == {"kind": "typing", "sender": "bot", "on": True}
-    await pubsub.close()
-
-
 async def test_acknowledged_messages_survive_a_redis_crash_and_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The desk's own Redis runs with AOF: kill -9 it right after an append, restart it, nothing is lost."""
     from handoff.store import connect
