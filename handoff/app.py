@@ -20,11 +20,12 @@ from bot.minilm import limit_blas_threads
 from handoff import metrics, protocol
 from handoff import store as store_mod
 from handoff.auth import Accounts, Login, Sessions
-from handoff.bot_bridge import BotBridge, load_agent
+from handoff.bot_bridge import BotBridge, load_agent, model_file
 from handoff.channel import TandemChannel
 from handoff.desk import Desk
 from handoff.http_api import STATIC
 from handoff.hub import Hub
+from handoff.nlu_workers import NluWorkers
 from handoff.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,10 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         sessions = Sessions(client, settings.session_ttl_s)
         app.ctx.login = Login(client, accounts, sessions, max_per_user=settings.login_max_per_user,
                               max_per_ip=settings.login_max_per_ip, window_s=settings.login_window_s)
-        bridge = BotBridge(lambda: app.ctx.agent, settings.bot_timeout_s)
+        app.ctx.nlu_workers = NluWorkers(settings.nlu_workers, settings.blas_threads,
+                                         timeout_s=settings.bot_timeout_s / 3) \
+            if settings.nlu_workers and settings.load_bot else None
+        bridge = BotBridge(lambda: app.ctx.agent, settings.bot_timeout_s, app.ctx.nlu_workers)
         app.ctx.desk = Desk(settings, store_mod.Store(client, settings.conversation_ttl_s), hub, accounts,
                             sessions, bridge)
         if settings.load_bot:
@@ -73,6 +77,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
                 app.ctx.agent = await load_agent(settings)
                 log.info("Rasa model loaded from %s", settings.model_path)
                 metrics.set_model(Path(settings.model_path).name, app.ctx.agent)
+                if app.ctx.nlu_workers is not None:
+                    app.ctx.nlu_workers.prepare(model_file(app.ctx.agent))
             except Exception:
                 # Serve anyway: customers are told the assistant is unavailable and offered a person.
                 log.exception("could not load the Rasa model from %s", settings.model_path)
@@ -93,6 +99,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
 
     @app.listener("after_server_stop")
     async def stop(app: Sanic, loop: Any) -> None:
+        if app.ctx.nlu_workers is not None:
+            app.ctx.nlu_workers.close()
         await app.ctx.desk.stop()
         await app.ctx.desk.hub.stop()
         await app.ctx.redis.close()

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from handoff import errors
+from handoff import errors, metrics
+from handoff.nlu_workers import NluWorkers
 from handoff.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,10 +94,17 @@ async def load_agent(settings: Settings) -> Any:
     return agent
 
 
+def model_file(agent: Any) -> str:
+    """The model file the agent answers with (Rasa keeps the folder it was given, plus the file's name)."""
+    path = Path(agent.processor.model_path)
+    return str(path / agent.processor.model_filename if path.is_dir() else path)
+
+
 class BotBridge:
-    def __init__(self, get_agent: Callable[[], Any], timeout_s: float) -> None:
+    def __init__(self, get_agent: Callable[[], Any], timeout_s: float, workers: NluWorkers | None = None) -> None:
         self.get_agent = get_agent
         self.timeout = timeout_s
+        self.workers = workers  # parses off the event loop (handoff/nlu_workers.py); None: in-process
 
     def _agent(self) -> Any:
         agent = self.get_agent()
@@ -110,9 +118,25 @@ class BotBridge:
         return agent is not None and agent.is_ready()
 
     async def parse(self, text: str) -> dict[str, Any]:
-        """NLU only (intent + sentiment); the message is not added to the conversation."""
+        """NLU only (intent + sentiment); the message is not added to the conversation.
+
+        In an NLU worker when one is ready for the agent's current model, else here."""
         agent = self._agent()
+        if self.workers is not None:
+            parsed = await self.workers.parse(model_file(agent), text)
+            metrics.record_parse("worker" if parsed is not None else "gateway")
+            if parsed is not None:
+                return parsed
         return await asyncio.wait_for(agent.parse_message(text), self.timeout)
+
+    def parse_soon(self, text: str) -> asyncio.Task | None:
+        """`parse(text)` started now when an NLU worker is ready, to run while the caller stores the message;
+        None otherwise (an in-process parse would hold the loop, and the caller's ack, for its whole run)."""
+        agent = self.get_agent()
+        if self.workers is None or agent is None or not agent.is_ready() or \
+                not self.workers.ready_for(model_file(agent)):
+            return None
+        return asyncio.ensure_future(self.parse(text))
 
     async def turn(self, conversation_id: str, text: str, customer: dict[str, Any],
                    parse_data: dict[str, Any] | None) -> BotTurn:

@@ -198,13 +198,22 @@ class CustomerSession(Connection):
         if len(self.own_ids) > 1000:
             self.own_ids.clear()
         self.own_ids.add(frame["client_id"])
-        seq, dup, state = await self.store.append(self.cid, msg, dedupe="c:" + frame["client_id"], states=SENDABLE,
-                                                  needs_turn=True)
-        await self.send(protocol.ack(frame["client_id"], seq))
-        if not dup:
-            # Not tied to this socket: the answer is produced and stored even if the customer is gone.
-            text, cid, customer = frame.get("payload") or frame["text"], self.cid, self.customer
-            self.desk.submit(cid, lambda: turns.process(self.desk, cid, customer, seq, text, state))
+        text, cid, customer = frame.get("payload") or frame["text"], self.cid, self.customer
+        parsing = self.desk.bot.parse_soon(text)  # in an NLU worker while the message is stored and acked
+        try:
+            seq, dup, state = await self.store.append(cid, msg, dedupe="c:" + frame["client_id"],
+                                                      states=SENDABLE, needs_turn=True)
+            await self.send(protocol.ack(frame["client_id"], seq))
+        except BaseException:
+            if parsing is not None:
+                parsing.cancel()  # no turn follows (a closed chat, Redis down, the socket gone: `recover`)
+            raise
+        if dup:
+            if parsing is not None:
+                parsing.cancel()
+            return
+        # Not tied to this socket: the answer is produced and stored even if the customer is gone.
+        self.desk.submit(cid, lambda: turns.process(self.desk, cid, customer, seq, text, state, parsing=parsing))
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         if self.state is State.AGENT:

@@ -139,8 +139,11 @@ def add_routes(bp: Blueprint, settings: Settings) -> None:
             redis_ok = False
         bot_ok = desk.bot.ready
         ok = redis_ok and (bot_ok or not settings.load_bot)
+        workers = getattr(request.app.ctx, "nlu_workers", None)
+        # Informational: without a ready worker, messages are parsed in the gateway (slower, not down).
+        nlu = {"ready": workers.ready, "of": len(workers.workers)} if workers is not None else None
         return response.json({"status": "ok" if ok else "degraded", "redis": redis_ok, "bot": bot_ok,
-                              "instance": settings.instance}, status=200 if ok else 503)
+                              "nlu_workers": nlu, "instance": settings.instance}, status=200 if ok else 503)
 
     @bp.get("/api/demo-context")
     async def demo_context(request: Request) -> HTTPResponse:

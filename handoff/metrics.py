@@ -54,6 +54,9 @@ ERRORS = Counter("tandem_errors_total", "Error frames sent to clients, by code a
                  ["code", "side"], registry=REGISTRY)
 WEBSOCKETS = Gauge("tandem_websocket_connections", "Open websocket connections on this instance.", ["side"],
                    registry=REGISTRY)
+PARSES = Counter("tandem_nlu_parses_total",
+                 "Customer messages parsed, by where: an NLU worker process or the gateway's own loop "
+                 "(while a worker starts, reloads or is replaced).", ["where"], registry=REGISTRY)
 MODEL = Info("tandem_model", "The Rasa model this instance answers with.", registry=REGISTRY)
 QUEUE_LENGTH = Gauge("tandem_queue_length", "Conversations waiting for an agent (desk-wide, from Redis).",
                      registry=REGISTRY)
@@ -87,6 +90,10 @@ def record_message(sender: str) -> None:
 
 def record_bot_reply(seconds: float) -> None:
     BOT_REPLY.observe(max(0.0, seconds))
+
+
+def record_parse(where: str) -> None:
+    PARSES.labels(_bounded(where, ("worker", "gateway"))).inc()
 
 
 def record_escalation(reason_kind: str) -> None:

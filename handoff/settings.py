@@ -41,6 +41,7 @@ class Settings:
     load_bot: bool = True  # False: no Rasa agent (protocol-only tests); bot turns get "unavailable"
     bot_timeout_s: float = 15.0
     blas_threads: int = 1  # BLAS threads of the gateway process (bot/minilm.py limit_blas_threads)
+    nlu_workers: int = 1  # processes that parse customer messages off the event loop (handoff/nlu_workers.py)
     instance: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     data_dir: str = str(ROOT / "var")
     default_wait_s: int = 120  # shown as "typical wait" until real waits have been measured

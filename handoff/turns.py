@@ -23,15 +23,20 @@ TYPING_OFF = {"kind": "typing", "sender": "bot", "on": False}
 
 
 async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text: str, state: State,
-                  announce: bool = False) -> None:
+                  announce: bool = False, parsing: asyncio.Future | None = None) -> None:
     """The bot's turn for customer message `seq`. Its "typing" was announced by the append that stored the
-    message (handoff/lua.py APPEND); `announce` says it again (a turn re-run by `recover`)."""
+    message (handoff/lua.py APPEND); `announce` says it again (a turn re-run by `recover`). `parsing`: the
+    message's parse, started before it was stored (BotBridge.parse_soon)."""
     bot, store = desk.bot, desk.store
+
+    async def parsed() -> dict[str, Any]:
+        return await parsing if parsing is not None else await bot.parse(text)
+
     if state is not State.BOT:
         # Agent mode (or queued): the bot must not see it, but the agent still gets the emotions.
         if bot.ready:
             try:
-                await desk.annotate(cid, seq, await bot.parse(text))
+                await desk.annotate(cid, seq, await parsed())
             except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
                 log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
         return
@@ -42,7 +47,7 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
     ended = False
     try:
         started = time.perf_counter()
-        parse_data = await bot.parse(text)
+        parse_data = await parsed()
         parsed = time.perf_counter()
         turn = await bot.turn(cid, text, customer, parse_data)
         if not turn.messages and turn.handoff is None:

@@ -6,6 +6,7 @@ never touched. Gateways are started the way the tests start them (tests/gateway.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import resource
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -86,9 +88,19 @@ def rss_kib(pid: int) -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` and all its threads so far (/proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of process `pid`, its threads and its live children (an instance's NLU
+    workers): differences over a run are the instance's CPU, as long as no child was replaced meanwhile."""
+    import psutil
+
+    total = 0.0
+    parent = psutil.Process(pid)
+    for proc in [parent, *parent.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def commandstats(url: str) -> dict[str, tuple[int, int]]:
@@ -107,6 +119,19 @@ def reset_stats(url: str) -> None:
         client.config_resetstat()
     finally:
         client.close()
+
+
+def wait_for_nlu_workers(gw: str, timeout: float) -> None:
+    """Measure nothing until the instance's NLU workers hold the model (it parses in-process before)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(gw + "/health", timeout=5) as resp:
+            workers = json.loads(resp.read()).get("nlu_workers")
+        if not workers or workers["ready"] == workers["of"]:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the NLU workers of {gw} were not ready after {timeout:.0f} s")
+        time.sleep(0.5)
 
 
 class Services:
@@ -138,6 +163,7 @@ class Services:
         gw = start_gateway(self.redis_url, self.model, self.action_url, self.tmp, name,
                            extra_env={"LOG_LEVEL": "WARNING", "BOT_TIMEOUT_S": "30"}, timeout=300)
         self._stack.callback(stop, gw.proc)
+        wait_for_nlu_workers(gw, 300)
         gw.start_seconds = time.monotonic() - started  # type: ignore[attr-defined]
         self.gateways.append(gw)
         return gw
