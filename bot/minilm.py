@@ -18,9 +18,9 @@ from scipy.special import erf
 
 
 def limit_blas_threads(threads: int = 1) -> None:
-    """Serve one message at a time with `threads` BLAS threads, process-wide (the gateway uses 1).
+    """Serve one message at a time with `threads` BLAS threads, process-wide (gateway and NLU workers: 1).
 
-    Measured with `make bench` ("gateway CPU per turn"; run it with BLAS_THREADS=2 for the other
+    Measured with `make bench` ("instance CPU per turn"; run it with BLAS_THREADS=2 for the other
     side): a second OpenBLAS thread makes one message's forward pass no faster (~14 ms either way:
     its matrices are too small to split) but spins between calls, so the gateway burnt ~150 ms of
     CPU per turn instead of ~37, a core taken from every other turn. Training featurizes its

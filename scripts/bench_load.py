@@ -46,7 +46,7 @@ class Run:
     errors: int = 0  # REST errors, or the gateway's bot_unavailable notice
     escalated: int = 0  # conversations the bot handed off (should stay 0 with routine messages)
     duration_s: float = 0.0
-    cpu_s: float = 0.0  # the gateway process's CPU time (all its threads) during the run, if measured
+    cpu_s: float = 0.0  # the instance's CPU time (gateway threads + NLU workers) during the run, if measured
 
     @property
     def answered(self) -> int:

@@ -70,11 +70,12 @@ class Report:
                                        f"≤ {P99_TARGET_MS:.0f} ms", verdict(ok), cmd))
 
     def cpu_per_turn(self, scenario: str, ws: Run, rest: Run, cmd: str) -> None:
-        """What one turn costs the gateway in CPU (all threads): the bound on one instance's capacity."""
+        """What one turn costs the instance in CPU (gateway, all threads, plus its NLU worker; REST turns
+        are parsed in the gateway itself): the bound on one instance's capacity."""
         if not ws.answered or not rest.answered:
             self.failed("cpu", "no answered turns")
             return
-        self.figures.append(Figure(f"gateway CPU per turn — {scenario}",
+        self.figures.append(Figure(f"instance CPU per turn (gateway + NLU worker) — {scenario}",
                                    f"ws {ws.cpu_s * 1000 / ws.answered:.1f} ms vs REST "
                                    f"{rest.cpu_s * 1000 / rest.answered:.1f} ms", "(measured)", "n/a", cmd))
 
