@@ -173,7 +173,9 @@ def main(argv: list[str] | None = None) -> None:
     if only - {"sentiment", "nlu"}:
         print(f"starting Redis, the action server and a gateway with {model} ...", flush=True)
         services = env.Services(model, 1)
-        report.gateway_start(services.gateways[0].start_seconds)  # type: ignore[attr-defined]
+        gw = services.gateways[0]
+        report.gateway_start(gw.start_seconds, env.rss_kib(gw.proc.pid),  # type: ignore[attr-defined]
+                             [env.rss_kib(pid) for pid in env.child_pids(gw.proc.pid)])
         try:
             asyncio.run(_measure(args, plan, only, services, report))
         finally:

@@ -87,6 +87,13 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def child_pids(pid: int) -> list[int]:
+    """The live child processes of `pid` (a gateway's NLU workers)."""
+    import psutil
+
+    return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time so far of process `pid`, its threads and its live children (an instance's NLU
     workers): differences over a run are the instance's CPU, as long as no child was replaced meanwhile."""

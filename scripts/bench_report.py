@@ -44,8 +44,10 @@ class Report:
     _by_scenario: dict[str, dict[str, Summary]] = field(default_factory=dict)
 
     # --- recorders -------------------------------------------------------------------------------------
-    def gateway_start(self, seconds: float) -> None:
-        self.extra.append(f"Gateway start-up (model load) took {seconds:.0f} s.")
+    def gateway_start(self, seconds: float, gateway_kib: int, worker_kibs: list[int]) -> None:
+        workers = ", ".join(f"{kib / 1024:.0f} MiB" for kib in worker_kibs) or "none"
+        self.extra.append(f"Gateway start-up (its model, then its NLU worker's) took {seconds:.0f} s. Resident "
+                          f"memory once ready: gateway {gateway_kib / 1024:.0f} MiB, NLU worker(s) {workers}.")
 
     def note_settle(self, seconds: float) -> None:
         self.settles.append(seconds)
