@@ -88,10 +88,11 @@ def rss_kib(pid: int) -> int:
 
 
 def child_pids(pid: int) -> list[int]:
-    """The live child processes of `pid` (a gateway's NLU workers)."""
+    """A gateway's NLU workers: its spawned children (multiprocessing's small resource tracker is not one)."""
     import psutil
 
-    return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    return [child.pid for child in psutil.Process(pid).children(recursive=True)
+            if "spawn_main" in " ".join(child.cmdline())]
 
 
 def cpu_seconds(pid: int) -> float:
