@@ -24,8 +24,17 @@ def test_every_metric_is_exported_under_its_documented_name() -> None:
         "tandem_bot_reply_seconds", "tandem_agent_first_response_seconds", "tandem_queue_wait_seconds",
         "tandem_messages", "tandem_escalations", "tandem_errors", "tandem_websocket_connections",
         "tandem_model_info", "tandem_queue_length", "tandem_queue_oldest_wait_seconds",
-        "tandem_conversations_active", "tandem_agents_online",
+        "tandem_conversations_active", "tandem_agents_online", "tandem_nlu_parses",
     }
+
+
+def test_parses_are_counted_by_where_they_ran_and_unknown_places_become_other() -> None:
+    before = {w: sample("tandem_nlu_parses_total", where=w) for w in ("worker", "gateway", "other")}
+    metrics.record_parse("worker")
+    metrics.record_parse("gateway")
+    metrics.record_parse("elsewhere")
+    after = {w: sample("tandem_nlu_parses_total", where=w) for w in before}
+    assert {w: after[w] - before[w] for w in before} == {"worker": 1, "gateway": 1, "other": 1}
 
 
 def test_unknown_label_values_are_folded_into_other() -> None:
