@@ -134,7 +134,11 @@ def test_dropped_connection_loses_and_duplicates_nothing(gateway_proxy: Cuttable
     replayed = [f for f in received if f["type"] == "message" and f.get("text") == "Where is my refund?"]
     assert len(replayed) == 1, "the gateway had not stored it before the cut: the resend path went untested"
     acks = [f for f in received if f["type"] == "ack" and f["client_id"] == replayed[0]["client_id"]]
-    assert [a["seq"] for a in acks] == [replayed[0]["seq"]]  # the resend was recognised, not stored again
+    # Two correct endings, decided by timing: the widget resends at the welcome and the gateway acks the stored
+    # seq (recognised, not stored again), or the replay reconciled the message first and no ack was needed
+    # (3 of ~8 full CI runs under load took this one). Either way one copy, checked above and below; the
+    # server's dedupe itself is tests/handoff/test_store.py::test_same_client_id_is_stored_once_...
+    assert all(a["seq"] == replayed[0]["seq"] for a in acks)
 
     sent = ["hello", "Which currencies do you support?", "How do I change my PIN?", "Where is my refund?"]
     customer_bubbles = w.page.locator("#tandem-chat-widget .msg.from-customer .bubble")
