@@ -161,10 +161,6 @@ class NluWorkers:
         self.timeout = timeout_s
 
     @property
-    def pids(self) -> list[int]:
-        return [w.pid for w in self.workers if w.pid is not None]
-
-    @property
     def ready(self) -> int:
         """Workers holding a model and not loading another."""
         return sum(1 for w in self.workers if w.conn is not None and w.model is not None and w.loading is None)

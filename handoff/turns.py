@@ -29,14 +29,14 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
     message's parse, started before it was stored (BotBridge.parse_soon)."""
     bot, store = desk.bot, desk.store
 
-    async def parsed() -> dict[str, Any]:
+    async def nlu() -> dict[str, Any]:
         return await parsing if parsing is not None else await bot.parse(text)
 
     if state is not State.BOT:
         # Agent mode (or queued): the bot must not see it, but the agent still gets the emotions.
         if bot.ready:
             try:
-                await desk.annotate(cid, seq, await parsed())
+                await desk.annotate(cid, seq, await nlu())
             except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
                 log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
         return
@@ -47,7 +47,7 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
     ended = False
     try:
         started = time.perf_counter()
-        parse_data = await parsed()
+        parse_data = await nlu()
         parsed = time.perf_counter()
         turn = await bot.turn(cid, text, customer, parse_data)
         if not turn.messages and turn.handoff is None:
