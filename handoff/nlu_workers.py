@@ -53,6 +53,9 @@ def _serve(conn: Connection, blas_threads: int) -> None:
             if kind == "load":
                 from rasa.core.agent import Agent
 
+                from bot import rasa_speedups
+
+                rasa_speedups.apply()  # as in the gateway (handoff/bot_bridge.py load_agent)
                 agent = Agent.load(arg)
                 gc.collect()
                 gc.freeze()  # as in the gateway: a full collection over the model's objects stalled a parse

@@ -1,4 +1,4 @@
-"""The numpy MiniLM forward pass gives what transformers' TFBertModel gives on the same weights."""
+"""The ONNX MiniLM forward pass gives what transformers' TFBertModel gives on the same weights."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_too_long_input_is_refused_with_a_clear_error(encoder):
         encoder(np.zeros((1, 513), dtype=np.int64))
 
 
-def test_pipeline_featurizer_runs_the_numpy_encoder(pipeline_featurizer):
+def test_pipeline_featurizer_runs_the_onnx_encoder(pipeline_featurizer):
     _, _, lm = pipeline_featurizer._build()
     assert isinstance(lm.model, MiniLMEncoder)
     vectors = pipeline_featurizer.embed(["my card was stolen"])

@@ -1,4 +1,4 @@
-"""The two Rasa speed fixes change nothing a caller can observe, on Rasa's own classes."""
+"""The Rasa speed fixes change nothing a caller can observe, on Rasa's own classes."""
 
 from __future__ import annotations
 
@@ -123,3 +123,68 @@ def test_a_concurrent_write_still_goes_through_rasas_merge() -> None:
     ours = rasa_speedups.merge_trackers(stored, held)
     assert _as_dicts(ours) == _as_dicts(rasa_speedups._rasa_merge_trackers(stored, held))
     assert [e.as_dict().get("text") for e in ours.events][-2:] == ["written elsewhere", "mine"]
+
+
+@pytest.fixture(scope="module")
+def reduced_agent():  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from rasa.core.agent import Agent
+
+    models = sorted((Path(__file__).resolve().parents[2] / "models" / "reduced" / "rasa").glob("*.tar.gz"))
+    if not models:
+        pytest.skip("the reduced model is trained by `make test` first")
+    return Agent.load(str(models[-1]))
+
+
+def _with_dask(runner, *args, **kwargs):  # type: ignore[no-untyped-def]
+    return rasa_speedups._rasa_run_graph(runner, *args, **kwargs)
+
+
+@pytest.mark.parametrize("text", ["my card still hasn't arrived", "I want to talk to a person NOW!!!",
+                                  "send 50 euros to Ann tomorrow", "hi"])
+async def test_the_nlu_graph_gives_what_dask_gives(reduced_agent, text: str) -> None:  # type: ignore[no-untyped-def]
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    processor = reduced_agent.processor
+    ours = await processor.parse_message(UserMessage(text))
+    original, DaskGraphRunner.run = DaskGraphRunner.run, _with_dask
+    try:
+        theirs = await processor.parse_message(UserMessage(text))
+    finally:
+        DaskGraphRunner.run = original
+    assert ours == theirs
+    assert ours["intent"]["name"] and "sentiment" in ours
+
+
+async def test_the_policy_graph_predicts_what_dask_predicts(reduced_agent) -> None:  # type: ignore[no-untyped-def]
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    processor = reduced_agent.processor
+    parse = await processor.parse_message(UserMessage("my card still hasn't arrived"))
+    tracker = DialogueStateTracker.from_events("speedups", [
+        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        UserUttered("my card still hasn't arrived", parse["intent"], parse["entities"], parse)],
+        slots=reduced_agent.domain.slots)
+    ours = processor._predict_next_with_tracker(tracker)
+    original, DaskGraphRunner.run = DaskGraphRunner.run, _with_dask
+    try:
+        theirs = processor._predict_next_with_tracker(tracker)
+    finally:
+        DaskGraphRunner.run = original
+    assert (ours.policy_name, ours.max_confidence, ours.probabilities) == \
+        (theirs.policy_name, theirs.max_confidence, theirs.probabilities)
+    assert ours.events == theirs.events
+
+
+def test_an_input_value_naming_a_node_is_refused_as_rasa_refuses_it(reduced_agent) -> None:  # type: ignore[no-untyped-def]
+    from rasa.engine.exceptions import GraphRunError
+
+    runner = reduced_agent.processor.graph_runner
+    node = next(iter(runner._graph_schema.nodes))
+    with pytest.raises(GraphRunError, match="clashes with a node name"):
+        runner.run(inputs={"__message__": node})

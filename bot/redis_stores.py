@@ -1,0 +1,109 @@
+"""Rasa's Redis tracker and lock stores, speaking to Redis without blocking the event loop.
+
+Why: Rasa 3.6's RedisTrackerStore and RedisLockStore use the synchronous redis client inside its
+async turn. Every GET/SET (two tracker reads, one write, five lock round trips per turn) then held the
+gateway's whole event loop while Redis fsynced its AOF: ~12 % of the gateway's busy time on a 50-chat
+load was spent blocked in `read_from_socket` (py-spy, docs/architecture.md), with every other
+conversation's frames waiting behind it.
+
+- AsyncRedisTrackerStore: the same keys, values and merge as Rasa's (a tracker saved by either store
+  is read by the other); only the round trips are awaited.
+- AsyncRedisLockStore: one conversation's turns still run one at a time across instances, but as a
+  plain Redis mutex (SET NX PX, released by a compare-and-delete script): one round trip to take it
+  and one to give it back, atomic on the server. Rasa's ticket lock is a read-modify-write of a JSON
+  list, which is only safe when nothing can run between the read and the write: true of blocking
+  calls, false once they are awaited.
+
+Named in endpoints.yml as `type: bot.redis_stores.AsyncRedisTrackerStore` (resp. LockStore).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from rasa.core.lock_store import DEFAULT_SOCKET_TIMEOUT_IN_SECONDS, LOCK_LIFETIME, LockError, RedisLockStore
+from rasa.core.tracker_store import RedisTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
+from rasa.utils.endpoints import EndpointConfig
+
+# Released only by its holder: a turn that outlived its lock must not free the next turn's.
+RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+FIRST_WAIT_S, MAX_WAIT_S = 0.005, 0.1  # polling a held lock: 5 ms, doubling to 100 ms
+
+
+def _async_client(decode: bool, host: str = "localhost", port: int | str = 6379, db: int | str = 0,
+                  username: str | None = None, password: str | None = None, use_ssl: bool = False,
+                  socket_timeout: float | None = None, **_: Any) -> Any:
+    """A redis.asyncio client for the same server and database as the store's own (sync) client."""
+    import redis.asyncio as aioredis
+
+    return aioredis.Redis(host=host, port=int(port), db=int(db), username=username, password=password,
+                          ssl=use_ssl, decode_responses=decode, socket_timeout=socket_timeout)
+
+
+class AsyncRedisTrackerStore(RedisTrackerStore):
+    """RedisTrackerStore whose save and retrieve await Redis (same keys and serialisation)."""
+
+    def __init__(self, domain: Any, **kwargs: Any) -> None:
+        super().__init__(domain, **kwargs)
+        self.ared = _async_client(decode=True, **kwargs)
+
+    async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
+        """As RedisTrackerStore.save: stream the events, merge with what is stored, write it back."""
+        await self.stream_events(tracker)
+        if not timeout and self.record_exp:
+            timeout = self.record_exp
+        key = self.key_prefix + tracker.sender_id
+        stored = await self.ared.get(key)
+        if stored is not None:
+            tracker = self._merge_trackers(self.deserialise_tracker(tracker.sender_id, stored), tracker)
+        await self.ared.set(key, self.serialise_tracker(tracker), ex=timeout)
+
+    async def _retrieve(self, sender_id: str, fetch_all_sessions: bool) -> DialogueStateTracker | None:
+        stored = await self.ared.get(self.key_prefix + sender_id)
+        if stored is None:
+            return None
+        tracker = self.deserialise_tracker(sender_id, stored)
+        if fetch_all_sessions or tracker is None:
+            return tracker
+        sessions = get_trackers_for_conversation_sessions(tracker)
+        return tracker if len(sessions) <= 1 else sessions[-1]
+
+
+class AsyncRedisLockStore(RedisLockStore):
+    """One turn at a time per conversation, across instances, with awaited Redis calls."""
+
+    def __init__(self, endpoint_config: EndpointConfig | None = None, **kwargs: Any) -> None:
+        if endpoint_config is not None:  # how Rasa builds a lock store named by its module path
+            kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
+        kwargs.setdefault("db", 1)  # RedisLockStore's default
+        kwargs.setdefault("socket_timeout", DEFAULT_SOCKET_TIMEOUT_IN_SECONDS)
+        super().__init__(**kwargs)
+        self.ared = _async_client(decode=False, **kwargs)
+        self._release = self.ared.register_script(RELEASE)
+
+    @asynccontextmanager
+    async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
+                   wait_time_in_seconds: float = 1) -> AsyncIterator[str]:
+        """Hold the conversation's lock for the block. Waits while another turn holds it, at most
+        `lock_lifetime` (after which a crashed holder's lock has expired anyway); LockError after that.
+        `wait_time_in_seconds` (Rasa's fixed poll interval) caps the polling interval here."""
+        key = self.key_prefix + conversation_id
+        token = secrets.token_hex(8)
+        lifetime_ms = max(1, int(lock_lifetime * 1000))
+        deadline = time.monotonic() + lock_lifetime
+        wait = FIRST_WAIT_S
+        while not await self.ared.set(key, token, nx=True, px=lifetime_ms):
+            if time.monotonic() > deadline:
+                raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, MAX_WAIT_S, max(wait_time_in_seconds, FIRST_WAIT_S))
+        try:
+            yield token
+        finally:
+            await self._release(keys=[key], args=[token])
