@@ -6,9 +6,9 @@ and its [CLS] vector was never trained to summarise anything. DIET without a tra
 mostly the sentence feature, so this one change decides its accuracy (see docs/architecture.md).
 Token-level (sequence) features are left exactly as Rasa computes them.
 
-A live message's forward pass runs in numpy (bot/minilm.py) instead of TFBertModel: same weights,
-same outputs to ~1e-5, several times less time per customer message (BERT in TF pays per-op
-dispatch). Training batches still go through TF, which is faster there; the gateway never loads it.
+The forward pass runs in onnxruntime (bot/minilm.py) instead of TFBertModel: same weights, same
+outputs to ~1e-5, several times less time per customer message (BERT in TF pays per-op dispatch) and
+faster on training batches too, so neither the gateway nor training loads MiniLM into TensorFlow.
 """
 from __future__ import annotations
 
@@ -19,8 +19,6 @@ from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.utils.tensorflow.model_data import ragged_array_to_ndarray
 
 from bot.minilm import MiniLMEncoder
-
-TF_MIN_BATCH = 8  # a live message is a batch of one; training featurizes 64 at a time
 
 
 def mean_pooled(token_vectors: np.ndarray) -> np.ndarray:
@@ -39,34 +37,19 @@ class MiniLMLanguageModelFeaturizer(LanguageModelFeaturizer):
         return [Tokenizer]
 
     def _load_model_instance(self) -> None:
-        """Rasa's tokenizer for the word pieces; our numpy encoder for the model itself."""
+        """Rasa's tokenizer for the word pieces; our ONNX encoder for the model itself."""
         from rasa.nlu.utils.hugging_face.registry import model_tokenizer_dict
 
         self.tokenizer = model_tokenizer_dict[self.model_name].from_pretrained(
             self.model_weights, cache_dir=self.cache_dir
         )
         self.model = MiniLMEncoder.from_pretrained(self.model_weights)
-        self._tf_model = None  # loaded on the first training-sized batch only
         self.pad_token_id = self.tokenizer.unk_token_id  # as Rasa does; padding is masked anyway
 
     def _compute_batch_sequence_features(
         self, batch_attention_mask: np.ndarray, padded_token_ids: list[list[int]]
     ) -> np.ndarray:
-        if len(padded_token_ids) < TF_MIN_BATCH:
-            return self.model(np.asarray(padded_token_ids, dtype=np.int64), batch_attention_mask)
-        # Training corpora: TF's fused kernels beat numpy on big padded batches (numpy's erf GELU
-        # alone takes ~2/3 of its time there); outputs are the same to ~1e-5 (tests/bot/test_minilm.py).
-        import tensorflow as tf
-
-        if self._tf_model is None:
-            from rasa.nlu.utils.hugging_face.registry import model_class_dict
-
-            self._tf_model = model_class_dict[self.model_name].from_pretrained(
-                self.model_weights, cache_dir=self.cache_dir
-            )
-        outputs = self._tf_model(tf.convert_to_tensor(padded_token_ids),
-                                 attention_mask=tf.convert_to_tensor(batch_attention_mask))
-        return outputs[0].numpy()
+        return self.model(np.asarray(padded_token_ids, dtype=np.int64), batch_attention_mask)
 
     def _post_process_sequence_embeddings(
         self, sequence_embeddings: np.ndarray
