@@ -33,9 +33,10 @@ def encoder() -> MiniLMEncoder:
     return MiniLMEncoder.from_pretrained(WEIGHTS)
 
 
-def test_padded_batch_matches_tensorflow_on_every_real_token(reference, encoder):
+@pytest.mark.parametrize("copies", [1, 3], ids=["live-sized batch, one thread", "training batch, every core"])
+def test_padded_batch_matches_tensorflow_on_every_real_token(reference, encoder, copies):
     tokenizer, tf_model = reference
-    batch = tokenizer(TEXTS, padding=True, return_tensors="np")
+    batch = tokenizer(TEXTS * copies, padding=True, return_tensors="np")
     ids, mask = batch["input_ids"], batch["attention_mask"]
     ours = encoder(ids, mask)
     theirs = tf_model(ids, attention_mask=mask)[0].numpy()
@@ -74,3 +75,11 @@ def test_the_gateway_limit_leaves_a_single_blas_thread_for_the_whole_process():
                          env={"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "2"})
     counts = json.loads(out.stdout.strip().splitlines()[-1])
     assert counts and set(counts) == {1}
+
+
+def test_a_live_message_runs_on_a_single_onnxruntime_thread(reference, encoder):
+    tokenizer, _ = reference
+    encoder(tokenizer(["where is my card"], return_tensors="np")["input_ids"])
+    options = encoder._sessions[1].get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
