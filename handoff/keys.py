@@ -23,6 +23,10 @@ The whole schema in one screen (arq's constants.py habit). All keys start with `
 | tandem:agent:<username>:closed | zset | conversations the agent closed -> closed at (ms); console's "closed today" |
 | tandem:canned | hash | canned response id -> JSON {id, title, text, updated_by, updated} (admins edit) |
 | tandem:canned:seq | string | last canned response id handed out |
+| tandem:tracker:<id> | string | Rasa's tracker (JSON), written by bot/redis_stores.py; expires 30 days after the last turn |
+| tandem:lock:<id> | string | a random token while one bot turn runs (bot/redis_stores.py); expires after TICKET_LOCK_LIFETIME |
+
+The last two are named by endpoints.yml (key_prefix "tandem"), not here: Rasa builds them.
 """
 
 from __future__ import annotations
