@@ -38,12 +38,15 @@ FIRST_WAIT_S, MAX_WAIT_S = 0.005, 0.1  # polling a held lock: 5 ms, doubling to 
 
 def _async_client(decode: bool, host: str = "localhost", port: int | str = 6379, db: int | str = 0,
                   username: str | None = None, password: str | None = None, use_ssl: bool = False,
+                  ssl_keyfile: str | None = None, ssl_certfile: str | None = None, ssl_ca_certs: str | None = None,
                   socket_timeout: float | None = None, **_: Any) -> Any:
-    """A redis.asyncio client for the same server and database as the store's own (sync) client."""
+    """A redis.asyncio client for the same server, database and TLS settings as the store's own (sync)
+    client; the other keyword arguments of Rasa's stores (key_prefix, record_exp, ...) are not its."""
     import redis.asyncio as aioredis
 
     return aioredis.Redis(host=host, port=int(port), db=int(db), username=username, password=password,
-                          ssl=use_ssl, decode_responses=decode, socket_timeout=socket_timeout)
+                          ssl=use_ssl, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, ssl_ca_certs=ssl_ca_certs,
+                          decode_responses=decode, socket_timeout=socket_timeout)
 
 
 class AsyncRedisTrackerStore(RedisTrackerStore):
