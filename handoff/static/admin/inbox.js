@@ -43,7 +43,8 @@ export class InboxView {
     this.status.addEventListener("change", () => this.load());
     this.reason.addEventListener("change", () => this.load());
     byId("inbox-refresh").addEventListener("click", () => this.load());
-    this.intentInput.addEventListener("input", () => this.renderBar());
+    // An error is cleared when the admin changes what they label, never by a refresh landing later.
+    this.intentInput.addEventListener("input", () => { this.showError(""); this.renderBar(); });
     this.bar.addEventListener("submit", (e) => {
       e.preventDefault();
       this.label();
@@ -131,6 +132,7 @@ export class InboxView {
       if (box.checked) this.selected.add(item.id);
       else this.selected.delete(item.id);
       li.classList.toggle("selected", box.checked);
+      this.showError("");
       this.renderBar();
     });
     const ranking = (item.ranking || []).map((r) => `${r.name} ${pct(r.confidence)}`).join(" · ");
@@ -150,6 +152,7 @@ export class InboxView {
       h("button", {
         type: "button", class: "ghost small", onclick: () => {
           this.selected = new Set([item.id]);
+          this.showError("");
           this.render();
           this.intentInput.focus();
         },
@@ -171,7 +174,6 @@ export class InboxView {
       : !isNew ? `Adds ${n === 1 ? "this message" : "these messages"} to the examples of ${name}.`
         : NEW_INTENT.test(name) ? `${name} is new: it gets the answer below and a rule that gives it.`
           : "A new intent name: 3-48 lowercase letters, digits and _, starting with a letter.";
-    this.showError("");
   }
 
   async label() {
@@ -186,6 +188,7 @@ export class InboxView {
     if (isNew) body.answer = answer;
     const done = await this.guarded(() => request("POST", "/api/admin/inbox/label", body), (err) => this.showError(err.message));
     if (!done) return;
+    this.showError("");
     this.toast(`${done.labelled} message${done.labelled === 1 ? "" : "s"} labelled ${intent}${done.new_intent ? " (new intent)" : ""}. Retrain to teach the bot.`);
     this.selected.clear();
     this.intentInput.value = "";
