@@ -46,8 +46,7 @@ def build(encoder: MiniLMEncoder) -> bytes:
 
     heads, size = encoder.heads, encoder.hidden // encoder.heads
     # Embeddings: word + position (the first `length` rows) + token type 0, then LayerNorm.
-    length = op("Slice", ["ids_shape", const("one", [1]), const("two", [2])], "length")
-    nodes.insert(0, helper.make_node("Shape", ["input_ids"], ["ids_shape"], name="ids_shape"))
+    length = op("Slice", [op("Shape", ["input_ids"], "ids_shape"), const("one", [1]), const("two", [2])], "length")
     position = op("Slice", [const("position", encoder.position), const("zero", [0]), length, const("axis0", [0])],
                   "position_rows")
     x = op("Add", [op("Gather", [const("word", encoder.word), "input_ids"], "word_rows"), position], "emb_sum")
