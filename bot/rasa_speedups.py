@@ -1,4 +1,4 @@
-"""Four fixes to Rasa 3.6's per-turn cost, applied once wherever an agent is loaded (handoff.bot_bridge, the
+"""Five fixes to Rasa 3.6's per-turn cost, applied once wherever an agent is loaded (handoff.bot_bridge, the
 NLU workers, bot.evaluate, the escalation replay).
 
 Measured with cProfile over 60 routine turns and py-spy on a loaded gateway:
@@ -19,11 +19,16 @@ Measured with cProfile over 60 routine turns and py-spy on a loaded gateway:
   then dask's scheduler ordering and dispatching a dozen calls (~2.7 ms per NLU run on the stop-17
   host, 15 % of the parse). Here the order of each (targets, inputs) pair is worked out once and the
   nodes are called in it, with the same arguments dask would pass.
+- a message parsed elsewhere (handoff's NLU workers) could only be handed to a turn once parsed, so the
+  turn's lock, tracker read and session check (~3-4 ms) waited behind the parse. Here a UserMessage's
+  `parse_data` may also be an awaitable, awaited where Rasa first reads it (after the tracker is
+  fetched): the fetch runs while the worker parses, as REST's does before its in-process parse.
 All are behaviour-preserving; tests/bot/test_rasa_speedups.py proves it on Rasa's own classes.
 """
 
 from __future__ import annotations
 
+import inspect
 from functools import lru_cache
 from typing import Any
 
@@ -80,6 +85,7 @@ def _resolve_by_type(type_name: str, default: Any = None) -> Any:
 
 _rasa_merge_trackers: Any = None
 _rasa_run_graph: Any = None  # DaskGraphRunner.run as Rasa ships it (the tests compare against it)
+_rasa_handle_message_with_tracker: Any = None
 
 
 def merge_trackers(prior: Any, tracker: Any) -> Any:
@@ -146,12 +152,20 @@ def _run_graph(self: Any, inputs: dict[str, Any] | None = None, targets: list[st
     return dict(results[target] for target in run_targets)
 
 
+async def _handle_message_with_tracker(self: Any, message: Any, tracker: Any) -> None:
+    """MessageProcessor._handle_message_with_tracker, once a pending parse (an awaitable) has finished."""
+    if inspect.isawaitable(message.parse_data):
+        message.parse_data = await message.parse_data
+    await _rasa_handle_message_with_tracker(self, message, tracker)
+
+
 def apply() -> None:
     """Install the fixes (idempotent)."""
-    global _applied, _rasa_merge_trackers, _rasa_run_graph
+    global _applied, _rasa_merge_trackers, _rasa_run_graph, _rasa_handle_message_with_tracker
     if _applied:
         return
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.processor import MessageProcessor
     from rasa.core.tracker_store import RedisTrackerStore
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
@@ -162,4 +176,6 @@ def apply() -> None:
     RedisTrackerStore._merge_trackers = staticmethod(merge_trackers)  # type: ignore[method-assign]
     _rasa_run_graph = DaskGraphRunner.run
     DaskGraphRunner.run = _run_graph  # type: ignore[method-assign]
+    _rasa_handle_message_with_tracker = MessageProcessor._handle_message_with_tracker
+    MessageProcessor._handle_message_with_tracker = _handle_message_with_tracker  # type: ignore[method-assign]
     _applied = True

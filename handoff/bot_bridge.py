@@ -10,7 +10,7 @@ import asyncio
 import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,8 +139,9 @@ class BotBridge:
         return asyncio.ensure_future(self.parse(text))
 
     async def turn(self, conversation_id: str, text: str, customer: dict[str, Any],
-                   parse_data: dict[str, Any] | None) -> BotTurn:
-        """One bot turn; `parse_data` from `parse` spares a second NLU run."""
+                   parse_data: dict[str, Any] | Awaitable[dict[str, Any]] | None) -> BotTurn:
+        """One bot turn; `parse_data` from `parse` spares a second NLU run. It may still be running (an
+        awaitable): Rasa then takes the lock and reads the tracker meanwhile (bot/rasa_speedups.py, fix 5)."""
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
         agent = self._agent()
