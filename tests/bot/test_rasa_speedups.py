@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
+
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
@@ -204,11 +207,7 @@ def _shown(events) -> list:  # type: ignore[no-untyped-def]
 
 
 async def test_a_turn_reads_its_tracker_while_its_parse_runs_and_answers_as_with_the_parse_given(reduced_agent) -> None:  # type: ignore[no-untyped-def]
-    import asyncio
-
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-
-    import copy
 
     text = "my card still hasn't arrived"
     parse = await reduced_agent.processor.parse_message(UserMessage(text))
@@ -239,8 +238,6 @@ async def test_a_turn_reads_its_tracker_while_its_parse_runs_and_answers_as_with
 
 
 async def test_a_failed_pending_parse_fails_the_turn_and_frees_the_conversation(reduced_agent) -> None:  # type: ignore[no-untyped-def]
-    import asyncio
-
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
     failing = asyncio.get_running_loop().create_future()
