@@ -232,8 +232,8 @@ async def test_a_turn_reads_its_tracker_while_its_parse_runs_and_answers_as_with
     finally:
         del store.retrieve
     assert parse_done_at_fetch and parse_done_at_fetch[0] is False
-    shown = lambda out: [{k: v for k, v in m.items() if k != "recipient_id"} for m in out.messages]  # noqa: E731
-    assert shown(waited) == shown(given) and given.messages
+    answers = [[{k: v for k, v in m.items() if k != "recipient_id"} for m in out.messages] for out in (waited, given)]
+    assert answers[0] == answers[1] and answers[1]
     assert _shown((await store.retrieve("parse-pending")).events) == _shown((await store.retrieve("parse-given")).events)
 
 
