@@ -7,7 +7,12 @@ load was spent blocked in `read_from_socket` (py-spy, docs/architecture.md), wit
 conversation's frames waiting behind it.
 
 - AsyncRedisTrackerStore: the same keys, values and merge as Rasa's (a tracker saved by either store
-  is read by the other); only the round trips are awaited.
+  is read by the other); only the round trips are awaited. A tracker it handed out is saved back in
+  one round trip, without reading, deserialising (a replay of every event) and merging the stored
+  one again, when the stored value is still the one it was read from: a script compares its SHA-1 on
+  the server and writes only then; otherwise (another instance wrote meanwhile) Rasa's merge runs.
+  The value written is the stored one with the turn's new events spliced in: only they are
+  serialised, so a save costs the same at the 5th turn and the 50th (events are only ever appended).
 - AsyncRedisLockStore: one conversation's turns still run one at a time across instances, but as a
   plain Redis mutex (SET NX PX, released by a compare-and-delete script): one round trip to take it
   and one to give it back, atomic on the server. Rasa's ticket lock is a read-modify-write of a JSON
@@ -20,20 +25,60 @@ Named in endpoints.yml as `type: bot.redis_stores.AsyncRedisTrackerStore` (resp.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import operator
 import secrets
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.lock_store import DEFAULT_SOCKET_TIMEOUT_IN_SECONDS, LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.core.tracker_store import RedisTrackerStore
+from rasa.shared.core.conversation import Dialogue
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
 from rasa.utils.endpoints import EndpointConfig
 
 # Released only by its holder: a turn that outlived its lock must not free the next turn's.
 RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 FIRST_WAIT_S, MAX_WAIT_S = 0.005, 0.1  # polling a held lock: 5 ms, doubling to 100 ms
+# Written only if the stored value is still the one whose SHA-1 is ARGV[1]; ARGV[3]: seconds to live or ''.
+SET_IF_UNCHANGED = """
+local stored = redis.call('GET', KEYS[1])
+if not stored or redis.sha1hex(stored) ~= ARGV[1] then return 0 end
+if ARGV[3] ~= '' then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) else redis.call('SET', KEYS[1], ARGV[2]) end
+return 1
+"""
+
+
+def _sha1(value: str) -> str:
+    return hashlib.sha1(value.encode("utf-8")).hexdigest()  # noqa: S324 - a change check, not security
+
+
+@dataclass
+class _Read:
+    """What a handed-out tracker was read from: enough to write it back without reading it again."""
+
+    tracker: weakref.ref
+    events: tuple[Event, ...]  # its events when handed out; those after them are the turn's new ones
+    earlier: list[Event]  # stored events before them (earlier sessions): kept in front, as Rasa's merge does
+    stored: str  # the stored value, as Rasa serialises a Dialogue: {"events": [...], "name": ...}
+    digest: str  # its SHA-1
+
+
+def _with_events(stored: str, name: str, new: list[Event]) -> str | None:
+    """`stored` (a serialised Dialogue named `name`) with `new` appended to its events, written as
+    json.dumps(Dialogue.as_dict()) writes them; None where `stored` is not in that shape."""
+    tail = '], "name": ' + json.dumps(name) + "}"
+    if not stored.startswith('{"events": [') or stored.startswith('{"events": []') or not stored.endswith(tail):
+        return None
+    if not new:
+        return stored
+    return stored[:-len(tail)] + ", " + json.dumps([event.as_dict() for event in new])[1:-1] + tail
 
 
 def _async_client(decode: bool, host: str = "localhost", port: int | str = 6379, db: int | str = 0,
@@ -55,13 +100,25 @@ class AsyncRedisTrackerStore(RedisTrackerStore):
     def __init__(self, domain: Any, **kwargs: Any) -> None:
         super().__init__(domain, **kwargs)
         self.ared = _async_client(decode=True, **kwargs)
+        self._set_if_unchanged = self.ared.register_script(SET_IF_UNCHANGED)
+        self._reads: dict[int, _Read] = {}  # by id() of a tracker handed out and still alive
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
-        """As RedisTrackerStore.save: stream the events, merge with what is stored, write it back."""
+        """As RedisTrackerStore.save: stream the events, merge with what is stored, write it back. When
+        nothing was written since `tracker` was read, the merge is known without reading: what was
+        stored, then the events added since."""
         await self.stream_events(tracker)
         if not timeout and self.record_exp:
             timeout = self.record_exp
         key = self.key_prefix + tracker.sender_id
+        read = self._reads.get(id(tracker))
+        if read is not None and read.tracker() is tracker and len(tracker.events) >= len(read.events) \
+                and all(map(operator.is_, read.events, tracker.events)):
+            body = _with_events(read.stored, tracker.sender_id, list(tracker.events)[len(read.events):]) or \
+                json.dumps(Dialogue(tracker.sender_id, read.earlier + list(tracker.events)).as_dict())
+            if await self._set_if_unchanged(keys=[key], args=[read.digest, body, int(timeout) if timeout else ""]):
+                self._remember(tracker, read.earlier, body)
+                return
         stored = await self.ared.get(key)
         if stored is not None:
             tracker = self._merge_trackers(self.deserialise_tracker(tracker.sender_id, stored), tracker)
@@ -72,10 +129,25 @@ class AsyncRedisTrackerStore(RedisTrackerStore):
         if stored is None:
             return None
         tracker = self.deserialise_tracker(sender_id, stored)
-        if fetch_all_sessions or tracker is None:
-            return tracker
-        sessions = get_trackers_for_conversation_sessions(tracker)
-        return tracker if len(sessions) <= 1 else sessions[-1]
+        if tracker is None:
+            return None
+        if not fetch_all_sessions:
+            sessions = get_trackers_for_conversation_sessions(tracker)
+            if len(sessions) > 1:
+                latest = sessions[-1]
+                held = len(latest.events)
+                everything = list(tracker.events)
+                if held and all(map(operator.is_, latest.events, everything[-held:])):
+                    self._remember(latest, everything[:-held], stored)
+                return latest
+        self._remember(tracker, [], stored)
+        return tracker
+
+    def _remember(self, tracker: DialogueStateTracker, earlier: list[Event], stored: str) -> None:
+        key = id(tracker)
+        if key not in self._reads:
+            weakref.finalize(tracker, self._reads.pop, key, None)
+        self._reads[key] = _Read(weakref.ref(tracker), tuple(tracker.events), earlier, stored, _sha1(stored))
 
 
 class AsyncRedisLockStore(RedisLockStore):

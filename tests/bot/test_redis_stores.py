@@ -72,6 +72,96 @@ async def test_an_unknown_conversation_retrieves_nothing(stores) -> None:  # typ
     assert await ours.retrieve("nobody-" + uuid.uuid4().hex) is None
 
 
+def _dicts(tracker: DialogueStateTracker | None) -> list[dict]:
+    assert tracker is not None
+    return [e.as_dict() for e in tracker.events]
+
+
+def _count_reads(store: AsyncRedisTrackerStore, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every stored tracker the store deserialises (a replay of all its events)."""
+    reads: list[str] = []
+    original = store.deserialise_tracker
+
+    def counted(sender_id: str, stored: str) -> DialogueStateTracker | None:
+        reads.append(sender_id)
+        return original(sender_id, stored)
+
+    monkeypatch.setattr(store, "deserialise_tracker", counted)
+    return reads
+
+
+async def test_a_turn_saved_unread_stores_what_rasas_merge_stores(stores, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    ours, rasas = stores
+    await rasas.save(DialogueStateTracker.from_events("c4", _session("c4", 100.0)))
+    mine, theirs = await ours.retrieve("c4"), await rasas.retrieve("c4")
+    for tracker in (mine, theirs):
+        assert tracker is not None
+        tracker.update(UserUttered("and my PIN?", timestamp=150.0))
+        tracker.update(BotUttered("Your PIN is in the app.", timestamp=151.0))
+    reads = _count_reads(ours, monkeypatch)
+    await ours.save(mine)
+    assert reads == []  # nothing was written meanwhile: not read back, not replayed, not merged
+    ours_stored = _dicts(await rasas.retrieve_full_tracker("c4"))
+    await rasas.save(theirs)  # Rasa's own store, same turn, from the same stored value
+    assert ours_stored == _dicts(await rasas.retrieve_full_tracker("c4"))
+    assert ours_stored[0]["event"] == "slot"  # the metadata before the session start is kept in front
+    assert 0 < rasas.red.ttl(rasas.key_prefix + "c4") <= 3600
+
+
+async def test_a_tracker_saved_twice_after_one_read_is_stored_once_with_both_turns(stores) -> None:  # type: ignore[no-untyped-def]
+    ours, rasas = stores
+    await rasas.save(DialogueStateTracker.from_events("c5", _session("c5", 100.0)))
+    mine = await ours.retrieve("c5")
+    assert mine is not None
+    mine.update(UserUttered("first", timestamp=150.0))
+    await ours.save(mine)
+    mine.update(UserUttered("second", timestamp=160.0))
+    await ours.save(mine)
+    texts = [e.get("text") for e in _dicts(await rasas.retrieve_full_tracker("c5")) if e["event"] == "user"]
+    assert texts == ["where is my card", "first", "second"]
+
+
+async def test_a_stored_value_in_another_json_layout_is_still_saved_whole(stores) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    ours, rasas = stores
+    events = [e.as_dict() for e in _session("c8", 100.0)]
+    rasas.red.set(rasas.key_prefix + "c8", json.dumps({"name": "c8", "events": events}, indent=1))  # not Rasa's layout
+    mine = await ours.retrieve("c8")
+    assert mine is not None
+    mine.update(UserUttered("new", timestamp=150.0))
+    await ours.save(mine)
+    stored = _dicts(await rasas.retrieve_full_tracker("c8"))
+    assert len(stored) == len(events) + 1 and stored[-1]["text"] == "new"
+
+
+async def test_a_write_by_another_instance_meanwhile_is_merged_not_overwritten(stores, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    ours, rasas = stores
+    await rasas.save(DialogueStateTracker.from_events("c6", _session("c6", 100.0)))
+    mine, elsewhere = await ours.retrieve("c6"), await rasas.retrieve("c6")
+    assert mine is not None and elsewhere is not None
+    elsewhere.update(SlotSet("handoff_reason", "asked", timestamp=140.0))
+    await rasas.save(elsewhere)  # e.g. a pause written by the instance the agent is on
+    mine.update(UserUttered("mine", timestamp=150.0))
+    reads = _count_reads(ours, monkeypatch)
+    await ours.save(mine)
+    assert reads == ["c6"]  # the stored value changed: Rasa's merge ran on it
+    stored = _dicts(await rasas.retrieve_full_tracker("c6"))
+    assert {"event": "slot", "name": "handoff_reason", "value": "asked"}.items() <= \
+        next(e for e in stored if e.get("name") == "handoff_reason").items()
+    assert stored[-1]["text"] == "mine"
+
+
+async def test_a_tracker_not_read_from_the_store_is_merged_as_rasa_merges_it(stores) -> None:  # type: ignore[no-untyped-def]
+    ours, rasas = stores
+    await rasas.save(DialogueStateTracker.from_events("c7", _session("c7", 100.0)))
+    fresh = DialogueStateTracker.from_events("c7", _session("c7", 100.0)[1:] + [UserUttered("new", timestamp=150.0)])
+    await ours.save(fresh)
+    stored = _dicts(await rasas.retrieve_full_tracker("c7"))
+    assert [e["event"] for e in stored][:2] == ["slot", "action"] and stored[-1]["text"] == "new"
+    assert len(stored) == len(_session("c7", 100.0)) + 1
+
+
 def test_the_endpoints_file_names_the_awaited_stores_and_rasa_builds_them(redis_url: str) -> None:
     """A misspelt module path would make Rasa fall back to an in-memory tracker store silently."""
     from handoff.bot_bridge import load_endpoints
