@@ -56,7 +56,8 @@ return 1
 
 
 def _sha1(value: str) -> str:
-    return hashlib.sha1(value.encode("utf-8")).hexdigest()  # noqa: S324 - a change check, not security
+    """The digest Redis computes with sha1hex: a check that a value is unchanged, not a security measure."""
+    return hashlib.sha1(value.encode("utf-8")).hexdigest()
 
 
 @dataclass
