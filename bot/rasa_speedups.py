@@ -1,10 +1,14 @@
-"""Five fixes to Rasa 3.6's per-turn cost, applied once wherever an agent is loaded (handoff.bot_bridge, the
+"""Six fixes to Rasa 3.6's per-turn cost, applied once wherever an agent is loaded (handoff.bot_bridge, the
 NLU workers, bot.evaluate, the escalation replay).
 
 Measured with cProfile over 60 routine turns and py-spy on a loaded gateway:
 - every custom-action response was validated with `jsonschema.validate`, which first re-checks the
   schema itself against the JSON-Schema meta-schema: ~40 ms per call, more than the whole NLU. Here
-  the validator is built once; the check, its error and its message are unchanged.
+  the validator is built once; the check, its error and its message are unchanged. Even so, each
+  event was tried against all 23 event schemas of a `oneOf` (~1 ms per response, 11 % of a loaded
+  gateway's CPU under cProfile): an event is now checked against the one schema its "event" name
+  selects (the others require another name, so they cannot match), and a response that fails that
+  goes through the full validator, which raises Rasa's error.
 - every event read back from the tracker store or an action looked its class up by walking all of
   Event's subclasses (~0.25 ms each, ~10 per turn). Here the walk is cached per event type name and
   redone whenever it misses, so an event class imported later is still found.
@@ -14,6 +18,10 @@ Measured with cProfile over 60 routine turns and py-spy on a loaded gateway:
   the retrieved one starts at action_session_start. Every save then compared each new event with
   every stored one through as_dict: O(n^2) per turn, half the gateway's CPU at 50 turns. Here the
   case "what we hold is the stored tail" is recognised and merged in O(n) with the same stored events.
+- RulePolicy tried every rule against the conversation's current state on each prediction (two or
+  three per turn; ~230 rules here, 14 % of the gateway's CPU): a rule whose last step names an
+  intent can only apply when the current state has that intent, so only those rules, and the rules
+  naming none, are tried; Rasa's own check then runs on them unchanged.
 - every graph run (the NLU pipeline once per message, the policies two or three times per turn) went
   through dask: the minimal schema rebuilt by an unmemoised recursive walk, the task graph rebuilt,
   then dask's scheduler ordering and dispatching a dozen calls (~2.7 ms per NLU run on the stop-17
@@ -46,10 +54,47 @@ def _action_response_validator() -> Any:
     return cls(schema)
 
 
+@lru_cache(maxsize=1)
+def _validators_by_event() -> tuple[Any, dict[str, Any]] | None:
+    """(the response schema with its events unchecked, a validator per event name) where each of the
+    event schema's `oneOf` alternatives requires its own "event" name; None if Rasa's schema is not so."""
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    events = schema.get("properties", {}).get("events", {})
+    items = events.get("items", {})
+    alternatives = items.get("oneOf") or []
+    names = [alt.get("properties", {}).get("event", {}).get("const") for alt in alternatives]
+    if not names or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names) \
+            or "event" not in items.get("required", []):
+        return None
+    cls = type(_action_response_validator())
+    common = {k: v for k, v in items.items() if k != "oneOf"}
+    outer = cls({**schema, "properties": {**schema["properties"], "events": {**events, "items": {}}}})
+    return outer, {name: cls({**common, "allOf": [alt]}) for name, alt in zip(names, alternatives)}
+
+
+def _valid_by_event(result: Any) -> bool:
+    """True only if `result` is valid under Rasa's schema (False: let the full validator decide)."""
+    split = _validators_by_event()
+    if split is None or not isinstance(result, dict):
+        return False
+    outer, by_event = split
+    if not outer.is_valid(result):
+        return False
+    for event in result.get("events") or ():
+        name = event.get("event") if isinstance(event, dict) else None
+        if not isinstance(name, str) or name not in by_event or not by_event[name].is_valid(event):
+            return False
+    return True
+
+
 def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     from jsonschema import ValidationError, exceptions
     from rasa.shared.constants import DOCS_BASE_URL
 
+    if _valid_by_event(result):
+        return True
     error = exceptions.best_match(_action_response_validator().iter_errors(result))
     if error is None:
         return True
@@ -86,6 +131,7 @@ def _resolve_by_type(type_name: str, default: Any = None) -> Any:
 _rasa_merge_trackers: Any = None
 _rasa_run_graph: Any = None  # DaskGraphRunner.run as Rasa ships it (the tests compare against it)
 _rasa_handle_message_with_tracker: Any = None
+_rasa_get_possible_keys: Any = None  # RulePolicy._get_possible_keys as Rasa ships it (the tests compare)
 
 
 def merge_trackers(prior: Any, tracker: Any) -> Any:
@@ -152,6 +198,44 @@ def _run_graph(self: Any, inputs: dict[str, Any] | None = None, targets: list[st
     return dict(results[target] for target in run_targets)
 
 
+def _rule_index(policy: Any, lookup: dict[str, Any]) -> tuple[list[str], dict[str, list[str]]]:
+    """RulePolicy `lookup`'s rule keys as (those any current state may match, those whose last step needs
+    the current state's intent to be X, by X); built once per lookup."""
+    from rasa.core.policies.rule_policy import SHOULD_NOT_BE_SET
+    from rasa.shared.core.constants import PREVIOUS_ACTION, USER
+
+    cache = policy.__dict__.setdefault("_tandem_rule_index", {})
+    found = cache.get(id(lookup))
+    if found is not None and found[0] is lookup and found[1] == len(lookup):
+        return found[2]
+    anywhere: list[str] = []
+    by_intent: dict[str, list[str]] = {}
+    for key in lookup:
+        states = policy._rule_key_to_state(key)
+        last = states[-1] if states else {}
+        intent = (last.get(USER) or {}).get("intent")
+        # Rasa's _is_rule_applicable: a last step without a previous action (a conversation start) is not
+        # compared feature by feature; a set intent must equal the conversation's.
+        if last.get(PREVIOUS_ACTION) and isinstance(intent, str) and intent and intent != SHOULD_NOT_BE_SET:
+            by_intent.setdefault(intent, []).append(key)
+        else:
+            anywhere.append(key)
+    cache[id(lookup)] = (lookup, len(lookup), (anywhere, by_intent))
+    return anywhere, by_intent
+
+
+def _get_possible_keys(self: Any, lookup: dict[str, Any], states: list[dict[str, Any]]) -> set[str]:
+    """RulePolicy._get_possible_keys, given only the rules that can match the current state."""
+    if states:
+        from rasa.shared.core.constants import USER
+
+        anywhere, by_intent = _rule_index(self, lookup)
+        intent = (states[-1].get(USER) or {}).get("intent")
+        candidates = anywhere + by_intent.get(intent, []) if isinstance(intent, str) else anywhere
+        lookup = dict.fromkeys(candidates)
+    return _rasa_get_possible_keys(self, lookup, states)
+
+
 async def _handle_message_with_tracker(self: Any, message: Any, tracker: Any) -> None:
     """MessageProcessor._handle_message_with_tracker, once a pending parse (an awaitable) has finished."""
     if inspect.isawaitable(message.parse_data):
@@ -161,10 +245,11 @@ async def _handle_message_with_tracker(self: Any, message: Any, tracker: Any) ->
 
 def apply() -> None:
     """Install the fixes (idempotent)."""
-    global _applied, _rasa_merge_trackers, _rasa_run_graph, _rasa_handle_message_with_tracker
+    global _applied, _rasa_merge_trackers, _rasa_run_graph, _rasa_handle_message_with_tracker, _rasa_get_possible_keys
     if _applied:
         return
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.policies.rule_policy import RulePolicy
     from rasa.core.processor import MessageProcessor
     from rasa.core.tracker_store import RedisTrackerStore
     from rasa.engine.runner.dask import DaskGraphRunner
@@ -178,4 +263,6 @@ def apply() -> None:
     DaskGraphRunner.run = _run_graph  # type: ignore[method-assign]
     _rasa_handle_message_with_tracker = MessageProcessor._handle_message_with_tracker
     MessageProcessor._handle_message_with_tracker = _handle_message_with_tracker  # type: ignore[method-assign]
+    _rasa_get_possible_keys = RulePolicy._get_possible_keys
+    RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]
     _applied = True

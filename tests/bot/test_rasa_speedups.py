@@ -40,6 +40,47 @@ def test_an_invalid_action_response_raises_what_jsonschema_validate_raises(respo
     assert list(ours.value.path) == list(expected.value.path)
 
 
+EVENTS_OF_EVERY_KIND = [
+    {"event": "slot", "name": "card_last_four", "value": "1234", "timestamp": None},
+    {"event": "action", "name": "utter_greet", "policy": None, "confidence": 1.0},
+    {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet", "confidence": 0.9}, "entities": []}},
+    {"event": "bot", "text": "Hello!", "data": {"buttons": [{"title": "Yes", "payload": "/affirm"}]}},
+    {"event": "session_started"}, {"event": "active_loop", "name": None}, {"event": "followup", "name": "utter_x"},
+    {"event": "reset_slots"}, {"event": "pause"}, {"event": "resume"}, {"event": "restart"},
+]
+MORE_INVALID = [
+    {"events": [{"event": "slot", "name": 5, "value": 1}]},  # a name that is not a string
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"event": 7}]},
+    {"events": [{"name": "an event without its kind"}]},
+    {"events": [{"event": "user", "text": 12}]},
+    {"events": [{"event": "slot", "name": "card_last_four"}]},  # no value
+    {"events": [EVENTS_OF_EVERY_KIND[0], {"event": "user", "parse_data": "not an object"}]},
+    {"events": [], "responses": "not a list"},
+    ["not an object"],
+]
+
+
+def test_responses_with_events_of_every_kind_validate_as_jsonschema_validates_them() -> None:
+    action = RemoteAction("action_lost_card", None)
+    for event in EVENTS_OF_EVERY_KIND:
+        response = {"events": [event], "responses": []}
+        jsonschema.validate(response, SCHEMA)
+        assert action._validate_action_result(response) is True
+    assert action._validate_action_result({"events": EVENTS_OF_EVERY_KIND}) is True
+    assert action._validate_action_result({}) is True
+
+
+@pytest.mark.parametrize("response", MORE_INVALID)
+def test_a_response_the_event_schemas_refuse_raises_jsonschemas_error(response) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(jsonschema.ValidationError) as expected:
+        jsonschema.validate(response, SCHEMA)
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        RemoteAction("action_lost_card", None)._validate_action_result(response)
+    assert ours.value.message.startswith(expected.value.message)
+    assert list(ours.value.path) == list(expected.value.path)
+
+
 def test_every_event_type_resolves_to_the_class_rasas_walk_finds() -> None:
     for cls in all_subclasses(Event):
         walked = next(c for c in all_subclasses(Event) if c.type_name == cls.type_name)
@@ -250,3 +291,38 @@ async def test_a_failed_pending_parse_fails_the_turn_and_frees_the_conversation(
     await asyncio.wait_for(reduced_agent.handle_message(UserMessage("hi", out, sender_id="parse-failed",
                                                                     parse_data=parse)), 30)
     assert out.messages  # the lock was given back: the next message is answered
+
+
+async def test_rule_matching_finds_the_rules_rasas_own_loop_finds(reduced_agent, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    seen: list = []
+
+    def recording(self, lookup, states):  # type: ignore[no-untyped-def]
+        seen.append((self, lookup, copy.deepcopy(states)))
+        return rasa_speedups._rasa_get_possible_keys(self, lookup, states)
+
+    monkeypatch.setattr(RulePolicy, "_get_possible_keys", recording)
+    conversations = [["hi", "my card still hasn't arrived", "thanks"],
+                     ["I lost my card", "yes", "no", "what's the exchange rate for euros?"],
+                     ["I want to talk to a person", "asdf qwerty"], ["my transfer never arrived", "stop"]]
+    for k, texts in enumerate(conversations):
+        for text in texts:
+            await reduced_agent.handle_message(UserMessage(text, CollectingOutputChannel(), sender_id=f"rules-{k}"))
+    monkeypatch.undo()
+    assert len(seen) > 10
+    policy, lookup = seen[0][0], seen[0][1]
+    # ... and every rule's own steps as a conversation, and each of their beginnings.
+    cases = [(p, lk, st) for p, lk, st in seen]
+    for key in list(lookup)[:400]:
+        steps = json.loads(key)
+        cases += [(policy, lookup, steps[:n]) for n in range(len(steps) + 1)]
+    matched = 0
+    for p, lk, states in cases:
+        ours = rasa_speedups._get_possible_keys(p, lk, states)
+        assert ours == rasa_speedups._rasa_get_possible_keys(p, lk, states)
+        matched += bool(ours)
+    assert matched > len(cases) // 2  # rules do apply in most of them: the comparison is not of empty sets
