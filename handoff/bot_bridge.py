@@ -141,7 +141,7 @@ class BotBridge:
     async def turn(self, conversation_id: str, text: str, customer: dict[str, Any],
                    parse_data: dict[str, Any] | Awaitable[dict[str, Any]] | None) -> BotTurn:
         """One bot turn; `parse_data` from `parse` spares a second NLU run. It may still be running (an
-        awaitable): Rasa then takes the lock and reads the tracker meanwhile (bot/rasa_speedups.py, fix 5)."""
+        awaitable): Rasa then takes the lock and reads the tracker meanwhile (bot/rasa_speedups.py: a parse still running)."""
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
         agent = self._agent()

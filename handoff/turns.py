@@ -44,7 +44,7 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
     if announce:
         await store.publish(keys.ch_conv(cid), {"kind": "typing", "sender": "bot", "on": True})
     # Rasa takes the conversation's lock and reads its tracker while the parse is still running
-    # (bot/rasa_speedups.py, fix 5), as its REST channel does before its in-process parse.
+    # (bot/rasa_speedups.py: a parse still running), as its REST channel does before its in-process parse.
     parse = parsing if parsing is not None else asyncio.ensure_future(bot.parse(text))
     ended = False
     try:
