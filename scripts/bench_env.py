@@ -23,7 +23,7 @@ import redis
 
 from handoff import local_redis
 from tests.gateway import LiveGateway, seed_accounts, start_gateway
-from tests.support import ROOT, free_port, stop, wait_for_port
+from tests.support import ROOT, free_port, nlu_workers_of, stop, wait_for_port
 
 FULL_MODEL, REDUCED_MODEL = ROOT / "models" / "rasa", ROOT / "models" / "reduced" / "rasa"
 
@@ -88,11 +88,8 @@ def rss_kib(pid: int) -> int:
 
 
 def child_pids(pid: int) -> list[int]:
-    """A gateway's NLU workers: its spawned children (multiprocessing's small resource tracker is not one)."""
-    import psutil
-
-    return [child.pid for child in psutil.Process(pid).children(recursive=True)
-            if "spawn_main" in " ".join(child.cmdline())]
+    """A gateway's NLU workers (tests.support.nlu_workers_of), as pids."""
+    return [child.pid for child in nlu_workers_of(pid)]
 
 
 def cpu_seconds(pid: int) -> float:

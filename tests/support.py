@@ -27,6 +27,15 @@ def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
+def nlu_workers_of(pid: int) -> list[Any]:
+    """The psutil processes of a gateway's NLU workers: its spawned children (multiprocessing's resource
+    tracker is a child too, not spawned). Used by the worker tests and the bench's memory figures."""
+    import psutil
+
+    return [child for child in psutil.Process(pid).children(recursive=True)
+            if "spawn_main" in " ".join(child.cmdline())]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

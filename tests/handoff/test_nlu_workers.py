@@ -17,7 +17,7 @@ import pytest
 
 from handoff.nlu_workers import NluWorkers
 from tests.handoff.clients import BOT_WAIT, Customer
-from tests.support import TIME_SCALE
+from tests.support import TIME_SCALE, nlu_workers_of
 
 pytestmark = pytest.mark.model
 TEXTS = ("hello", "my card was charged twice and I am really upset", "I want to send $250 to my sister tomorrow",
@@ -103,9 +103,7 @@ async def test_the_gateway_parses_customer_messages_in_its_worker(live_gateway: 
 
 
 def nlu_processes(gateway: Any) -> list[psutil.Process]:
-    """The gateway's spawned children (multiprocessing's resource tracker is a child too, not spawned)."""
-    children = psutil.Process(gateway.proc.pid).children(recursive=True)
-    return [p for p in children if "spawn_main" in " ".join(p.cmdline())]
+    return nlu_workers_of(gateway.proc.pid)
 
 
 async def test_a_killed_worker_loses_no_message_and_is_replaced(live_gateway: str) -> None:
