@@ -20,6 +20,8 @@ from rasa.utils.tensorflow.model_data import ragged_array_to_ndarray
 
 from bot.minilm import MiniLMEncoder
 
+MAX_REMEMBERED_TOKENS = 100_000  # distinct tokens whose word pieces are kept (a few MB at most)
+
 
 def mean_pooled(token_vectors: np.ndarray) -> np.ndarray:
     """sentence-transformers pooling: mean over every real token ([CLS]/[SEP] included), unit length."""
@@ -45,6 +47,18 @@ class MiniLMLanguageModelFeaturizer(LanguageModelFeaturizer):
         )
         self.model = MiniLMEncoder.from_pretrained(self.model_weights)
         self.pad_token_id = self.tokenizer.unk_token_id  # as Rasa does; padding is masked anyway
+        self._pieces: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
+
+    def _lm_tokenize(self, text: str) -> tuple[list[int], list[str]]:
+        """Rasa's word pieces of one token, remembered: Rasa runs the (pure Python) WordPiece tokenizer
+        once per token of every message, ~8 calls per customer message, and the same words recur."""
+        pieces = self._pieces.get(text)
+        if pieces is None:
+            ids, strings = super()._lm_tokenize(text)
+            pieces = (tuple(ids), tuple(strings))
+            if len(self._pieces) < MAX_REMEMBERED_TOKENS:
+                self._pieces[text] = pieces
+        return list(pieces[0]), list(pieces[1])
 
     def _compute_batch_sequence_features(
         self, batch_attention_mask: np.ndarray, padded_token_ids: list[list[int]]

@@ -83,3 +83,16 @@ def test_a_live_message_runs_on_a_single_onnxruntime_thread(reference, encoder):
     options = encoder._sessions[1].get_session_options()
     assert options.intra_op_num_threads == 1
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_remembered_word_pieces_are_rasas_and_a_caller_cannot_spoil_them(pipeline_featurizer):
+    from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
+
+    _, _, lm = pipeline_featurizer._build()
+    for token in ["card", "hasn't", "arrived", "¿Dónde", "🤬", "THIRD", "unbelievably", "card"]:
+        first = lm._lm_tokenize(token)
+        assert first == LanguageModelFeaturizer._lm_tokenize(lm, token)
+        first[0].append(-1)  # Rasa extends its own lists; a remembered answer must not change with them
+        first[1].clear()
+        assert lm._lm_tokenize(token) == LanguageModelFeaturizer._lm_tokenize(lm, token)
+    assert "unbelievably" in lm._pieces
