@@ -29,14 +29,15 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
     message's parse, started before it was stored (BotBridge.parse_soon)."""
     bot, store = desk.bot, desk.store
 
-    async def nlu() -> dict[str, Any]:
-        return await parsing if parsing is not None else await bot.parse(text)
+    def parse_started() -> asyncio.Future:
+        """The message's parse: the one started before it was stored, else one started now."""
+        return parsing if parsing is not None else asyncio.ensure_future(bot.parse(text))
 
     if state is not State.BOT:
         # Agent mode (or queued): the bot must not see it, but the agent still gets the emotions.
         if bot.ready:
             try:
-                await desk.annotate(cid, seq, await nlu())
+                await desk.annotate(cid, seq, await parse_started())
             except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
                 log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
         return
@@ -45,7 +46,7 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
         await store.publish(keys.ch_conv(cid), {"kind": "typing", "sender": "bot", "on": True})
     # Rasa takes the conversation's lock and reads its tracker while the parse is still running
     # (bot/rasa_speedups.py: a parse still running), as its REST channel does before its in-process parse.
-    parse = parsing if parsing is not None else asyncio.ensure_future(bot.parse(text))
+    parse = parse_started()
     ended = False
     try:
         started = time.perf_counter()
