@@ -49,22 +49,27 @@ data: install
 $(MODELS)/sentiment/head.npz: | install
 	$(PY) -m bot.sentiment train --out $(MODELS)/sentiment
 
-$(RASA_MODEL)/.done: | install
+$(MODELS)/escalation/acts.npz: | install
+	$(PY) -m bot.escalation train --out $(MODELS)/escalation
+
+$(RASA_MODEL)/.done: | install $(MODELS)/escalation/acts.npz
 	$(PY) -m bot.train --config config.yml --out $(RASA_MODEL)
 	@touch $@
 
 $(REDUCED)/.done: | install
 	$(PY) -m bot.sentiment train --reduced --out $(REDUCED)/sentiment
+	$(PY) -m bot.escalation train --config config.reduced.yml --out $(REDUCED)/escalation
 	$(PY) -m bot.train --config config.reduced.yml --out $(REDUCED)/rasa --max-per-intent 25
 	@touch $@
 
 train: install $(MODELS)/sentiment/head.npz
+	$(PY) -m bot.escalation train --out $(MODELS)/escalation
 	$(PY) -m bot.train --config config.yml --out $(RASA_MODEL)
 	@touch $(RASA_MODEL)/.done
 
 train-reduced: install $(REDUCED)/.done
 
-run: install browser $(MODELS)/sentiment/head.npz $(RASA_MODEL)/.done
+run: install browser $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA_MODEL)/.done
 	$(PY) -m scripts.run_desk
 
 # Browser tests run in their own pytest process: Playwright's sync API owns an event loop of its own.
@@ -72,13 +77,14 @@ test: install browser $(REDUCED)/.done
 	$(PY) -m pytest -q --ignore=tests/browser
 	$(PY) -m pytest -q tests/browser
 
-eval: install $(MODELS)/sentiment/head.npz $(RASA_MODEL)/.done
+eval: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA_MODEL)/.done
 	$(PY) -m bot.evaluate --model $(RASA_MODEL)
 
-eval-escalation: install $(MODELS)/sentiment/head.npz $(RASA_MODEL)/.done
-	$(PY) -m bot.eval_escalation --model $(RASA_MODEL) tests/data/escalation/conversations.jsonl
+eval-escalation: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA_MODEL)/.done
+	$(PY) -m bot.eval_escalation --model $(RASA_MODEL) tests/data/escalation/blind/test.jsonl \
+	  data/escalation/tune.jsonl tests/data/escalation/conversations.jsonl tests/data/escalation/holdout.jsonl
 
-bench: install $(MODELS)/sentiment/head.npz $(RASA_MODEL)/.done
+bench: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA_MODEL)/.done
 	$(PY) -m scripts.bench --out BENCHMARKS.md
 
 lint: install

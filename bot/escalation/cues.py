@@ -54,10 +54,38 @@ _EXPLICIT = _any([
     r"\b(?:rather than|instead of|not) (?:a |the |this |your )?(?:bot|robot|machine|chatbot)\b",
     (r"^(?:hi |hello )?(?:a |an )?(?:human|agent|operator|representative|real person|live agent|person|"
     r"customer service|live chat|manager|advis[oe]r)s?(?: please| pls| now| asap)*$"),
+    # asking for a call, an appointment, or to be put through, in any words
+    (r"\b(?:can|could|would|will|pls|please)(?: you| someone| somebody| one of you| a \w+| an \w+)?"
+    r"(?: please| pls| just)? (?:call|ring|phone) (?:me|us)\b"),
+    r"\b(?:want|need|like|prefer) (?:you |someone |somebody )?to (?:call|ring|phone) (?:me|us)\b",
+    r"\b(?:a |your |the )?(?:phone |telephone )?number (?:i|we) (?:can|could) (?:ring|call|phone)\b",
+    r"\bwith one of your (?:advis[oe]rs|staff|team|colleagues|agents|people)\b",
+    (r"\bis there (?:a|an|any) (?:real |actual |live )?(?:human|person|agent|advis[oe]r|someone|somebody|anyone|"
+    r"anybody|member of staff)\b (?:around|there|available|about|on|i can|i could|who)"),
+    r"\b(?:get|have) (?:an? )?(?:actual|real|live) (?:person|human|agent|advis[oe]r)\b",
+    (r"\b(?:can|could|would) (?:a |an |one of your |your )?(?:real |actual )?(?:staff member|member of staff|"
+    r"advis[oe]r|agent|person|human|someone|somebody)\b[^.?!]{0,12}\b(?:check|look|call|ring|help|review|sort|"
+    r"deal|go)\b"),
+    r"\bgive (?:me|us) a (?:call|ring|bell)\b",
+    (r"\b(?:call ?back|phone call|telephone call|(?:telephone|phone) appointment|appointment with)\b"),
+    r"\b(?:put|get|transfer|connect|pass) (?:me |us )?(?:thru|through) to\b",
+    (rf"\bis there (?:a |an |any )?(?:real |actual )?(?:one|someone|somebody|anyone|anybody|{_WHO})[^.?!]{{0,30}}"
+    r"\b(?:i|we) (?:can|could|might|may) (?:talk|speak|chat|message|ring|call|phone|contact|email|see)\b"),
+    (r"\b(?:speak|talk|chat|discuss\w*|go(?:ing)? through (?:it|this|that|the options)|deal|do (?:it|this|that))\b"
+    r"[^.?!]{0,40}\bwith (?:one of your|someone|somebody|anyone|a person|a human|a real|an actual|an? advis[oe]r|"
+    r"a member of staff|your staff|staff|an? agent|a manager|a specialist)\b"),
+    r"(?<!to )(?<!with )\b(?:someone|somebody|anyone) from (?:your|ur|the) (?:team|staff|bank)\b",
+    r"\bsomeone (?:with a pulse|real|human)\b",
+    (r"\b(?:have|get) (?:a member of staff|someone|somebody|an? advis[oe]r|an? agent|a person|a human)\b"
+    r"[^.?!]{0,15}\b(?:look|check|call|ring|help)\b"),
+    (r"\b(?:don't|dont|do not|won't|wont|rather not|not)\b (?:really )?(?:want|wish|do|go through|talk|deal|"
+    r"speak)\b[^.?!,]{0,30}\b(?:bots?|chatbots?|robots?|machines?|automated|computers?)\b"),
+    r"\bnot (?:really )?a (?:chat ?)?bot person\b",
 ])
 _NEGATED_REQUEST = _any([
-    (r"\b(?:don't|dont|do not|no need to|never|won't|wont)\b[^.?!]{0,25}\b(?:speak|talk|chat|need|want)\b"
-    r"[^.?!]{0,20}\b(?:anyone|anybody|someone|somebody|person|human|agent|people)\b"),
+    (r"\b(?:don't|dont|do not|no need to|never|won't|wont)\b[^.?!,]{0,25}\b(?:speak|talk|chat|need|want)\b"
+    r"[^.?!,]{0,20}\b(?:anyone|anybody|someone|somebody|person|human|agent|people)\b"),
+    r"\b(?:don't|dont|do not|no need to)\b[^.?!,]{0,10}\b(?:call|ring|phone) (?:me|us)\b",
     r"\bno need for (?:a |an )?(?:person|human|agent|anyone)\b",
     r"\bthe bot is (?:fine|ok|okay|good|great)\b",
 ])
@@ -105,6 +133,18 @@ _COMPLAINT = _any([
     r"\b(?:answer|read) my (?:question|message)\b",
     r"^(?:hello+|hi|hey|anyone there|is anyone there)\s*\?{2,}",  # "Hello??": you did not answer me
     r"^\?{2,}$",
+    r"\b(?:going|go|goes|went|run(?:ning)?) (?:a?round )?in circles\b",
+    r"\bround and round\b",
+    r"\byou(?:'re| are)? (?:still )?(?:not|don't|do not|dont|doesn't|never) (?:get(?:ting)?|understand\w*|"
+    r"listen\w*|read\w*|help\w*)\b",
+    r"\b(?:not|doesn't|does not|didn't) (?:understand|get) (?:what|my|the) (?:i|question|problem|point)\b",
+    r"\b(?:wrong|irrelevant|useless|same|generic|automated|canned) (?:answer|reply|response|info\w*)\b",
+    r"\bthat(?:'s| is|s)? not (?:it|what i|my question|the (?:question|problem|issue))\b",
+    r"\b(?:not|nothing to do with) what i (?:asked|need|wanted|said)\b",
+    r"\bi (?:said|asked|wrote|typed)\b[^.?!]{0,40}\bnot\b",
+    r"\bread (?:what i|my) (?:wrote|said|message|question)\b",
+    r"\b(?:again|same) (?:the )?(?:same )?(?:link|page|faq|thing|message)\b",
+    r"\bthis (?:bot|chat|thing) (?:is|isn't|doesn't)\b[^.?!]{0,20}\b(?:help|understand|work)\w*",
 ])
 _CORRECTION = _any([r"^(?:no|nope|not)\b", r"\bi mean\b", r"\bi meant\b", r"\bi'm asking\b", r"\bagain\b"])
 
@@ -125,18 +165,85 @@ _ASKS = re.compile(r"\?|(?:^|[.!,;] *)(?:how|what|why|when|where|which|who|can|c
                    r"should|may|please)\b")
 
 
+_ACK_EXTRA = _any([
+    r"^(?:ok(?:ay)?|k|cool|sweet|great|nice|perfect|right|alright|fine|brilliant|lovely|awesome|ah|oh|done)\b"
+    r"[^?]{0,60}$",  # "ok I'll wait until tomorrow then", "sweet, doing it now"
+    r"^(?:all )?(?:sorted|good|done|fixed|working|sound)(?: now)?\b[^?]{0,30}$",  # "all sorted, cheers"
+    r"^(?:that|it)(?:'s| is| has| worked)\b[^?]{0,40}\b(?:now|sorted|fixed|working|fine|through|arrived)\b[^?]*$",
+    r"^(?:nvm|never mind|no worries|no problem|np|found it|got it|ta|ty|thx|tysm|cheers)\b[^?]*$",
+    r"^(?:i'?ll|will|gonna|going to) (?:wait|try|do|check|give|have|leave|contact|call|ring|sort|pop)\b[^?]{0,60}$",
+    r"^(?:doing|trying|checking|on) (?:it|that|this)(?: now)?\b[^?]*$",
+])
+_FOLLOW_UP = re.compile(
+    r"^(?:and|also|so|but|what about|how about|then|ok(?:ay)?,? (?:and|so|but)?)?\s*"
+    r"[^?]{0,60}\b(?:that|it|this|those|these|them|they|one|there)\b[^?]{0,30}\?+\s*$"
+)
+
+
+def follows_up(text: str) -> bool:
+    """A short question about what was just answered ("does that cost anything?", "can I use my
+    passport for that?", "and how long does it take?"): context the NLU cannot see, not a failure."""
+    t = normalise(text)
+    return len(t.split()) <= 12 and bool(_FOLLOW_UP.match(t)) and not complains_of_failure(t)
+
+
+_ASKS_INSIDE = re.compile(r"\b(?:how|what|why|when|where|which|who) (?:do|does|did|can|could|is|are|will|should|much|"
+                          r"long|many)\b")
+
+
 def acknowledges(text: str) -> bool:
     """A closing or acknowledgement ("ok thanks", "got it", "I'll contact the shop then, thank you"):
     nothing was asked, so an NLU fallback on it is not a failure to answer."""
     t = normalise(text)
     if _ACKNOWLEDGEMENT.match(t.strip(" !.?")):
         return True
+    if (len(t.split()) <= 12 and _ACK_EXTRA.search(t) and not _ASKS.search(t) and not _ASKS_INSIDE.search(t)
+            and not complains_of_failure(t) and not _STRONG.search(t)):
+        return True
     return bool(_THANKS.search(t)) and not _ASKS.search(t)
+
+
+_CIRCLES = _any([
+    r"\b(?:same|identical) (?:\w+ )?(?:answer|reply|response|message|link|page|thing)\b",
+    r"\bkeep (?:telling|giving|saying|sending|repeating|showing)\b",
+    r"\bi(?:'ve| have)? (?:already|just) (?:asked|said|told you|explained)\b",
+    r"\b(?:going|go|goes|went|run(?:ning)?) (?:a?round )?in circles\b",
+    r"\bround and round\b",
+    r"\b(?:for the|that'?s the|this is the|its the|it's the) (?:second|third|fourth|fifth|2nd|3rd|4th|5th|\w+th) time\b",
+    r"\b(?:third|3rd|fourth|4th) time (?:i'?ve|i have|i'?m|im|asking|lucky)\b",
+    (r"\b(?:answered|told me|said|gave|sent|showed|that'?s|thats|this is|you'?re|ur)\b[^.?!]{0,30}"
+    r"\b(?:again|same)\b"),
+    r"\b(?:still|again) (?:not|isn't|isnt|doesn't|doesnt) (?:it|that|what i|answer\w*|the (?:answer|right|one))\b",
+    r"\bagain,? (?:not|it'?s not|that'?s not|wrong)\b",
+    r"\bhow many times (?:do|must|have|should|will) i\b",
+    r"\b(?:told|asked) you (?:twice|three times|already|before)\b",
+])
+
+
+def says_going_in_circles(text: str) -> bool:
+    """The customer says the bot missed *again* ("same answer again", "that's the card limit again",
+    "we're going in circles", "for the third time"): the second miss, in one message."""
+    return bool(_CIRCLES.search(normalise(text)))
 
 
 def complains_of_failure(text: str) -> bool:
     """The customer says the bot missed the point ("that's not what I asked", "you're not listening")."""
     return bool(_COMPLAINT.search(normalise(text)))
+
+
+_CORRECTS_BOT = _any([
+    r"^(?:no|nope|nah|not|wrong)\b[ ,.!-]",
+    r"\bi (?:mean|meant)\b",
+    r"\bi'?m asking\b|\bi am asking\b|\bim asking\b",
+    r"\bi asked\b",
+    r"\b(?:that|this)(?:'s| is|s) (?:about|for) [^.?!]{1,30}\b(?:not|but i)\b",
+])
+
+
+def corrects_bot(text: str) -> bool:
+    """The customer puts the bot right ("no, I mean my surname", "I'm asking about transfers"): one
+    missed answer."""
+    return bool(_CORRECTS_BOT.search(normalise(text)))
 
 
 def corrects(text: str) -> bool:
@@ -147,15 +254,20 @@ def corrects(text: str) -> bool:
 # --- sensitive topics ----------------------------------------------------------------------------
 
 _PAYMENT = r"(?:payments?|transactions?|withdrawals?|charges?|purchases?|debits?|transfers?|money|£|\$|€)"
+# Words that name fraud without saying it happened to this customer ("the shop is a scam", "a phishing text
+# I didn't click", "held for a fraud check"): left to the act head, which reads whether anyone is hurt.
+_FRAUD_WORDS = re.compile(
+    r"\b(?:scam\w*|fraud\w*|phish\w*|hack(?:ed|er|ers)|con ?artists?|swindl\w*|safe account|impersonat\w*|"
+    r"pretend(?:ed|ing) to be)\b"
+)
+# Fraud that happened to the customer: a bank hands these over even when typed calmly.
 _FRAUD = _any([
-    r"\bscam(?:med|mer|mers|s)?\b",
-    r"\bfraud\w*",
-    r"\bhack(?:ed|er|ers)\b",
-    r"\bphish\w*",
+    r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?|my (?:mum|mom|dad|gran\w*|husband|wife|partner)(?: has)?) (?:been|got|was|were) "
+    r"(?:scammed|defrauded|conned|hacked|swindled)\b",
+    r"\b(?:account|card|phone|email|app)\b[^.?!]{0,20}\b(?:hacked|taken over|compromised)\b",
     r"\bidentity theft\b",
-    r"\bsafe account\b",
-    r"\bpretend(?:ed|ing) to be\b",
-    r"\bimpersonat\w*",
+    (r"\b(?:i|we|my \w+) (?:have |has |just |already )?(?:sent|transferred|moved|paid|gave)\b[^.?!]{0,60}"
+    r"\b(?:safe account|scammer|fraudster|to (?:them|him|her) (?:and|but) (?:it was|they were) (?:a )?(?:scam|fake))"),
     (rf"{_PAYMENT}[^.?!]{{0,30}}\b(?:i |we )?(?:didn't|did not|never) (?:make|made|authori[sz]e|authori[sz]ed|"
     r"set up|agree to|do)\b"),
     rf"\b(?:i |we )(?:didn't|did not|never) (?:make|authori[sz]e|set up)\b[^.?!]{{0,30}}{_PAYMENT}",
@@ -240,6 +352,11 @@ def sensitive_topic(text: str) -> str | None:
     return None
 
 
+def mentions_fraud(text: str) -> bool:
+    """Fraud named in words, whoever it happened to (a feature for the act head, not a rule)."""
+    return bool(_FRAUD_WORDS.search(normalise(text)))
+
+
 def mentions_theft(text: str) -> bool:
     """A card, phone or wallet stolen or compromised: sensitive only together with distress."""
     return bool(_STOLEN.search(normalise(text)))
@@ -298,3 +415,123 @@ def softened(text: str) -> bool:
     """Thanks, jokes, "no big deal": the negative words in the message are not aimed at us."""
     return bool(_SOFTENERS.search(normalise(text)))
 
+
+
+# --- how upset customers write: masked swearing, capitals, angry emoji, sarcasm, insults ----------------
+
+_MASKED_SWEAR = re.compile(
+    r"\b(?:f[\*#@$%!]+(?:k|ck|king|kin|ked|ing|in)?|f[\*#@$%!]*c?k(?:ing|in|ed)?\b|s[\*#@$%!]+t|sh[\*#@$%!]+t?|"
+    r"b[\*#@$%!]+(?:t|ch|s)|a[\*#@$%!]{2,}|wtf|ffs|stfu|fml|effing|f'?ing|fkn|fking|fcking|fckin|"
+    r"fuck\w*|shit\w*|bs|bullsh\w*|crap|bloody hell|pissed|damn it|goddamn\w*)"
+)
+_SARCASM = _any([
+    (r"\b(?:great|wonderful|brilliant|fantastic|amazing|lovely|perfect|superb|excellent|awesome|outstanding|"
+    r"stellar|top[- ]notch|fab|marvell?ous|cheers|thanks)\b[^.?!]{0,40}\b(?:again|as always|as usual|"
+    r"(?:second|third|fourth|fifth|another) (?:time|failed|declined|day|week)|once again|still|yet again|"
+    r"nothing|for nothing)\b"),
+    r"\bthanks? for nothing\b",
+    r"\b(?:oh |just )?(?:great|perfect|brilliant|wonderful|fantastic),? (?:just )?(?:what i needed|another)\b",
+    r"\bwell done\b[^.?!]{0,30}\b(?:again|guys|harbour|bank|really)\b",
+    r"\bslow clap\b",
+    r"\bso (?:helpful|useful)\b[^.?!]{0,10}(?:not|/s|🙄)",
+    r"\b(?:great|excellent|amazing|fantastic|wonderful|top) ['\"“‘](?:service|help|support|customer \w+)['\"”’]",
+    r"['\"“‘](?:service|help|helpful|support|customer service|security|advisor|adviser|bank|assistant)['\"”’]",
+    r"\bclearly\b[^.?!]{0,30}\b(?:too much to ask|can't be bothered)\b",
+    r"\bwhat a (?:joke|shambles|farce|circus)\b",
+    r"\bnice one\b[^.?!]{0,20}\b(?:again|guys|harbour|bank)\b",
+])
+_INSULT = _any([
+    (r"\b(?:useless|stupid|dumb|pointless|worthless|brainless|idiotic|hopeless|rubbish|crap|shit|garbage|"
+    r"trash)\s+(?:bot|machine|robot|thing|app|chatbot|ai|computer|system|service|bank|company|lot|people)\b"),
+    r"\byou(?:'re| are) (?:a |an |so |completely |totally |utterly )?(?:useless|stupid|dumb|pointless|hopeless|"
+    r"an idiot|a joke|a disgrace|clowns?|thieves|crooks|a scam|incompetent|worthless|garbage|trash)\b",
+    r"\b(?:clowns?|crooks|cowboys|thieves|scammers|robbers|morons|idiots)\b",
+    r"\bappall(?:ed|ing)\b",
+    r"\b(?:shambles|shambolic|farce|disgusting|outrageous|scandalous|criminal|daylight robbery)\b",
+    r"\bhow dare you\b",
+    r"\b(?:close|closing|leaving|switch(?:ing)?|move|moving) (?:my|our) (?:account|accounts|money|business)\b"
+    r"[^.?!]{0,40}\b(?:elsewhere|another bank|other bank|after this|if this|unless|because|this is)\b",
+    r"\b(?:ombudsman|solicitor|lawyer|legal action|sue you|report you|formal complaint|trading standards)\b",
+])
+_ANGRY_EMOJI = re.compile(
+    r"(?:face_with_symbols_on_mouth|enraged_face|pouting_face|angry_face|face_with_steam_from_nose|"
+    r"middle_finger|thumbs_down|face_with_rolling_eyes|unamused_face|angry_face_with_horns|"
+    r"clown_face|pile_of_poo|nauseated_face|face_vomiting|exploding_head)"
+)
+_DISTRESS_EMOJI = re.compile(
+    r"(?:loudly_crying_face|crying_face|face_screaming_in_fear|anxious_face_with_sweat|fearful_face|"
+    r"sad_but_relieved_face|pleading_face|broken_heart|weary_face|tired_face|persevering_face|"
+    r"confounded_face|downcast_face_with_sweat|worried_face|frowning_face|disappointed_face)"
+)
+_HAPPY_EMOJI = re.compile(
+    r"(?:smil|grin|joy|laugh|heart_eyes|thumbs_up|party|clapping|red_heart|hugging|star-struck|"
+    r"ok_hand|raising_hands|sparkles|folded_hands|winking|relieved_face|sunglasses|rolling_on_the_floor)"
+)
+
+
+def emoji_names(text: str) -> list[str]:
+    """CLDR names of the emoji in `text` (the `emoji` library's table, so new emoji are covered)."""
+    import emoji
+
+    return [str(item["emoji"] and emoji.demojize(item["emoji"])).strip(":") for item in emoji.emoji_list(text)]
+
+
+def masked_swearing(text: str) -> bool:
+    """Swearing, spelled out or masked ("f**k", "sh*t", "wtf", "ffs")."""
+    return bool(_MASKED_SWEAR.search(normalise(text)))
+
+
+def shouts(text: str) -> bool:
+    """Most of a message of several words written in capitals ("WHY IS MY MONEY STILL NOT THERE")."""
+    words = re.findall(r"[A-Za-z]{2,}", text)
+    upper = [w for w in words if w.isupper() and w not in ("ATM", "PIN", "UK", "US", "EU", "ID", "IBAN", "OK")]
+    return len(upper) >= 3 and len(upper) >= 0.6 * len(words)
+
+
+def angry_emoji(text: str) -> int:
+    return sum(1 for name in emoji_names(text) if _ANGRY_EMOJI.search(name))
+
+
+def distress_emoji(text: str) -> int:
+    return sum(1 for name in emoji_names(text) if _DISTRESS_EMOJI.search(name))
+
+
+def happy_emoji(text: str) -> int:
+    return sum(1 for name in emoji_names(text) if _HAPPY_EMOJI.search(name))
+
+
+def sarcastic(text: str) -> bool:
+    """Praise that means the opposite ("great, third failed payment", "thanks for nothing", "'service'")."""
+    return bool(_SARCASM.search(normalise(text)))
+
+
+def insults(text: str) -> bool:
+    """Hostility aimed at the bank or the bot: insults, "appalled", threats to leave or complain."""
+    return bool(_INSULT.search(normalise(text)))
+
+
+UPSET_CUE_NAMES = ("masked_swearing", "shouts", "angry_emoji", "distress_emoji", "happy_emoji", "sarcastic",
+                   "insults", "complains_of_failure", "asks_for_person", "sensitive_topic", "distressed",
+                   "acknowledges", "strong_words", "mild_words", "mentions_fraud", "follows_up")
+
+
+def upset_cues(text: str) -> list[float]:
+    """The cues above as numbers in [0, 1], in UPSET_CUE_NAMES order (features for the act head)."""
+    return [
+        float(masked_swearing(text)),
+        float(shouts(text)),
+        min(angry_emoji(text), 2) / 2,
+        min(distress_emoji(text), 2) / 2,
+        min(happy_emoji(text), 2) / 2,
+        float(sarcastic(text)),
+        float(insults(text)),
+        float(complains_of_failure(text)),
+        float(asks_for_person(text)),
+        float(sensitive_topic(text) is not None),
+        float(sounds_distressed(text)),
+        float(acknowledges(text)),
+        float(frustration_level(text) >= 0.9),
+        float(frustration_level(text) >= 0.5),
+        float(mentions_fraud(text)),
+        float(follows_up(text)),
+    ]

@@ -1,15 +1,18 @@
 """Score escalation against labelled conversations: `make eval-escalation`.
 
-    python -m bot.eval_escalation --model models/rasa tests/data/escalation/conversations.jsonl
+    python -m bot.eval_escalation --model models/rasa tests/data/escalation/blind/test.jsonl [more.jsonl ...]
     python -m bot.eval_escalation --replayed replay.jsonl tests/data/escalation/conversations.jsonl
+
+Each file is scored and reported on its own (`make eval-escalation` gives the blind test part, the
+tuning part and the first, cue-writers' set), all replayed through one loaded assistant.
 
 Each labelled line adds {"escalate": bool, "first_turn": int|null, "kind": ..., "reason": ...} to the
 replay input. A conversation counts as handed over if the assistant handed over at any turn; the
 delay of a correct handover is (turn it handed over) - (labelled first turn): 0 is on time, negative
 is early, positive is late. Explicit requests must be honoured on their own turn.
 
-Exits 1 when a target is missed (F1 >= 0.90, false handoffs <= 5% of calm conversations, median
-delay 0, every explicit request honoured on its turn), 2 on bad input.
+Exits 1 when the first file misses a target (F1 >= 0.93, false handoffs <= 5% of calm conversations,
+median delay 0, every explicit request honoured on its turn), 2 on bad input.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from bot.escalation.replay import ROOT, Conversation, ReplayError, read_conversations, replay_all
 
 CALM_KINDS = ("calm", "hard_negative")
-TARGETS = {"f1": 0.90, "false_handoff_rate": 0.05, "median_delay": 0.0, "explicit_honoured": 1.0}
+TARGETS = {"f1": 0.93, "false_handoff_rate": 0.05, "median_delay": 0.0, "explicit_honoured": 1.0}
 
 
 @dataclass(frozen=True)
@@ -136,32 +139,42 @@ def render(report: dict[str, Any], source: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.eval_escalation", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", type=Path, help="labelled conversations (JSON lines)")
+    parser.add_argument("files", nargs="+", type=Path,
+                        help="labelled conversations (JSON lines); each file is scored on its own")
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "rasa")
     parser.add_argument("--action-url", help="use this running action server instead of starting one")
     parser.add_argument("--replayed", type=Path, help="score an earlier `python -m bot.replay` output")
     parser.add_argument("--save-replay", type=Path, help="also write the replay output here")
-    parser.add_argument("--json", type=Path, help="write the report as JSON here")
+    parser.add_argument("--json", type=Path, help="write the reports as JSON here")
     args = parser.parse_args(argv)
     try:
-        conversations = read_conversations(args.file)
-        labels = labels_of(conversations)
+        sets = [(f, read_conversations(f)) for f in args.files]
+        labels = {f: labels_of(conversations) for f, conversations in sets}
         if args.replayed:
             rows = [json.loads(line) for line in args.replayed.read_text(encoding="utf-8").splitlines() if line]
             results = {r["id"]: r for r in rows}
         else:
-            replayed = asyncio.run(replay_all(args.model, conversations, args.action_url, progress=True))
+            # One agent for every file; ids are namespaced by file so two sets may reuse one.
+            everything = [Conversation(f"{n}:{c.id}", c.turns, c.extra)
+                          for n, (_, conversations) in enumerate(sets) for c in conversations]
+            replayed = asyncio.run(replay_all(args.model, everything, args.action_url, progress=True))
             results = {r.id: r.as_json() for r in replayed}
             if args.save_replay:
                 args.save_replay.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
                                                     for r in results.values()), encoding="utf-8")
-        report = score(labels, {cid: r["handoff_turn"] for cid, r in results.items()})
+        reports = {}
+        for n, (f, _) in enumerate(sets):
+            found = {lab.id: results.get(f"{n}:{lab.id}", results.get(lab.id)) for lab in labels[f]}
+            reports[str(f)] = score(labels[f], {cid: r["handoff_turn"] for cid, r in found.items() if r})
     except (ReplayError, OSError, json.JSONDecodeError, KeyError) as exc:
         print(f"eval-escalation: {exc}", file=sys.stderr)
         return 2
-    print(render(report, args.file.name))
+    missed_any = False
+    for f, report in reports.items():
+        print(render(report, f))
+        missed = missed_targets(report)
+        missed_any = missed_any or (bool(missed) and f == str(args.files[0]))
+        print("targets met\n" if not missed else "targets missed: " + ", ".join(missed) + "\n")
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    missed = missed_targets(report)
-    print("targets met" if not missed else "targets missed: " + ", ".join(missed))
-    return 1 if missed else 0
+        args.json.write_text(json.dumps(reports, indent=2), encoding="utf-8")
+    return 1 if missed_any else 0

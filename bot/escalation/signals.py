@@ -41,6 +41,7 @@ class Turn:
     confidence: float = 0.0
     emotions: Mapping[str, float] | None = None
     negativity: float | None = None
+    acts: Mapping[str, float] | None = None
 
     @classmethod
     def from_parse_data(cls, parse_data: Mapping[str, Any]) -> Turn:
@@ -49,13 +50,20 @@ class Turn:
         sentiment = parse_data.get("sentiment") or {}
         emotions = sentiment.get("emotions") if isinstance(sentiment, Mapping) else None
         negativity = sentiment.get("negativity") if isinstance(sentiment, Mapping) else None
+        acts = parse_data.get("acts")
         return cls(
             text=str(parse_data.get("text") or ""),
             intent=intent.get("name"),
             confidence=float(intent.get("confidence") or 0.0),
             emotions=dict(emotions) if isinstance(emotions, Mapping) else None,
             negativity=float(negativity) if isinstance(negativity, (int, float)) else None,
+            acts={str(k): float(v) for k, v in acts.items() if isinstance(v, (int, float))}
+            if isinstance(acts, Mapping) else None,
         )
+
+    def act(self, *names: str) -> float:
+        """Summed probability of the named dialogue acts (0 without the act head)."""
+        return sum(float(self.acts.get(n, 0.0)) for n in names) if self.acts else 0.0
 
 
 @dataclass(frozen=True)
@@ -83,9 +91,18 @@ class Thresholds:
     # fear that turns a stolen card into a sensitive case even without words for it
     distress_fear: float = 0.9
     # failure
-    max_fallbacks: int = 2
+    max_fallbacks: int = 3
     max_asks: int = 3
     rephrase_overlap: float = 0.5
+    # the dialogue-act head (bot/escalation/acts.py): hand over when a message reads as ...
+    act_explicit: float = 0.7       # ... a request for a person
+    act_upset: float = 0.4          # ... anger or frustration aimed at us
+    act_distress: float = 0.7       # ... distress or vulnerability
+    act_failure: float = 0.8        # ... the bot missing the point, again
+    act_failure_hint: float = 0.3   # a correction: the second one hands over
+    # words that usually mean a handover, trusted only when the act head does not read the message as
+    # plainly routine (p(none) below this): "my housemate is livid", "the shop is a scam"
+    act_none_veto: float = 0.85
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Thresholds:
@@ -218,19 +235,31 @@ def overlap(a: str, b: str) -> float:
 # --- the four reasons -------------------------------------------------------------------------------
 
 
+def _routine(turn: Turn, th: Thresholds) -> bool:
+    """The act head reads the message as plainly routine: words such as "livid" or "scam" in it are
+    about someone else ("my housemate is livid", "the shop is a scam"), not a reason to hand over."""
+    return turn.acts is not None and turn.act("none") >= th.act_none_veto
+
+
 def _explicit(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
-    i = len(turns) - 1
-    if is_explicit_request(turns[i], th):
-        return Decision(EXPLICIT, "asked for a person", 1.0, i, (turns[i].text,))
+    i, current = len(turns) - 1, turns[-1]
+    if is_explicit_request(current, th):
+        return Decision(EXPLICIT, "asked for a person", 1.0, i, (current.text,))
+    if current.act("explicit") >= th.act_explicit and not cues.declines_person(current.text):
+        return Decision(EXPLICIT, "asked for a person", current.act("explicit"), i, (current.text,))
     return None
 
 
 def _sensitive(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
     i, current = len(turns) - 1, turns[-1]
     topic = cues.sensitive_topic(current.text)
-    if topic:
+    if topic and not (topic == "fraud" and _routine(current, th)):
         return Decision(SENSITIVE, topic, 1.0, i, (current.text,))
-    if not is_distressed(current, th):
+    distress = current.act("distress", "vulnerable")
+    if distress >= th.act_distress:
+        detail = "vulnerable" if current.act("vulnerable") > current.act("distress") else "distress"
+        return Decision(SENSITIVE, detail, distress, i, (current.text,))
+    if not is_distressed(current, th) or _routine(current, th):
         return None
     for j, turn in enumerate(turns):
         theft = turn.intent in th.theft_intents or cues.mentions_theft(turn.text)
@@ -244,6 +273,12 @@ def _sensitive(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
 
 def _negativity(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
     i, current = len(turns) - 1, turns[-1]
+    upset = current.act("anger", "frustration")
+    if upset >= th.act_upset:
+        detail = "anger" if current.act("anger") >= current.act("frustration") else "frustration"
+        return Decision(NEGATIVITY, detail, upset, i, (current.text,))
+    if _routine(current, th):
+        return None
     now = turn_negativity(current, th)
     if now >= th.spike_level:
         emotions = current.emotions or {}
@@ -257,13 +292,45 @@ def _negativity(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
     return None
 
 
+def says_it_missed(turn: Turn, th: Thresholds) -> bool:
+    """A correction or complaint: the bot's last answer missed ("not what I asked", "no, I mean the
+    transfer limit"). One is a misunderstanding; the second is a conversation going nowhere."""
+    return (cues.complains_of_failure(turn.text) or cues.corrects_bot(turn.text)
+            or turn.act("failure") >= th.act_failure_hint)
+
+
+def restates(turns: Sequence[Turn], j: int, th: Thresholds) -> bool:
+    """Turn j asks the previous turn's question again ("overdraft limit increase" after "I want to
+    increase my overdraft"): the answer in between missed."""
+    if j == 0 or asks_nothing_new(turns[j]) or turns[j].intent in CHITCHAT:
+        return False
+    now, before = turns[j], turns[j - 1]
+    words = content_words(now.text)
+    same_intent = now.intent is not None and now.intent == before.intent
+    return (same_intent and overlap(now.text, before.text) >= th.rephrase_overlap) or (
+        len(words) >= 2 and words <= content_words(before.text))
+
+
+def asks_nothing_new(turn: Turn) -> bool:
+    """An acknowledgement, a closing or a short follow-up on what was just answered ("does that cost
+    anything?", "ok I'll wait then"): when the NLU cannot place it, nothing went unanswered."""
+    return cues.acknowledges(turn.text) or cues.follows_up(turn.text)
+
+
 def _failure(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
     i, current = len(turns) - 1, turns[-1]
-    if cues.complains_of_failure(current.text):
-        return Decision(FAILURE, "customer says the answer missed", 1.0, i, (current.text,))
+    if cues.says_going_in_circles(current.text):
+        return Decision(FAILURE, "customer says the bot keeps missing", 1.0, i, (current.text,))
+    if says_it_missed(current, th) or restates(turns, i, th):
+        earlier = next((j for j in range(i - 1, 0, -1) if says_it_missed(turns[j], th) or restates(turns, j, th)),
+                       None)
+        if earlier is not None:  # the second missed answer: the third time of asking
+            return Decision(FAILURE, "second missed answer", 1.0, i, (turns[earlier].text, current.text))
+    if i > 0 and current.act("failure") >= th.act_failure:
+        return Decision(FAILURE, "customer says the answer missed", current.act("failure"), i, (current.text,))
     streak = 0
     for turn in reversed(turns):
-        if turn.intent not in th.fallback_intents or cues.acknowledges(turn.text):
+        if turn.intent not in th.fallback_intents or asks_nothing_new(turn):
             break  # an unrecognised "ok thanks" asked nothing, so nothing went unanswered
         streak += 1
     if streak >= th.max_fallbacks:
@@ -291,7 +358,7 @@ def _repeats_earlier_question(turns: Sequence[Turn]) -> int | None:
     not help. A follow-up adds words of its own ("how do I top up?" -> "... by card?")."""
     current = turns[-1]
     words = content_words(current.text)
-    if len(words) < 2 or current.intent in CHITCHAT or cues.acknowledges(current.text):
+    if len(words) < 2 or current.intent in CHITCHAT or asks_nothing_new(current):
         return None
     for j in range(len(turns) - 2, max(len(turns) - 4, -1), -1):
         if turns[j].intent not in CHITCHAT and words <= content_words(turns[j].text):

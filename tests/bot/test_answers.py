@@ -39,7 +39,7 @@ CHITCHAT_RULES = {
     "thank_you": "utter_thank_you",
     "bot_challenge": "utter_bot_challenge",
     "out_of_scope": "utter_out_of_scope",
-    "nlu_fallback": "utter_default",
+    "nlu_fallback": "action_fallback",  # utter_default, unless the message acknowledges or follows up
 }
 FORBIDDEN = ("todo", "lorem", "placeholder", "tbd", "xxx")
 

@@ -223,8 +223,9 @@ CONVERSATIONS: dict[str, tuple[list[str], int | None]] = {
         [
             "How do I add my card to Apple Pay?",
             "That's not what I asked, I asked about Apple Pay not Google Pay",
+            "Still not it. Apple Pay, on an iPhone",
         ],
-        1,
+        2,  # one correction is a misunderstanding; the second missed answer hands over
     ),
 }
 

@@ -242,17 +242,31 @@ def test_without_sentiment_strong_words_still_count_and_plain_text_reads_calm() 
 # --- failure -----------------------------------------------------------------------------------------
 
 
-def test_two_consecutive_fallbacks_hand_over_on_the_second() -> None:
+def test_three_consecutive_fallbacks_hand_over_on_the_third_and_two_do_not() -> None:
     turns = [
         turn("Do you offer mortgages?", "nlu_fallback"),
         turn("home loans, to buy a house", "out_of_scope"),
+        turn("a loan secured on a property", "nlu_fallback"),
     ]
+    assert first_decision(turns[:2]) is None  # each fallback offered a person; two are not yet a dead end
     decision = first_decision(turns)
     assert decision is not None and (decision.kind, decision.detail, decision.turn) == (
         FAILURE,
         "consecutive fallbacks",
-        1,
+        2,
     )
+
+
+def test_follow_ups_and_acknowledgements_the_nlu_cannot_place_are_not_failures() -> None:
+    turns = [
+        turn("How do I order a new card?", "order_physical_card"),
+        turn("does that cost anything?", "nlu_fallback"),
+        turn("can I use my passport for that?", "nlu_fallback"),
+        turn("ok I'll wait until tomorrow then", "nlu_fallback"),
+        turn("sweet, doing it now", "nlu_fallback"),
+        turn("all sorted, cheers", "nlu_fallback"),
+    ]
+    assert first_turn(*turns) is None
 
 
 def test_one_fallback_followed_by_an_understood_question_does_not() -> None:
@@ -284,16 +298,26 @@ def test_a_follow_up_that_adds_words_is_not_asking_again() -> None:
     assert first_turn(*turns) is None
 
 
-def test_hello_with_question_marks_means_you_did_not_answer() -> None:
-    turns = [turn("I want to increase my overdraft", "nlu_fallback"), turn("hello??", "greet")]
-    assert first_turn(*turns) == 1
+def test_hello_with_question_marks_after_a_restated_question_hands_over() -> None:
+    turns = [turn("I want to increase my overdraft", "nlu_fallback"),
+             turn("overdraft limit increase", "nlu_fallback"), turn("hello??", "greet")]
+    assert first_turn(*turns[:2]) is None
+    assert first_turn(*turns) == 2
 
 
-def test_saying_the_answer_missed_hands_over_on_that_turn() -> None:
+def test_one_correction_is_a_misunderstanding_the_second_missed_answer_hands_over() -> None:
     turns = [
         turn("How do I add my card to Apple Pay?", "apple_pay_or_google_pay"),
         turn("That's not what I asked, I asked about Apple Pay", "apple_pay_or_google_pay"),
+        turn("no, still the Google Pay page. I mean Apple Pay on an iPhone", "apple_pay_or_google_pay"),
     ]
+    assert first_turn(*turns[:2]) is None
+    decision = first_decision(turns)
+    assert decision is not None and (decision.kind, decision.turn) == (FAILURE, 2)
+
+
+def test_going_in_circles_is_the_second_miss_in_one_message() -> None:
+    turns = [turn("can I change my PIN in the app", "change_pin"), turn("we're going round in circles", "nlu_fallback")]
     assert first_turn(*turns) == 1
 
 
