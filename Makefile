@@ -49,16 +49,23 @@ data: install
 $(MODELS)/sentiment/head.npz: | install
 	$(PY) -m bot.sentiment train --out $(MODELS)/sentiment
 
-$(MODELS)/escalation/acts.npz: | install
+# The dialogue-act head is rebuilt whenever its code or training data change (~15 s), so a stale one
+# never meets newer feature code.
+ACTS_INPUTS := bot/escalation/acts.py bot/escalation/cues.py bot/escalation/tone.py data/escalation/train.jsonl \
+	data/escalation/requests.jsonl
+
+$(MODELS)/escalation/acts.npz: $(ACTS_INPUTS) | install
 	$(PY) -m bot.escalation train --out $(MODELS)/escalation
+
+$(REDUCED)/escalation/acts.npz: $(ACTS_INPUTS) | install
+	$(PY) -m bot.escalation train --config config.reduced.yml --out $(REDUCED)/escalation
 
 $(RASA_MODEL)/.done: | install $(MODELS)/escalation/acts.npz
 	$(PY) -m bot.train --config config.yml --out $(RASA_MODEL)
 	@touch $@
 
-$(REDUCED)/.done: | install
+$(REDUCED)/.done: | install $(REDUCED)/escalation/acts.npz
 	$(PY) -m bot.sentiment train --reduced --out $(REDUCED)/sentiment
-	$(PY) -m bot.escalation train --config config.reduced.yml --out $(REDUCED)/escalation
 	$(PY) -m bot.train --config config.reduced.yml --out $(REDUCED)/rasa --max-per-intent 25
 	@touch $@
 
@@ -67,13 +74,13 @@ train: install $(MODELS)/sentiment/head.npz
 	$(PY) -m bot.train --config config.yml --out $(RASA_MODEL)
 	@touch $(RASA_MODEL)/.done
 
-train-reduced: install $(REDUCED)/.done
+train-reduced: install $(REDUCED)/escalation/acts.npz $(REDUCED)/.done
 
 run: install browser $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA_MODEL)/.done
 	$(PY) -m scripts.run_desk
 
 # Browser tests run in their own pytest process: Playwright's sync API owns an event loop of its own.
-test: install browser $(REDUCED)/.done
+test: install browser $(REDUCED)/escalation/acts.npz $(REDUCED)/.done
 	$(PY) -m pytest -q --ignore=tests/browser
 	$(PY) -m pytest -q tests/browser
 

@@ -17,18 +17,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = (ROOT / "data" / "escalation" / "train.jsonl",)
+DEFAULT_MESSAGES = (ROOT / "data" / "escalation" / "requests.jsonl",)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from bot.escalation.acts import message_examples, read_conversations, train
+    from bot.escalation.acts import message_examples, read_conversations, read_messages, train
     from bot.sentiment.__main__ import _quiet
     from bot.sentiment.features import Featurizer, embed_corpus
 
     _quiet()
     started = time.monotonic()
-    examples = message_examples(read_conversations(args.data))
+    examples = message_examples(read_conversations(args.data)) + read_messages(args.messages)
     texts = [t for t, _ in examples]
     with tqdm(total=len(texts), desc="encoding support messages", unit="text") as bar:
         vectors = embed_corpus(Featurizer(config_path=args.config), texts, progress=bar,
@@ -48,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("train", help="fit the dialogue-act head")
     p.add_argument("--out", type=Path, default=ROOT / "models" / "escalation")
     p.add_argument("--data", type=Path, nargs="+", default=list(DEFAULT_DATA))
+    p.add_argument("--messages", type=Path, nargs="*", default=list(DEFAULT_MESSAGES),
+                   help="single labelled messages (JSON lines {text, act})")
     p.add_argument("--config", type=Path, default=None, help="the pipeline config whose MiniLM to use")
     p.set_defaults(run=cmd_train)
     args = parser.parse_args(argv)

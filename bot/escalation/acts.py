@@ -9,7 +9,7 @@ answers one question per message: is this the message where a good desk hands ov
     acts: none, explicit, anger, frustration, distress, vulnerable, failure
 
 Input: the pipeline's own mean-pooled MiniLM vector (no second encoder pass), the sentiment head's
-surface cues, and the upset-writing cues of `cues.upset_cues`. Model: multinomial logistic regression;
+surface cues, and the tone and wording cues of `upset_cues` below. Model: multinomial logistic regression;
 weights are plain arrays in `acts.npz` (no pickles).
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.escalation import cues
+from bot.escalation import cues, tone
 from bot.sentiment.features import CUE_NAMES, EMBEDDING_DIM, cue_vector
 
 ACTS = ("none", "explicit", "anger", "frustration", "distress", "vulnerable", "failure")
@@ -37,17 +37,52 @@ REASON_ACT = {
     "repeated failure": "failure",
 }
 ACTS_FILE = "acts.npz"
-FEATURE_DIM = EMBEDDING_DIM + len(CUE_NAMES) + len(cues.UPSET_CUE_NAMES)
+
+
+UPSET_CUE_NAMES = ("masked_swearing", "shouts", "angry_emoji", "distress_emoji", "happy_emoji", "sarcastic",
+                   "insults", "complains_of_failure", "asks_for_person", "sensitive_topic", "distressed",
+                   "acknowledges", "strong_words", "mild_words", "mentions_fraud", "follows_up",
+                   "threatens_to_leave")
+
+
+def upset_cues(text: str) -> list[float]:
+    """The tone and wording cues as numbers in [0, 1], in UPSET_CUE_NAMES order."""
+    return [
+        float(tone.masked_swearing(text)),
+        float(tone.shouts(text)),
+        min(tone.angry_emoji(text), 2) / 2,
+        min(tone.distress_emoji(text), 2) / 2,
+        min(tone.happy_emoji(text), 2) / 2,
+        float(tone.sarcastic(text)),
+        float(tone.insults(text)),
+        float(cues.complains_of_failure(text)),
+        float(cues.asks_for_person(text)),
+        float(cues.sensitive_topic(text) is not None),
+        float(cues.sounds_distressed(text)),
+        float(cues.acknowledges(text)),
+        float(cues.frustration_level(text) >= 0.9),
+        float(cues.frustration_level(text) >= 0.5),
+        float(cues.mentions_fraud(text)),
+        float(cues.follows_up(text)),
+        float(tone.threatens_to_leave(text)),
+    ]
+
+
+FEATURE_DIM = EMBEDDING_DIM + len(CUE_NAMES) + len(UPSET_CUE_NAMES)
 
 
 class ActsModelError(RuntimeError):
     """The acts file is missing or does not fit this code."""
 
 
+class ActsDataError(ValueError):
+    """A labelled-conversation line the trainer cannot use; the message names the file and line."""
+
+
 def feature_row(embedding: np.ndarray | None, text: str) -> np.ndarray:
     """The head's input for one message (an all-zero vector where the pipeline set none)."""
     vector = np.zeros(EMBEDDING_DIM, np.float32) if embedding is None else np.asarray(embedding, np.float32)
-    return np.concatenate([vector, cue_vector(text), np.asarray(cues.upset_cues(text), np.float32)])
+    return np.concatenate([vector, cue_vector(text), np.asarray(upset_cues(text), np.float32)])
 
 
 @dataclass
@@ -109,7 +144,7 @@ def read_conversations(paths: Iterable[Path]) -> list[dict[str, Any]]:
                 continue
             row = json.loads(line)
             if not isinstance(row.get("turns"), list) or not isinstance(row.get("escalate"), bool):
-                raise ValueError(f"{path}:{number}: needs 'turns' and 'escalate'")
+                raise ActsDataError(f"{path}:{number}: needs 'turns' and 'escalate'")
             rows.append(row)
     return rows
 
@@ -129,6 +164,20 @@ def message_examples(conversations: Sequence[Mapping[str, Any]]) -> list[tuple[s
             continue
         examples += [(t, "none") for t in turns[:first]]
         examples.append((turns[first], act))
+    return examples
+
+
+def read_messages(paths: Iterable[Path]) -> list[tuple[str, str]]:
+    """Single labelled messages (JSON lines {"text", "act"}), e.g. requests for a person and look-alikes."""
+    examples = []
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if not isinstance(row.get("text"), str) or row.get("act") not in ACTS:
+                raise ActsDataError(f"{path}:{number}: needs 'text' and an 'act' in {ACTS}")
+            examples.append((row["text"], row["act"]))
     return examples
 
 

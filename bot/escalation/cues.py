@@ -67,7 +67,9 @@ _EXPLICIT = _any([
     r"advis[oe]r|agent|person|human|someone|somebody)\b[^.?!]{0,12}\b(?:check|look|call|ring|help|review|sort|"
     r"deal|go)\b"),
     r"\bgive (?:me|us) a (?:call|ring|bell)\b",
-    (r"\b(?:call ?back|phone call|telephone call|(?:telephone|phone) appointment|appointment with)\b"),
+    (r"\b(?:book|arrange|request|get|have|want|need|like|schedule|prefer) (?:a|an)\b (?:video |phone |telephone )?"
+    r"(?:call ?back|call|phone call|telephone call|appointment)\b"),
+    r"\b(?:call|ring|phone) (?:me|us) back\b",
     r"\b(?:put|get|transfer|connect|pass) (?:me |us )?(?:thru|through) to\b",
     (rf"\bis there (?:a |an |any )?(?:real |actual )?(?:one|someone|somebody|anyone|anybody|{_WHO})[^.?!]{{0,30}}"
     r"\b(?:i|we) (?:can|could|might|may) (?:talk|speak|chat|message|ring|call|phone|contact|email|see)\b"),
@@ -81,6 +83,12 @@ _EXPLICIT = _any([
     (r"\b(?:don't|dont|do not|won't|wont|rather not|not)\b (?:really )?(?:want|wish|do|go through|talk|deal|"
     r"speak)\b[^.?!,]{0,30}\b(?:bots?|chatbots?|robots?|machines?|automated|computers?)\b"),
     r"\bnot (?:really )?a (?:chat ?)?bot person\b",
+    r"\b(?:please |pls |plz |kindly |i want (?:this |it )?|i'd like (?:this |it )?|can you )escalat\w*\b",
+    r"\bescalate (?:this|it|my (?:case|complaint|issue))\b",
+    (r"\b(?:need|want|like|prefer|rather have)\b[^.?!,]{0,15}\b(?:someone|somebody|a person|a human|an actual person)"
+    r"\b (?:who|that|to|with|from)\b"),
+    (r"\b(?:raise|discuss|go through|sort|take up)\b (?:this|it|that)\b[^.?!]{0,20}\bwith (?:someone|somebody|"
+    r"a person|a human|an? \w+ person)\b"),
 ])
 _NEGATED_REQUEST = _any([
     (r"\b(?:don't|dont|do not|no need to|never|won't|wont)\b[^.?!,]{0,25}\b(?:speak|talk|chat|need|want)\b"
@@ -97,8 +105,14 @@ _PAST_CONTACT = _any([
 
 
 def asks_for_person(text: str) -> bool:
-    """The message itself asks for a person ("can I talk to someone?", "agent", "get me a human")."""
-    return any(_EXPLICIT.search(c) for c in clauses(_strip_punct(text)) or [""])
+    """The message itself asks for a person ("can I talk to someone?", "agent", "get me a human", "can the
+    collections team call me"), in a clause that is not a question about the bank or a report."""
+    for clause in clauses(_strip_punct(text)) or [""]:
+        if _NOT_A_REQUEST.search(clause):
+            continue
+        if _EXPLICIT.search(clause) or requests_person(clause):
+            return True
+    return False
 
 
 def declines_person(text: str) -> bool:
@@ -135,8 +149,8 @@ _COMPLAINT = _any([
     r"^\?{2,}$",
     r"\b(?:going|go|goes|went|run(?:ning)?) (?:a?round )?in circles\b",
     r"\bround and round\b",
-    r"\byou(?:'re| are)? (?:still )?(?:not|don't|do not|dont|doesn't|never) (?:get(?:ting)?|understand\w*|"
-    r"listen\w*|read\w*|help\w*)\b",
+    (r"\byou(?:'re| are)? (?:still )?(?:not|don't|do not|dont|doesn't|never) (?:get(?:ting)?|understand\w*|"
+    r"listen\w*|read\w*|help\w*)\b"),
     r"\b(?:not|doesn't|does not|didn't) (?:understand|get) (?:what|my|the) (?:i|question|problem|point)\b",
     r"\b(?:wrong|irrelevant|useless|same|generic|automated|canned) (?:answer|reply|response|info\w*)\b",
     r"\bthat(?:'s| is|s)? not (?:it|what i|my question|the (?:question|problem|issue))\b",
@@ -166,8 +180,8 @@ _ASKS = re.compile(r"\?|(?:^|[.!,;] *)(?:how|what|why|when|where|which|who|can|c
 
 
 _ACK_EXTRA = _any([
-    r"^(?:ok(?:ay)?|k|cool|sweet|great|nice|perfect|right|alright|fine|brilliant|lovely|awesome|ah|oh|done)\b"
-    r"[^?]{0,60}$",  # "ok I'll wait until tomorrow then", "sweet, doing it now"
+    (r"^(?:ok(?:ay)?|k|cool|sweet|great|nice|perfect|right|alright|fine|brilliant|lovely|awesome|ah|oh|done)\b"
+    r"[^?]{0,60}$"),  # "ok I'll wait until tomorrow then", "sweet, doing it now"
     r"^(?:all )?(?:sorted|good|done|fixed|working|sound)(?: now)?\b[^?]{0,30}$",  # "all sorted, cheers"
     r"^(?:that|it)(?:'s| is| has| worked)\b[^?]{0,40}\b(?:now|sorted|fixed|working|fine|through|arrived)\b[^?]*$",
     r"^(?:nvm|never mind|no worries|no problem|np|found it|got it|ta|ty|thx|tysm|cheers)\b[^?]*$",
@@ -262,8 +276,8 @@ _FRAUD_WORDS = re.compile(
 )
 # Fraud that happened to the customer: a bank hands these over even when typed calmly.
 _FRAUD = _any([
-    r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?|my (?:mum|mom|dad|gran\w*|husband|wife|partner)(?: has)?) (?:been|got|was|were) "
-    r"(?:scammed|defrauded|conned|hacked|swindled)\b",
+    (r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?|my (?:mum|mom|dad|gran\w*|husband|wife|partner)(?: has)?) (?:been|got|was|were) "
+    r"(?:scammed|defrauded|conned|hacked|swindled)\b"),
     r"\b(?:account|card|phone|email|app)\b[^.?!]{0,20}\b(?:hacked|taken over|compromised)\b",
     r"\bidentity theft\b",
     (r"\b(?:i|we|my \w+) (?:have |has |just |already )?(?:sent|transferred|moved|paid|gave)\b[^.?!]{0,60}"
@@ -274,8 +288,16 @@ _FRAUD = _any([
     r"\b(?:it )?(?:wasn't|was not|weren't|were not) (?:me|us)\b",
     (r"\bsomeone\b[^.?!]{0,25}\b(?:has taken|took|stole|has spent|spent|has used|used|is using|withdrew|"
     r"emptied|accessed|got into)\b"),
-    (r"\bgave (?:them|him|her|someone|a stranger) my (?:card |bank |account )?(?:details|pin|number|"
-    r"password|passcode|code)\b"),
+    (r"\b(?:gave|given|told|sent|shared|read out)\b (?:them|him|her|someone|a stranger|the (?:caller|man|woman|"
+    r"guy|person|bloke|lady)) (?:my |the |all my )?(?:card |bank |account |security |one[- ]time |verification |"
+    r"sms |text )?(?:details|pin|number|password|passcode|code|otp)s?\b"),
+    (r"\b(?:gave|told|shared|read out|typed in|entered|sent)\b (?:my |the |all my )?(?:card |bank |account |"
+    r"security |one[- ]time |verification |sms |text )?(?:details|pin|password|passcode|code|otp)s?\b"
+    r"[^.?!]{0,40}\b(?:fraud|scam|caller|rang|him|them|he|she|they)\b"),
+    (r"\b(?:he|she|they|the caller|the man|the woman|someone|a guy|a man|a woman)\b[^.?!]{0,40}"
+    r"\b(?:from|pretending to be from|claiming to be from|said (?:he|she|they) (?:was|were|is|are) from) "
+    r"(?:your|ur|the bank'?s?|the) (?:fraud|security)\b[^.?!]{0,80}\b(?:i (?:already |just )?(?:gave|sent|"
+    r"moved|transferred|told|read)|i've (?:given|sent|moved|transferred))"),
     r"\bpayments? (?:are |is )?(?:still )?going out\b",
 ])
 _BEREAVEMENT = _any([
@@ -335,6 +357,18 @@ _DISTRESS = _any([
     r"\ball (?:of )?my money\b",
     r"\beverything i have\b",
     r"\bplease stop\b",
+    r"\bfeel(?:ing)? (?:physically )?(?:sick|ill)\b",
+    r"\bsick to my stomach\b",
+    r"\b(?:beside myself|freaking out|in bits|falling apart|can'?t breathe|can'?t stop crying)\b",
+    r"\b(?:don'?t|dont) know what (?:to do|i'?ll do)\b",
+    r"\bnowhere (?:else )?to go\b",
+    r"\b(?:lost|gone|took) everything\b",
+])
+_MONEY_LOST = _any([
+    (r"\b(?:savings|money|everything|life savings|my (?:rent|wages|salary|pension|deposit)|all (?:of )?(?:it|my \w+))"
+    r"\b[^.?!]{0,30}\b(?:gone|taken|stolen|lost|disappeared|missing|wiped|emptied|vanished)\b"),
+    r"\b(?:sent|transferred|gave|paid|moved)\b (?:him |them |her )?(?:everything|all (?:of )?(?:my|it)|my (?:life )?savings)\b",
+    r"\b(?:someone|somebody|they|he|she)\b[^.?!]{0,20}\b(?:emptied|drained|cleared out|took all)\b",
 ])
 
 
@@ -350,6 +384,11 @@ def sensitive_topic(text: str) -> str | None:
     if _VULNERABLE.search(t):
         return "vulnerability"
     return None
+
+
+def money_lost(text: str) -> bool:
+    """Money gone or handed over ("the savings are gone", "I sent everything to that advisor")."""
+    return bool(_MONEY_LOST.search(normalise(text)))
 
 
 def mentions_fraud(text: str) -> bool:
@@ -416,122 +455,60 @@ def softened(text: str) -> bool:
     return bool(_SOFTENERS.search(normalise(text)))
 
 
+# --- a request for a person, read structurally -------------------------------------------------------
+# The phrase list above misses most of the ways people ask ("can the collections team call me", "pass
+# this to a member of staff", "end bot. start human"); a person named *and* a request made, in one
+# clause, catches them. Questions about how the bank works ("do your advisers work weekends?") and
+# reports ("I had a callback yesterday") are left out.
 
-# --- how upset customers write: masked swearing, capitals, angry emoji, sarcasm, insults ----------------
-
-_MASKED_SWEAR = re.compile(
-    r"\b(?:f[\*#@$%!]+(?:k|ck|king|kin|ked|ing|in)?|f[\*#@$%!]*c?k(?:ing|in|ed)?\b|s[\*#@$%!]+t|sh[\*#@$%!]+t?|"
-    r"b[\*#@$%!]+(?:t|ch|s)|a[\*#@$%!]{2,}|wtf|ffs|stfu|fml|effing|f'?ing|fkn|fking|fcking|fckin|"
-    r"fuck\w*|shit\w*|bs|bullsh\w*|crap|bloody hell|pissed|damn it|goddamn\w*)"
+_PERSON = (
+    r"(?:person|human|humans|hooman|hmn|agent|agents|agant|advis[oe]rs?|staff|member of staff|employee|worker|"
+    r"rep|reps|representative|manager|supervisor|team leader|operator|officer|sum1|some1|lady or gentleman|banker|"
+    r"underwriter|customer (?:service|servis|support|care)s?|(?:\w+ )?(?:team|department|dept)|human (?:support|being)|"
+    r"real one|live chat)"
 )
-_SARCASM = _any([
-    (r"\b(?:great|wonderful|brilliant|fantastic|amazing|lovely|perfect|superb|excellent|awesome|outstanding|"
-    r"stellar|top[- ]notch|fab|marvell?ous|cheers|thanks)\b[^.?!]{0,40}\b(?:again|as always|as usual|"
-    r"(?:second|third|fourth|fifth|another) (?:time|failed|declined|day|week)|once again|still|yet again|"
-    r"nothing|for nothing)\b"),
-    r"\bthanks? for nothing\b",
-    r"\b(?:oh |just )?(?:great|perfect|brilliant|wonderful|fantastic),? (?:just )?(?:what i needed|another)\b",
-    r"\bwell done\b[^.?!]{0,30}\b(?:again|guys|harbour|bank|really)\b",
-    r"\bslow clap\b",
-    r"\bso (?:helpful|useful)\b[^.?!]{0,10}(?:not|/s|🙄)",
-    r"\b(?:great|excellent|amazing|fantastic|wonderful|top) ['\"“‘](?:service|help|support|customer \w+)['\"”’]",
-    r"['\"“‘](?:service|help|helpful|support|customer service|security|advisor|adviser|bank|assistant)['\"”’]",
-    r"\bclearly\b[^.?!]{0,30}\b(?:too much to ask|can't be bothered)\b",
-    r"\bwhat a (?:joke|shambles|farce|circus)\b",
-    r"\bnice one\b[^.?!]{0,20}\b(?:again|guys|harbour|bank)\b",
-])
-_INSULT = _any([
-    (r"\b(?:useless|stupid|dumb|pointless|worthless|brainless|idiotic|hopeless|rubbish|crap|shit|garbage|"
-    r"trash)\s+(?:bot|machine|robot|thing|app|chatbot|ai|computer|system|service|bank|company|lot|people)\b"),
-    r"\byou(?:'re| are) (?:a |an |so |completely |totally |utterly )?(?:useless|stupid|dumb|pointless|hopeless|"
-    r"an idiot|a joke|a disgrace|clowns?|thieves|crooks|a scam|incompetent|worthless|garbage|trash)\b",
-    r"\b(?:clowns?|crooks|cowboys|thieves|scammers|robbers|morons|idiots)\b",
-    r"\bappall(?:ed|ing)\b",
-    r"\b(?:shambles|shambolic|farce|disgusting|outrageous|scandalous|criminal|daylight robbery)\b",
-    r"\bhow dare you\b",
-    r"\b(?:close|closing|leaving|switch(?:ing)?|move|moving) (?:my|our) (?:account|accounts|money|business)\b"
-    r"[^.?!]{0,40}\b(?:elsewhere|another bank|other bank|after this|if this|unless|because|this is)\b",
-    r"\b(?:ombudsman|solicitor|lawyer|legal action|sue you|report you|formal complaint|trading standards)\b",
-])
-_ANGRY_EMOJI = re.compile(
-    r"(?:face_with_symbols_on_mouth|enraged_face|pouting_face|angry_face|face_with_steam_from_nose|"
-    r"middle_finger|thumbs_down|face_with_rolling_eyes|unamused_face|angry_face_with_horns|"
-    r"clown_face|pile_of_poo|nauseated_face|face_vomiting|exploding_head)"
+_ASKING = (
+    r"(?:(?:can|could|may|would|will|can't|cannot)\s+(?:i|we|you|u|someone|somebody|a|an|the|one|your|my|this)\b|"
+    r"(?:i|we|i'd|we'd|id)\s+(?:really\s+|just\s+)?(?:want|wanna|need|would like|'d like|d like|prefer|"
+    r"'d prefer|'d rather|would rather|rather|like to|wish|demand|insist)\b|"
+    r"^(?:\W*(?:please|pls|plz|just|ok|okay|so|then|now|right|righto|hi|hello|hey|halo|ngl|smh|omg)\W*)*"
+    r"(?:get|give|put|pass|send|connect|transfer|forward|escalate|flag|hand|let|bypass|have|find|arrange|book|"
+    r"ring|call|phone|contact|take)\b|"
+    r"\b(?:is|are) there\b|\bgot an?\b|\bwho (?:do|can|should) i\b|\bwhere can i\b|"
+    r"\bhow (?:do|can) i (?:speak|talk|reach|contact|get hold of|get through)\b|\bplease\b|\bpls\b|\bplz\b|"
+    r"\bkindly\b)"
 )
-_DISTRESS_EMOJI = re.compile(
-    r"(?:loudly_crying_face|crying_face|face_screaming_in_fear|anxious_face_with_sweat|fearful_face|"
-    r"sad_but_relieved_face|pleading_face|broken_heart|weary_face|tired_face|persevering_face|"
-    r"confounded_face|downcast_face_with_sweat|worried_face|frowning_face|disappointed_face)"
+_PERSON_REQUEST = re.compile(
+    rf"{_ASKING}[^.?!]{{0,50}}\b{_PERSON}\b|"
+    r"\b(?:staff|employee|advis[oe]r|agent|manager|supervisor|team|department|person|human|colleague|banker)s?"
+    r"\b[^.?!]{0,20}\b(?:call|ring|phone|contact|reach out|get in touch|get back to|take over|look (?:at|into)|"
+    r"check|verify|review|sort)\b"
 )
-_HAPPY_EMOJI = re.compile(
-    r"(?:smil|grin|joy|laugh|heart_eyes|thumbs_up|party|clapping|red_heart|hugging|star-struck|"
-    r"ok_hand|raising_hands|sparkles|folded_hands|winking|relieved_face|sunglasses|rolling_on_the_floor)"
+_NOT_A_REQUEST = re.compile(
+    r"\b(?:am i|are you|is this|is it) (?:talking|chatting|speaking)? ?(?:to|with)? ?(?:a )?(?:real )?"
+    r"(?:person|human|bot|robot|ai)\b|\bi'?m (?:a )?(?:real )?(?:person|human|not a robot)\b|"
+    r"\b(?:had|booked|have|got|i've got) (?:a |an )?(?:callback|call|appointment)\b|\bthe callback\b|\bcancel (?:the|my) (?:callback|call)\b|"
+    r"\bskip the (?:callback|call)\b|\bdo (?:your|the) \w+ work\b|\bcall this number\b|"
+    r"\b(?:didn'?t|don'?t|dont|do not|not|no need to|never)\b (?:\w+ )?(?:want|need|looking|transfer|put|connect|"
+    r"call|ring|pass)\b[^.?!,]{0,30}\b(?:human|person|someone|call|anyone|callback|phone|agent)\b|"
+    r"\bthan (?:phone|call|ring|speak|talk)\b|\b(?:does|do) (?:a|the|any|your) [\w ]{0,25}\b(?:ever|usually|"
+    r"normally|have to|need to)\b|\bfor (?:my|our) (?:staff|employees?|workers?|team)\b|"
+    r"\bgives? me anxiety\b|\bno time for\b|\bdon'?t have time for\b|\bdo i (?:need|have) to\b|"
+    r"\bcall cent(?:re|er)\b|\bi'?m not a (?:robot|bot)\b|"
+    r"\b(?:send|sending|transfer|pay|paying|give|lend|add|adding)\b[^.?!]{0,25}\b(?:to|for) (?:a|an|another|the|my|this|"
+    r"that) (?:person|human|staff|employee|worker)\b|\b(?:a|third|another|second) person (?:be )?added\b|\b(?:give|tell|send) (?:my|the|our) [\w ]{0,20}\bto (?:a|the|this|that)\b"
 )
+_WHOLE_MESSAGE = re.compile(rf"^(?:\W*(?:omg|pls|plz|please|ok|now|just|real|reel|live|a|an|the|end bot|start|"
+                            rf"{_PERSON})\W*)+$")
 
 
-def emoji_names(text: str) -> list[str]:
-    """CLDR names of the emoji in `text` (the `emoji` library's table, so new emoji are covered)."""
-    import emoji
-
-    return [str(item["emoji"] and emoji.demojize(item["emoji"])).strip(":") for item in emoji.emoji_list(text)]
-
-
-def masked_swearing(text: str) -> bool:
-    """Swearing, spelled out or masked ("f**k", "sh*t", "wtf", "ffs")."""
-    return bool(_MASKED_SWEAR.search(normalise(text)))
-
-
-def shouts(text: str) -> bool:
-    """Most of a message of several words written in capitals ("WHY IS MY MONEY STILL NOT THERE")."""
-    words = re.findall(r"[A-Za-z]{2,}", text)
-    upper = [w for w in words if w.isupper() and w not in ("ATM", "PIN", "UK", "US", "EU", "ID", "IBAN", "OK")]
-    return len(upper) >= 3 and len(upper) >= 0.6 * len(words)
-
-
-def angry_emoji(text: str) -> int:
-    return sum(1 for name in emoji_names(text) if _ANGRY_EMOJI.search(name))
-
-
-def distress_emoji(text: str) -> int:
-    return sum(1 for name in emoji_names(text) if _DISTRESS_EMOJI.search(name))
-
-
-def happy_emoji(text: str) -> int:
-    return sum(1 for name in emoji_names(text) if _HAPPY_EMOJI.search(name))
-
-
-def sarcastic(text: str) -> bool:
-    """Praise that means the opposite ("great, third failed payment", "thanks for nothing", "'service'")."""
-    return bool(_SARCASM.search(normalise(text)))
-
-
-def insults(text: str) -> bool:
-    """Hostility aimed at the bank or the bot: insults, "appalled", threats to leave or complain."""
-    return bool(_INSULT.search(normalise(text)))
-
-
-UPSET_CUE_NAMES = ("masked_swearing", "shouts", "angry_emoji", "distress_emoji", "happy_emoji", "sarcastic",
-                   "insults", "complains_of_failure", "asks_for_person", "sensitive_topic", "distressed",
-                   "acknowledges", "strong_words", "mild_words", "mentions_fraud", "follows_up")
-
-
-def upset_cues(text: str) -> list[float]:
-    """The cues above as numbers in [0, 1], in UPSET_CUE_NAMES order (features for the act head)."""
-    return [
-        float(masked_swearing(text)),
-        float(shouts(text)),
-        min(angry_emoji(text), 2) / 2,
-        min(distress_emoji(text), 2) / 2,
-        min(happy_emoji(text), 2) / 2,
-        float(sarcastic(text)),
-        float(insults(text)),
-        float(complains_of_failure(text)),
-        float(asks_for_person(text)),
-        float(sensitive_topic(text) is not None),
-        float(sounds_distressed(text)),
-        float(acknowledges(text)),
-        float(frustration_level(text) >= 0.9),
-        float(frustration_level(text) >= 0.5),
-        float(mentions_fraud(text)),
-        float(follows_up(text)),
-    ]
+def requests_person(text: str) -> bool:
+    """A person named and a request made in one clause, or a message that is only asking for one."""
+    for clause in clauses(text) or [""]:
+        if _NOT_A_REQUEST.search(clause) or _PAST_CONTACT.search(clause):
+            continue
+        if _WHOLE_MESSAGE.match(clause) and re.search(rf"\b{_PERSON}\b", clause):
+            return True
+        if _PERSON_REQUEST.search(clause):
+            return True
+    return False

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from bot.escalation import cues
+from bot.escalation import cues, tone
 
 EXPLICIT, SENSITIVE, NEGATIVITY, FAILURE = "explicit", "sensitive", "negativity", "failure"
 CHARGED_EMOTIONS = ("anger", "disgust", "fear", "sadness")
@@ -95,14 +95,14 @@ class Thresholds:
     max_asks: int = 3
     rephrase_overlap: float = 0.5
     # the dialogue-act head (bot/escalation/acts.py): hand over when a message reads as ...
-    act_explicit: float = 0.7       # ... a request for a person
-    act_upset: float = 0.4          # ... anger or frustration aimed at us
-    act_distress: float = 0.7       # ... distress or vulnerability
-    act_failure: float = 0.8        # ... the bot missing the point, again
-    act_failure_hint: float = 0.3   # a correction: the second one hands over
+    act_explicit: float = 0.9       # ... a request for a person
+    act_upset: float = 0.8          # ... anger or frustration aimed at us
+    act_distress: float = 0.8       # ... distress or vulnerability
+    act_failure: float = 0.95       # ... the bot missing the point, again
+    act_failure_hint: float = 0.4   # a correction: the second one hands over
     # words that usually mean a handover, trusted only when the act head does not read the message as
     # plainly routine (p(none) below this): "my housemate is livid", "the shop is a scam"
-    act_none_veto: float = 0.85
+    act_none_veto: float = 0.6
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Thresholds:
@@ -174,6 +174,16 @@ def charged_emotion(turn: Turn) -> float:
     return max(float(turn.emotions.get(e, 0.0)) for e in CHARGED_EMOTIONS)
 
 
+def tone_level(text: str) -> float:
+    """Anger in how a message is written: insults aimed at us, sarcasm and strings of angry emoji 0.9; other
+    insults, masked swearing, shouting in capitals or one angry emoji 0.5 (capitals are also a typing style)."""
+    if (tone.insults(text) and tone.aims_at_us(text)) or tone.sarcastic(text) or tone.angry_emoji(text) >= 2:
+        return 0.9
+    if tone.insults(text) or tone.masked_swearing(text) or tone.shouts(text) or tone.angry_emoji(text) == 1:
+        return 0.5
+    return 0.0
+
+
 def turn_negativity(turn: Turn, th: Thresholds) -> float:
     """How charged one message is, 0..1.
 
@@ -184,7 +194,7 @@ def turn_negativity(turn: Turn, th: Thresholds) -> float:
       calm "the shop agreed to refund me" can score as anger;
     - thanks, jokes and "no big deal" multiply the whole by `soften_factor`.
     """
-    words = cues.frustration_level(turn.text)
+    words = max(cues.frustration_level(turn.text), tone_level(turn.text))
     if cues.sounds_distressed(turn.text):
         words = max(words, 0.5)
     score = words
@@ -222,8 +232,16 @@ _STOP = frozenset({
 })
 
 
+def _stem(word: str) -> str:
+    """A crude suffix strip ("crashes", "crashing" -> "crash"): enough to see a question asked again."""
+    for suffix in ("ing", "es", "ed", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
 def content_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9£$€']+", cues.normalise(text)) if w not in _STOP and len(w) > 1}
+    return {_stem(w) for w in re.findall(r"[a-z0-9£$€']+", cues.normalise(text)) if w not in _STOP and len(w) > 1}
 
 
 def overlap(a: str, b: str) -> float:
@@ -253,7 +271,7 @@ def _explicit(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
 def _sensitive(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
     i, current = len(turns) - 1, turns[-1]
     topic = cues.sensitive_topic(current.text)
-    if topic and not (topic == "fraud" and _routine(current, th)):
+    if topic:  # facts, not feelings: fraud that happened, a death, hardship, abuse
         return Decision(SENSITIVE, topic, 1.0, i, (current.text,))
     distress = current.act("distress", "vulnerable")
     if distress >= th.act_distress:
@@ -261,6 +279,10 @@ def _sensitive(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
         return Decision(SENSITIVE, detail, distress, i, (current.text,))
     if not is_distressed(current, th) or _routine(current, th):
         return None
+    lost = next((t for t in reversed(turns) if cues.money_lost(t.text) or cues.mentions_fraud(t.text)), None)
+    if lost is not None:  # fear about money gone or a scam: the guide's distress
+        texts = (current.text,) if lost is current else (lost.text, current.text)
+        return Decision(SENSITIVE, "distress", max(charged_emotion(current), 0.5), i, texts)
     for j, turn in enumerate(turns):
         theft = turn.intent in th.theft_intents or cues.mentions_theft(turn.text)
         unrecognised = turn.intent in th.unrecognised_intents
@@ -274,10 +296,13 @@ def _sensitive(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
 def _negativity(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
     i, current = len(turns) - 1, turns[-1]
     upset = current.act("anger", "frustration")
+    elsewhere = tone.blames_someone_else(current.text)
     if upset >= th.act_upset:
         detail = "anger" if current.act("anger") >= current.act("frustration") else "frustration"
         return Decision(NEGATIVITY, detail, upset, i, (current.text,))
-    if _routine(current, th):
+    if tone.threatens_to_leave(current.text) and not cues.softened(current.text):
+        return Decision(NEGATIVITY, "frustration", max(upset, 0.9), i, (current.text,))
+    if _routine(current, th) or elsewhere:
         return None
     now = turn_negativity(current, th)
     if now >= th.spike_level:
@@ -306,9 +331,12 @@ def restates(turns: Sequence[Turn], j: int, th: Thresholds) -> bool:
         return False
     now, before = turns[j], turns[j - 1]
     words = content_words(now.text)
+    if before.intent in CHITCHAT:
+        return False
     same_intent = now.intent is not None and now.intent == before.intent
-    return (same_intent and overlap(now.text, before.text) >= th.rephrase_overlap) or (
-        len(words) >= 2 and words <= content_words(before.text))
+    similarity = overlap(now.text, before.text)
+    return (similarity >= th.rephrase_overlap or (same_intent and similarity >= th.rephrase_overlap / 2)
+            or (len(words) >= 2 and words <= content_words(before.text)))
 
 
 def asks_nothing_new(turn: Turn) -> bool:

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import dataclasses
 import hashlib
-import itertools
 import json
 import sys
 from collections.abc import Sequence
@@ -93,13 +92,14 @@ GRID = {
     "act_none_veto": (0.6, 0.7, 0.8, 0.9, 1.01),
     "act_failure_hint": (0.2, 0.3, 0.4, 0.5, 0.7),
     "max_fallbacks": (2, 3, 99),
+    "rephrase_overlap": (0.3, 0.4, 0.5, 0.6),
 }
 
 
 def objective(report: dict[str, Any]) -> float:
     """F1, minus a penalty for every calm conversation handed over beyond 5 % and every late handover."""
     over = max(0.0, report["fp"] / max(report["negatives"], 1) - 0.05)
-    return report["f1"] - 2.0 * over - 0.002 * report["late"] - 0.002 * report["early"]
+    return report["f1"] - 4.0 * over - 0.002 * report["late"] - 0.002 * report["early"]
 
 
 def grid_search(

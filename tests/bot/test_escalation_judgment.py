@@ -28,8 +28,8 @@ CASES: dict[str, tuple[list[str], int | None, str | None]] = {
     "fraud victim": (['I sent everything to that "advisor" who called, I feel physically ill'], 0, "sensitive"),
     "savings gone": (["my hands are shaking, the savings are gone, someone took it all last night"], 0,
                      "sensitive"),
-    "eviction": (["my rent transfer bounced", "the landlord says we're out on friday if it isn't paid, I have "
-                  "two kids and nowhere to go"], 1, "sensitive"),
+    "eviction": (["my rent transfer bounced", ("the landlord says we're out on friday if it isn't paid, I have "
+                  "two kids and nowhere to go")], 1, "sensitive"),
     # repeated failure when the bot answered, but the wrong thing
     "corrected twice": (["what is the daily ATM limit?", "no, I asked about the daily ATM limit, not card payments",
                          "still not it, I mean cash from a machine per day"], 2, "failure"),
@@ -86,9 +86,9 @@ async def test_each_class_is_handed_over_on_its_turn_or_not_at_all(agent: Any, c
 
 @pytest.mark.model
 async def test_a_frightened_customer_inside_a_form_is_handed_over_not_asked_for_a_slot(agent: Any) -> None:
-    """The transfer form waits for an amount; a scam victim's message is not an amount."""
+    """The transfer flow's form waits for a date; a scam victim's message is not a date."""
     sender = f"judgment-{uuid.uuid4().hex}"
-    first = await agent.handle_text("I want to make a transfer", sender_id=sender) or []
+    first = await agent.handle_text("I sent money to my landlord but it hasn't arrived", sender_id=sender) or []
     tracker = await agent.tracker_store.retrieve(sender)
     assert any(isinstance(e, ActiveLoop) and e.name for e in tracker.events), "a form should be waiting"
     assert handoff_payload(first) is None
@@ -98,7 +98,7 @@ async def test_a_frightened_customer_inside_a_form_is_handed_over_not_asked_for_
     payload = handoff_payload(second)
     assert payload is not None and payload["kind"] == "sensitive"
     texts = " ".join(m.get("text") or "" for m in second).lower()
-    assert "amount" not in texts and "how much" not in texts
+    assert "when did you" not in texts and "amount" not in texts and "how much" not in texts
 
 
 @pytest.mark.model
