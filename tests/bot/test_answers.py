@@ -148,11 +148,19 @@ def test_every_one_shot_intent_has_a_rule_to_its_answer(
     assert answer_rules.get(intent) == {f"utter_{intent}"}
 
 
-@pytest.mark.parametrize("intent", sorted(FLOW_INTENTS | {"affirm", "deny", "request_human"}))
+@pytest.mark.parametrize("intent", sorted(FLOW_INTENTS | {"request_human"}))
 def test_flow_and_control_intents_have_no_one_shot_rule(
     answer_rules: dict[str, set[str]], intent: str
 ) -> None:
     assert intent not in answer_rules
+
+
+@pytest.mark.parametrize("intent", ["affirm", "deny"])
+def test_a_yes_or_no_outside_a_flow_gets_only_the_polite_fallback(
+    answer_rules: dict[str, set[str]], intent: str
+) -> None:
+    """Inside a flow the form takes "ok"/"no"; outside one they acknowledge, so no answer is given."""
+    assert answer_rules.get(intent) == {"action_fallback"}
 
 
 @pytest.mark.parametrize(("intent", "action"), sorted(CHITCHAT_RULES.items()))
