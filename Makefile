@@ -69,8 +69,7 @@ $(REDUCED)/.done: | install $(REDUCED)/escalation/acts.npz
 	$(PY) -m bot.train --config config.reduced.yml --out $(REDUCED)/rasa --max-per-intent 25
 	@touch $@
 
-train: install $(MODELS)/sentiment/head.npz
-	$(PY) -m bot.escalation train --out $(MODELS)/escalation
+train: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz
 	$(PY) -m bot.train --config config.yml --out $(RASA_MODEL)
 	@touch $(RASA_MODEL)/.done
 

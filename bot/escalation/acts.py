@@ -16,7 +16,7 @@ weights are plain arrays in `acts.npz` (no pickles).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ UPSET_CUE_NAMES = ("masked_swearing", "shouts", "angry_emoji", "distress_emoji",
 
 def upset_cues(text: str) -> list[float]:
     """The tone and wording cues as numbers in [0, 1], in UPSET_CUE_NAMES order."""
+    frustration = cues.frustration_level(text)
     return [
         float(tone.masked_swearing(text)),
         float(tone.shouts(text)),
@@ -60,8 +61,8 @@ def upset_cues(text: str) -> list[float]:
         float(cues.sensitive_topic(text) is not None),
         float(cues.sounds_distressed(text)),
         float(cues.acknowledges(text)),
-        float(cues.frustration_level(text) >= 0.9),
-        float(cues.frustration_level(text) >= 0.5),
+        float(frustration >= 0.9),
+        float(frustration >= 0.5),
         float(cues.mentions_fraud(text)),
         float(cues.follows_up(text)),
         float(tone.threatens_to_leave(text)),
@@ -135,17 +136,21 @@ class ActHead:
 # --- training ----------------------------------------------------------------------------------------
 
 
+def _json_lines(paths: Iterable[Path]) -> Iterator[tuple[Path, int, dict[str, Any]]]:
+    """(path, line number, object) for every non-blank line of the given JSON-lines files."""
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                yield path, number, json.loads(line)
+
+
 def read_conversations(paths: Iterable[Path]) -> list[dict[str, Any]]:
     """Labelled conversations (JSON lines with turns, escalate, first_turn, reason)."""
     rows = []
-    for path in paths:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            if not isinstance(row.get("turns"), list) or not isinstance(row.get("escalate"), bool):
-                raise ActsDataError(f"{path}:{number}: needs 'turns' and 'escalate'")
-            rows.append(row)
+    for path, number, row in _json_lines(paths):
+        if not isinstance(row.get("turns"), list) or not isinstance(row.get("escalate"), bool):
+            raise ActsDataError(f"{path}:{number}: needs 'turns' and 'escalate'")
+        rows.append(row)
     return rows
 
 
@@ -170,14 +175,10 @@ def message_examples(conversations: Sequence[Mapping[str, Any]]) -> list[tuple[s
 def read_messages(paths: Iterable[Path]) -> list[tuple[str, str]]:
     """Single labelled messages (JSON lines {"text", "act"}), e.g. requests for a person and look-alikes."""
     examples = []
-    for path in paths:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            if not isinstance(row.get("text"), str) or row.get("act") not in ACTS:
-                raise ActsDataError(f"{path}:{number}: needs 'text' and an 'act' in {ACTS}")
-            examples.append((row["text"], row["act"]))
+    for path, number, row in _json_lines(paths):
+        if not isinstance(row.get("text"), str) or row.get("act") not in ACTS:
+            raise ActsDataError(f"{path}:{number}: needs 'text' and an 'act' in {ACTS}")
+        examples.append((row["text"], row["act"]))
     return examples
 
 

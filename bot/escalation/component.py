@@ -18,12 +18,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.escalation.acts import ACTS, ActHead
 from bot.sentiment.component import resolve_model_dir
-from bot.sentiment.features import lm_sequence_features, mean_pool
+from bot.sentiment.features import pooled_text
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +62,7 @@ class DialogueActClassifier(GraphComponent):
     def classify(self, message: Message) -> dict[str, float]:
         """The acts of one featurised message (never raises: an odd message reads as `none`)."""
         try:
-            text = message.get(TEXT) or ""
-            text = text if isinstance(text, str) else str(text)
-            pooled = mean_pool(lm_sequence_features(message, self._config.get("featurizer")))
+            pooled, text = pooled_text(message, self._config.get("featurizer"))
             if pooled is None:
                 return dict(NONE_ONLY)
             return self._head.acts(pooled, text)

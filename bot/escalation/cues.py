@@ -110,7 +110,7 @@ def asks_for_person(text: str) -> bool:
     for clause in clauses(_strip_punct(text)) or [""]:
         if _NOT_A_REQUEST.search(clause):
             continue
-        if _EXPLICIT.search(clause) or requests_person(clause):
+        if _EXPLICIT.search(clause) or _requests_person(clause):
             return True
     return False
 
@@ -502,13 +502,11 @@ _WHOLE_MESSAGE = re.compile(rf"^(?:\W*(?:omg|pls|plz|please|ok|now|just|real|ree
                             rf"{_PERSON})\W*)+$")
 
 
-def requests_person(text: str) -> bool:
-    """A person named and a request made in one clause, or a message that is only asking for one."""
-    for clause in clauses(text) or [""]:
-        if _NOT_A_REQUEST.search(clause) or _PAST_CONTACT.search(clause):
-            continue
-        if _WHOLE_MESSAGE.match(clause) and re.search(rf"\b{_PERSON}\b", clause):
-            return True
-        if _PERSON_REQUEST.search(clause):
-            return True
-    return False
+def _requests_person(clause: str) -> bool:
+    """A person named and a request made in one clause (already screened by `_NOT_A_REQUEST`), or a clause
+    that is only asking for one."""
+    if _PAST_CONTACT.search(clause):
+        return False
+    if _WHOLE_MESSAGE.match(clause) and re.search(rf"\b{_PERSON}\b", clause):
+        return True
+    return bool(_PERSON_REQUEST.search(clause))

@@ -296,13 +296,12 @@ def _sensitive(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
 def _negativity(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
     i, current = len(turns) - 1, turns[-1]
     upset = current.act("anger", "frustration")
-    elsewhere = tone.blames_someone_else(current.text)
     if upset >= th.act_upset:
         detail = "anger" if current.act("anger") >= current.act("frustration") else "frustration"
         return Decision(NEGATIVITY, detail, upset, i, (current.text,))
     if tone.threatens_to_leave(current.text) and not cues.softened(current.text):
         return Decision(NEGATIVITY, "frustration", max(upset, 0.9), i, (current.text,))
-    if _routine(current, th) or elsewhere:
+    if _routine(current, th) or tone.blames_someone_else(current.text):
         return None
     now = turn_negativity(current, th)
     if now >= th.spike_level:
@@ -327,16 +326,19 @@ def says_it_missed(turn: Turn, th: Thresholds) -> bool:
 def restates(turns: Sequence[Turn], j: int, th: Thresholds) -> bool:
     """Turn j asks the previous turn's question again ("overdraft limit increase" after "I want to
     increase my overdraft"): the answer in between missed."""
-    if j == 0 or asks_nothing_new(turns[j]) or turns[j].intent in CHITCHAT:
+    if j == 0 or asks_nothing_new(turns[j]) or turns[j].intent in CHITCHAT or turns[j - 1].intent in CHITCHAT:
         return False
     now, before = turns[j], turns[j - 1]
     words = content_words(now.text)
-    if before.intent in CHITCHAT:
-        return False
     same_intent = now.intent is not None and now.intent == before.intent
     similarity = overlap(now.text, before.text)
     return (similarity >= th.rephrase_overlap or (same_intent and similarity >= th.rephrase_overlap / 2)
             or (len(words) >= 2 and words <= content_words(before.text)))
+
+
+def missed(turns: Sequence[Turn], j: int, th: Thresholds) -> bool:
+    """Turn j shows the answer before it missed: a correction or complaint, or the question asked again."""
+    return says_it_missed(turns[j], th) or restates(turns, j, th)
 
 
 def asks_nothing_new(turn: Turn) -> bool:
@@ -349,9 +351,8 @@ def _failure(turns: Sequence[Turn], th: Thresholds) -> Decision | None:
     i, current = len(turns) - 1, turns[-1]
     if cues.says_going_in_circles(current.text):
         return Decision(FAILURE, "customer says the bot keeps missing", 1.0, i, (current.text,))
-    if says_it_missed(current, th) or restates(turns, i, th):
-        earlier = next((j for j in range(i - 1, 0, -1) if says_it_missed(turns[j], th) or restates(turns, j, th)),
-                       None)
+    if missed(turns, i, th):
+        earlier = next((j for j in range(i - 1, 0, -1) if missed(turns, j, th)), None)
         if earlier is not None:  # the second missed answer: the third time of asking
             return Decision(FAILURE, "second missed answer", 1.0, i, (turns[earlier].text, current.text))
     if i > 0 and current.act("failure") >= th.act_failure:

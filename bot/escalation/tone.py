@@ -10,6 +10,9 @@ housemate is livid"). These checks read that. Emoji are read by their CLDR names
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import emoji
 
 from bot.escalation.cues import _any, normalise
 
@@ -104,11 +107,11 @@ _HAPPY_EMOJI = re.compile(
 )
 
 
-def emoji_names(text: str) -> list[str]:
-    """CLDR names of the emoji in `text` (the `emoji` library's table, so new emoji are covered)."""
-    import emoji
-
-    return [str(item["emoji"] and emoji.demojize(item["emoji"])).strip(":") for item in emoji.emoji_list(text)]
+@lru_cache(maxsize=1024)
+def emoji_names(text: str) -> tuple[str, ...]:
+    """CLDR names of the emoji in `text` (the `emoji` library's table, so new emoji are covered). Cached:
+    the act head and the policy each count angry, distressed and happy emoji of the same message."""
+    return tuple(emoji.demojize(item["emoji"]).strip(":") for item in emoji.emoji_list(text))
 
 
 def masked_swearing(text: str) -> bool:

@@ -23,10 +23,9 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.sentiment.features import lm_sequence_features, mean_pool
+from bot.sentiment.features import pooled_text
 from bot.sentiment.model import NEUTRAL_ONLY, Head, sentiment
 
 logger = logging.getLogger(__name__)
@@ -76,9 +75,8 @@ class SentimentClassifier(GraphComponent):
     def classify(self, message: Message) -> dict[str, Any]:
         """The sentiment of one featurised message (never raises)."""
         try:
-            text = message.get(TEXT) or ""
-            pooled = mean_pool(lm_sequence_features(message, self._config.get("featurizer")))
-            return sentiment(self._head, pooled, text if isinstance(text, str) else str(text))
+            pooled, text = pooled_text(message, self._config.get("featurizer"))
+            return sentiment(self._head, pooled, text)
         except Exception as exc:  # noqa: BLE001 - one odd message must not take the bot down
             # The type only: customer text never goes into logs.
             logger.error("sentiment failed on a message (%s); reporting neutral", type(exc).__name__)

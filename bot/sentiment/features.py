@@ -66,6 +66,15 @@ def mean_pool(sequence: np.ndarray | None) -> np.ndarray | None:
     return pooled.astype(np.float32)
 
 
+def pooled_text(message: Any, featurizer: str | None = None) -> tuple[np.ndarray | None, str]:
+    """What a head on the pipeline's MiniLM reads from a message: its pooled vector (None where the
+    pipeline set none) and its text as a str. Shared by the sentiment and dialogue-act components."""
+    from rasa.shared.nlu.constants import TEXT
+
+    text = message.get(TEXT) or ""
+    return mean_pool(lm_sequence_features(message, featurizer)), text if isinstance(text, str) else str(text)
+
+
 # ---------------------------------------------------------------------------------------------
 # Surface cues from the raw text
 # ---------------------------------------------------------------------------------------------
