@@ -1,5 +1,7 @@
-"""Six fixes to Rasa 3.6's per-turn cost, applied once wherever an agent is loaded (handoff.bot_bridge, the
-NLU workers, bot.evaluate, the escalation replay).
+"""Five fixes to Rasa 3.6's per-turn cost, applied once wherever an agent is loaded (handoff.bot_bridge, the
+NLU workers, bot.evaluate, the escalation replay). Each replaces a private Rasa member, so `apply()` installs
+them through bot/rasa_patching.py: only on a tested Rasa version and only where every target is the member
+the fix was written against (docs/upgrading-rasa.md says what to do when it refuses).
 
 Measured with cProfile over 60 routine turns and py-spy on a loaded gateway:
 - every custom-action response was validated with `jsonschema.validate`, which first re-checks the
@@ -27,18 +29,16 @@ Measured with cProfile over 60 routine turns and py-spy on a loaded gateway:
   then dask's scheduler ordering and dispatching a dozen calls (~2.7 ms per NLU run on the stop-17
   host, 15 % of the parse). Here the order of each (targets, inputs) pair is worked out once and the
   nodes are called in it, with the same arguments dask would pass.
-- a message parsed elsewhere (handoff's NLU workers) could only be handed to a turn once parsed, so the
-  turn's lock, tracker read and session check (~3-4 ms) waited behind the parse. Here a UserMessage's
-  `parse_data` may also be an awaitable, awaited where Rasa first reads it (after the tracker is
-  fetched): the fetch runs while the worker parses, as REST's does before its in-process parse.
-All are behaviour-preserving; tests/bot/test_rasa_speedups.py proves it on Rasa's own classes.
+All are behaviour-preserving; tests/bot/test_rasa_speedups.py proves it on Rasa's own classes. (The awaitable
+`parse_data` handoff's turns rely on is not a speed-up: handoff/assistant/awaitable_parse.py.)
 """
 
 from __future__ import annotations
 
-import inspect
 from functools import lru_cache
 from typing import Any
+
+from bot.rasa_patching import Patch, install
 
 _applied = False
 
@@ -128,9 +128,9 @@ def _resolve_by_type(type_name: str, default: Any = None) -> Any:
     raise ValueError(f"Unknown event name '{type_name}'.")
 
 
+RASA_ORIGINALS: dict[str, Any] = {}  # Rasa's members as shipped, by target, once applied
 _rasa_merge_trackers: Any = None
 _rasa_run_graph: Any = None  # DaskGraphRunner.run as Rasa ships it (the tests compare against it)
-_rasa_handle_message_with_tracker: Any = None
 _rasa_get_possible_keys: Any = None  # RulePolicy._get_possible_keys as Rasa ships it (the tests compare)
 
 
@@ -236,33 +236,29 @@ def _get_possible_keys(self: Any, lookup: dict[str, Any], states: list[dict[str,
     return _rasa_get_possible_keys(self, lookup, states)
 
 
-async def _handle_message_with_tracker(self: Any, message: Any, tracker: Any) -> None:
-    """MessageProcessor._handle_message_with_tracker, once a pending parse (an awaitable) has finished."""
-    if inspect.isawaitable(message.parse_data):
-        message.parse_data = await message.parse_data
-    await _rasa_handle_message_with_tracker(self, message, tracker)
+_MERGE = Patch("rasa.core.tracker_store", "RedisTrackerStore", "_merge_trackers", ("prior_tracker", "tracker"),
+               merge_trackers, static=True)
+_GRAPH = Patch("rasa.engine.runner.dask", "DaskGraphRunner", "run", ("self", "inputs", "targets"), _run_graph)
+_RULES = Patch("rasa.core.policies.rule_policy", "RulePolicy", "_get_possible_keys", ("self", "lookup", "states"),
+               _get_possible_keys)
+PATCHES = (
+    Patch("rasa.core.actions.action", "RemoteAction", "_validate_action_result", ("self", "result"),
+          _validate_action_result),
+    Patch("rasa.shared.core.events", "Event", "resolve_by_type", ("type_name", "default"), _resolve_by_type,
+          static=True),
+    _MERGE, _GRAPH, _RULES,
+)
 
 
 def apply() -> None:
-    """Install the fixes (idempotent)."""
-    global _applied, _rasa_merge_trackers, _rasa_run_graph, _rasa_handle_message_with_tracker, _rasa_get_possible_keys
+    """Install the fixes (idempotent). Raises bot.rasa_patching.RasaPatchRefused, replacing nothing, on an
+    untested Rasa version or where a target is not the member the fix was written against."""
+    global _applied, _rasa_merge_trackers, _rasa_run_graph, _rasa_get_possible_keys
     if _applied:
         return
-    from rasa.core.actions.action import RemoteAction
-    from rasa.core.policies.rule_policy import RulePolicy
-    from rasa.core.processor import MessageProcessor
-    from rasa.core.tracker_store import RedisTrackerStore
-    from rasa.engine.runner.dask import DaskGraphRunner
-    from rasa.shared.core.events import Event
-
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-    Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign]
-    _rasa_merge_trackers = RedisTrackerStore._merge_trackers
-    RedisTrackerStore._merge_trackers = staticmethod(merge_trackers)  # type: ignore[method-assign]
-    _rasa_run_graph = DaskGraphRunner.run
-    DaskGraphRunner.run = _run_graph  # type: ignore[method-assign]
-    _rasa_handle_message_with_tracker = MessageProcessor._handle_message_with_tracker
-    MessageProcessor._handle_message_with_tracker = _handle_message_with_tracker  # type: ignore[method-assign]
-    _rasa_get_possible_keys = RulePolicy._get_possible_keys
-    RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]
+    originals = install(PATCHES)
+    RASA_ORIGINALS.update(originals)
+    _rasa_merge_trackers = originals[_MERGE.target]
+    _rasa_run_graph = originals[_GRAPH.target]
+    _rasa_get_possible_keys = originals[_RULES.target]
     _applied = True

@@ -86,8 +86,10 @@ async def load_agent(settings: Settings) -> Any:
     from rasa.core.agent import load_agent as rasa_load_agent
 
     from bot import rasa_speedups
+    from handoff.assistant import awaitable_parse
 
     rasa_speedups.apply()
+    awaitable_parse.apply()  # turns hand Rasa a parse still running
     agent = await rasa_load_agent(model_path=settings.model_path, endpoints=load_endpoints(settings))
     if agent is None or not agent.is_ready():
         raise errors.Unavailable(f"no Rasa model could be loaded from {settings.model_path}")
@@ -141,7 +143,7 @@ class BotBridge:
     async def turn(self, conversation_id: str, text: str, customer: dict[str, Any],
                    parse_data: dict[str, Any] | Awaitable[dict[str, Any]] | None) -> BotTurn:
         """One bot turn; `parse_data` from `parse` spares a second NLU run. It may still be running (an
-        awaitable): Rasa then takes the lock and reads the tracker meanwhile (bot/rasa_speedups.py: a parse still running)."""
+        awaitable): Rasa then takes the lock and reads the tracker meanwhile (handoff/assistant/awaitable_parse.py)."""
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
         agent = self._agent()

@@ -45,7 +45,7 @@ async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text
     if announce:
         await store.publish(keys.ch_conv(cid), {"kind": "typing", "sender": "bot", "on": True})
     # Rasa takes the conversation's lock and reads its tracker while the parse is still running
-    # (bot/rasa_speedups.py: a parse still running), as its REST channel does before its in-process parse.
+    # (handoff/assistant/awaitable_parse.py), as its REST channel does before its in-process parse.
     parse = parse_started()
     ended = False
     try:

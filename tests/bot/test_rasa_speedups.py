@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 
 import jsonschema
@@ -40,6 +39,20 @@ INVALID = [
     {"events": [], "responses": "not a list"},
     ["not an object"],
 ]
+
+
+def test_after_apply_each_rasa_member_is_its_replacement() -> None:
+    """Installed, not merely importable: the tests below that call Rasa's classes exercise ours."""
+    for patch in rasa_speedups.PATCHES:
+        assert patch.installed() is patch.replacement, patch.target
+    assert Event.resolve_by_type is rasa_speedups._resolve_by_type  # a staticmethod, read as Rasa's callers do
+    assert RemoteAction._validate_action_result is rasa_speedups._validate_action_result
+
+
+def test_a_second_apply_changes_nothing() -> None:
+    before = [patch.installed() for patch in rasa_speedups.PATCHES]
+    rasa_speedups.apply()
+    assert [patch.installed() for patch in rasa_speedups.PATCHES] == before
 
 
 def test_a_valid_action_response_still_validates() -> None:
@@ -219,65 +232,6 @@ def test_an_input_value_naming_a_node_is_refused_as_rasa_refuses_it(reduced_agen
     node = next(iter(runner._graph_schema.nodes))
     with pytest.raises(GraphRunError, match="clashes with a node name"):
         runner.run(inputs={"__message__": node})
-
-
-def _shown(events) -> list:  # type: ignore[no-untyped-def]
-    """Events as a caller compares them: everything but when they happened and their message's id."""
-    out = []
-    for event in events:
-        data = event.as_dict()
-        data.pop("timestamp", None)
-        data.pop("message_id", None)
-        if isinstance(data.get("parse_data"), dict):
-            data["parse_data"].pop("message_id", None)  # each message's own id
-        out.append(data)
-    return out
-
-
-async def test_a_turn_reads_its_tracker_while_its_parse_runs_and_answers_as_with_the_parse_given(reduced_agent) -> None:  # type: ignore[no-untyped-def]
-    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-
-    text = "my card still hasn't arrived"
-    parse = await reduced_agent.processor.parse_message(UserMessage(text))
-    given, waited = CollectingOutputChannel(), CollectingOutputChannel()
-    await reduced_agent.handle_message(UserMessage(text, given, sender_id="parse-given", parse_data=copy.deepcopy(parse)))
-
-    pending = asyncio.get_running_loop().create_future()
-    parse_done_at_fetch: list[bool] = []
-    store = reduced_agent.tracker_store
-    original = store.retrieve
-
-    async def retrieve(sender_id: str):  # type: ignore[no-untyped-def]
-        parse_done_at_fetch.append(pending.done())
-        found = await original(sender_id)
-        if not pending.done():
-            asyncio.get_running_loop().call_soon(pending.set_result, parse)  # the parse ends after the fetch
-        return found
-
-    store.retrieve = retrieve
-    try:
-        await reduced_agent.handle_message(UserMessage(text, waited, sender_id="parse-pending", parse_data=pending))
-    finally:
-        del store.retrieve
-    assert parse_done_at_fetch and parse_done_at_fetch[0] is False
-    answers = [[{k: v for k, v in m.items() if k != "recipient_id"} for m in out.messages] for out in (waited, given)]
-    assert answers[0] == answers[1] and answers[1]
-    assert _shown((await store.retrieve("parse-pending")).events) == _shown((await store.retrieve("parse-given")).events)
-
-
-async def test_a_failed_pending_parse_fails_the_turn_and_frees_the_conversation(reduced_agent) -> None:  # type: ignore[no-untyped-def]
-    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-
-    failing = asyncio.get_running_loop().create_future()
-    failing.set_exception(TimeoutError("the worker did not answer"))
-    with pytest.raises(TimeoutError, match="did not answer"):
-        await reduced_agent.handle_message(UserMessage("hi", CollectingOutputChannel(), sender_id="parse-failed",
-                                                       parse_data=failing))
-    out = CollectingOutputChannel()
-    parse = await reduced_agent.processor.parse_message(UserMessage("hi"))
-    await asyncio.wait_for(reduced_agent.handle_message(UserMessage("hi", out, sender_id="parse-failed",
-                                                                    parse_data=parse)), 30)
-    assert out.messages  # the lock was given back: the next message is answered
 
 
 async def test_rule_matching_finds_the_rules_rasas_own_loop_finds(reduced_agent, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,1 @@
+"""Rasa in-process and the NLU workers (issue #27's layout)."""
