@@ -11,47 +11,18 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
+
 from actions.amounts import NUMBER_WORDS
 
-# England & Wales bank holidays (gov.uk/bank-holidays). Outside these years only weekends count:
-# extend the set each year.
-BANK_HOLIDAYS: frozenset[date] = frozenset(
-    date.fromisoformat(d)
-    for d in (
-        "2024-01-01",
-        "2024-03-29",
-        "2024-04-01",
-        "2024-05-06",
-        "2024-05-27",
-        "2024-08-26",
-        "2024-12-25",
-        "2024-12-26",
-        "2025-01-01",
-        "2025-04-18",
-        "2025-04-21",
-        "2025-05-05",
-        "2025-05-26",
-        "2025-08-25",
-        "2025-12-25",
-        "2025-12-26",
-        "2026-01-01",
-        "2026-04-03",
-        "2026-04-06",
-        "2026-05-04",
-        "2026-05-25",
-        "2026-08-31",
-        "2026-12-25",
-        "2026-12-28",
-        "2027-01-01",
-        "2027-03-26",
-        "2027-03-29",
-        "2027-05-03",
-        "2027-05-31",
-        "2027-08-30",
-        "2027-12-27",
-        "2027-12-28",
-    )
-)
+# England & Wales bank holidays (gov.uk/bank-holidays) for any year, from the maintained `holidays`
+# package: its substitute days ("Boxing Day (observed)") and one-off ones (a coronation) included.
+_ENGLAND = holidays.country_holidays("GB", subdiv="ENG")
+
+
+def is_bank_holiday(day: date) -> bool:
+    return day in _ENGLAND  # the package fills in each year on its first lookup
+
 
 try:
     UK_TIME = ZoneInfo("Europe/London")
@@ -191,7 +162,7 @@ def _relative_date(lower: str, today: date) -> date | None:
 
 
 def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in BANK_HOLIDAYS
+    return day.weekday() < 5 and not is_bank_holiday(day)
 
 
 def next_working_day(day: date) -> date:
