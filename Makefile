@@ -66,7 +66,7 @@ $(RASA_MODEL)/.done: | install $(MODELS)/escalation/acts.npz
 
 $(REDUCED)/.done: | install $(REDUCED)/escalation/acts.npz
 	$(PY) -m bot.sentiment train --reduced --out $(REDUCED)/sentiment
-	$(PY) -m bot.train --config config.reduced.yml --out $(REDUCED)/rasa --max-per-intent 25
+	$(PY) -m bot.train --config config.reduced.yml --out $(REDUCED)/rasa --max-per-intent 25 --shipped-only
 	@touch $@
 
 train: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz

@@ -1,8 +1,10 @@
 """Train the Rasa assistant: ``python -m bot.train --config config.yml --out models/rasa``.
 
 A thin wrapper over ``rasa.model_training.train`` that (1) passes only the training folders, never the
-held-out ``data/eval``, (2) can cap examples per intent for the reduced test model, and (3) records the
-wall-clock training time next to the model for ``make eval`` and ``make bench``.
+held-out ``data/eval``, (2) can cap examples per intent for the reduced test model, (3) can leave out
+what the admin page wrote into the project (``--shipped-only``: the reduced test model is the same in a
+clean clone and on a used desk), and (4) records the wall-clock training time next to the model for
+``make eval`` and ``make bench``.
 """
 from __future__ import annotations
 
@@ -17,12 +19,24 @@ from bot.data_prep import read_banking77, to_rasa_yaml
 NLU_DIR = Path("data/nlu")
 CORE_DIR = Path("data/core")
 DOMAIN = "domain"
+# What the admin page writes into the project (handoff/training_data.py ADMIN_FILES, checked equal by
+# tests/bot/test_train.py); never shipped, kept across upgrades (docs/admin.md).
+ADMIN_FILES = (NLU_DIR / "inbox_labelled.yml", Path(DOMAIN) / "admin_intents.yml", CORE_DIR / "admin_rules.yml",
+               Path("data/audit"))
 
 
-def training_files(out: Path, max_per_intent: int | None) -> list[str]:
-    """All NLU and core files; with a cap, Banking77 is replaced by a seeded per-intent sample."""
-    files = [str(p) for p in sorted(NLU_DIR.glob("*.yml"))]
-    files += [str(p) for p in sorted(CORE_DIR.glob("*.yml"))]
+def shipped_domain() -> str | list[str]:
+    """The domain folder, or its files without the admin's where the admin has written some."""
+    if not any(path.exists() for path in ADMIN_FILES):
+        return DOMAIN
+    return [str(p) for p in sorted(Path(DOMAIN).glob("*.yml")) if p not in ADMIN_FILES]
+
+
+def training_files(out: Path, max_per_intent: int | None, shipped_only: bool = False) -> list[str]:
+    """All NLU and core files (without the admin's if `shipped_only`); with a cap, Banking77 is replaced by
+    a seeded per-intent sample."""
+    files = [str(p) for p in sorted(NLU_DIR.glob("*.yml")) if not (shipped_only and p in ADMIN_FILES)]
+    files += [str(p) for p in sorted(CORE_DIR.glob("*.yml")) if not (shipped_only and p in ADMIN_FILES)]
     if max_per_intent:
         files.remove(str(NLU_DIR / "banking77.yml"))
         rng = random.Random(77)
@@ -36,14 +50,14 @@ def training_files(out: Path, max_per_intent: int | None) -> list[str]:
     return files
 
 
-def train(config: str, out: Path, max_per_intent: int | None = None) -> Path:
+def train(config: str, out: Path, max_per_intent: int | None = None, shipped_only: bool = False) -> Path:
     from rasa.model_training import train as rasa_train
 
     out.mkdir(parents=True, exist_ok=True)
-    files = training_files(out, max_per_intent)
+    files = training_files(out, max_per_intent, shipped_only)
     started = time.monotonic()
     result = rasa_train(
-        domain=DOMAIN, config=config, training_files=files, output=str(out),
+        domain=shipped_domain() if shipped_only else DOMAIN, config=config, training_files=files, output=str(out),
         fixed_model_name="tandem", force_training=True,
     )
     seconds = time.monotonic() - started
@@ -61,8 +75,10 @@ def main() -> None:
     parser.add_argument("--config", default="config.yml")
     parser.add_argument("--out", type=Path, default=Path("models/rasa"))
     parser.add_argument("--max-per-intent", type=int, default=None)
+    parser.add_argument("--shipped-only", action="store_true",
+                        help="leave out what the admin page wrote (the reduced test model)")
     args = parser.parse_args()
-    train(args.config, args.out, args.max_per_intent)
+    train(args.config, args.out, args.max_per_intent, args.shipped_only)
 
 
 if __name__ == "__main__":

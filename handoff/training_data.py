@@ -34,6 +34,7 @@ NLU_FILE = Path("data/nlu/inbox_labelled.yml")
 DOMAIN_FILE = Path("domain/admin_intents.yml")
 RULES_FILE = Path("data/core/admin_rules.yml")
 AUDIT_DIR = Path("data/audit")
+ADMIN_FILES = (NLU_FILE, DOMAIN_FILE, RULES_FILE, AUDIT_DIR)  # all the admin page writes; never shipped
 VALIDATION = Path("data/eval/banking77_validation.yml")
 INTENT_RE = re.compile(r"^[a-z][a-z0-9_]{2,47}$")
 NOT_LABELS = frozenset({"nlu_fallback"})  # Rasa's own, never a training label

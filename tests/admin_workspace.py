@@ -13,25 +13,28 @@ from typing import Any
 
 import requests
 
-from tests.support import ROOT, TIME_SCALE
+from tests.support import ROOT, TIME_SCALE, copy_shipped, is_admin_written
 
 COPIED_DATA = ("nlu", "core", "eval")  # what the admin page writes or the comparison reads
+SHARED_MODELS = ("encoders", "cache", "reduced")  # read-only inputs; never the desk's own models or versions
 
 
-def make_workspace(dest: Path) -> Path:
+def make_workspace(dest: Path, root: Path = ROOT) -> Path:
+    """The shipped project (`root`'s data/, domain/, configs) in `dest`, without what an admin wrote into
+    `root` (handoff.training_data.ADMIN_FILES): tests see the same data in a clean clone and a used desk."""
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(ROOT / "domain", dest / "domain")
+    copy_shipped(root / "domain", dest / "domain", root)
     (dest / "data").mkdir()
-    for child in (ROOT / "data").iterdir():
+    for child in (root / "data").iterdir():
         if child.name in COPIED_DATA:
-            shutil.copytree(child, dest / "data" / child.name)
-        elif child.name != "audit":
+            copy_shipped(child, dest / "data" / child.name, root)
+        elif not is_admin_written(child, root):
             (dest / "data" / child.name).symlink_to(child)
     (dest / "models").mkdir()
-    for child in (ROOT / "models").iterdir():
-        if child.name != "versions":
-            (dest / "models" / child.name).symlink_to(child)
-    for config in ROOT.glob("config*.yml"):
+    for name in SHARED_MODELS:
+        if (root / "models" / name).exists():
+            (dest / "models" / name).symlink_to(root / "models" / name)
+    for config in root.glob("config*.yml"):
         shutil.copy(config, dest / config.name)
     return dest
 

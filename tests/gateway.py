@@ -61,15 +61,28 @@ def seed_accounts(redis_url: str, accounts: dict[str, tuple[str, str, str, int]]
     run_coroutine(run())
 
 
+def gateway_env(redis_url: str, model: Path, action_url: str, log_dir: Path, name: str,
+                extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """A test gateway's environment. Its data (DATA_DIR) and its project (PROJECT_ROOT: what the admin page
+    labels into and retrains from) are under `log_dir`, never the checkout's var/, data/ or domain/."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url, "MODEL_PATH": str(model),
+           "ACTION_ENDPOINT_URL": action_url, "CONTEXT_SECRET": CONTEXT_SECRET, "DEMO": "1",
+           "INSTANCE": name, "BOT_TIMEOUT_S": str(30 * TIME_SCALE), "DATA_DIR": str(log_dir / name),
+           "LOGIN_MAX_PER_IP": "1000", "NEW_CHATS_PER_IP": "0", **(extra_env or {})}
+    if "PROJECT_ROOT" not in (extra_env or {}):
+        from tests.admin_workspace import make_workspace
+
+        project = log_dir / f"{name}-project"
+        env["PROJECT_ROOT"] = str(project if project.exists() else make_workspace(project))
+    return env
+
+
 def start_gateway(redis_url: str, model: Path, action_url: str, log_dir: Path, name: str,
                   extra_env: dict[str, str] | None = None, timeout: float = 240) -> LiveGateway:
     """`python -m handoff` on a free port; returns once /health answers (the model is loaded by then)."""
     port = free_port()
     log_path = log_dir / f"gateway-{name}.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url, "MODEL_PATH": str(model),
-           "ACTION_ENDPOINT_URL": action_url, "CONTEXT_SECRET": CONTEXT_SECRET, "DEMO": "1",
-           "INSTANCE": name, "BOT_TIMEOUT_S": str(30 * TIME_SCALE), "DATA_DIR": str(log_dir / name),
-           "LOGIN_MAX_PER_IP": "1000", "NEW_CHATS_PER_IP": "0", **(extra_env or {})}
+    env = gateway_env(redis_url, model, action_url, log_dir, name, extra_env)
     with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen([sys.executable, "-m", "handoff", "--port", str(port)], cwd=ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT)

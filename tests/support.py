@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -18,6 +19,26 @@ T = TypeVar("T")
 # One timing unit, scaled on slow machines (websockets' MS idea): TANDEM_TEST_TIME_SCALE=3 on a busy CI.
 TIME_SCALE = float(os.environ.get("TANDEM_TEST_TIME_SCALE", "1"))
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def is_admin_written(path: Path, root: Path = ROOT) -> bool:
+    """True for what the admin page writes into a project (handoff.training_data.ADMIN_FILES) and what lies
+    under it: the desk's data, which no test may read or write in the checkout."""
+    from handoff.training_data import ADMIN_FILES
+
+    relative = path.relative_to(root)
+    return any(relative == f or f in relative.parents for f in ADMIN_FILES)
+
+
+def copy_shipped(src: Path, dest: Path, root: Path = ROOT) -> None:
+    """shutil.copytree of `src` (a folder of `root`) without the admin-written files in it."""
+    shutil.copytree(src, dest, ignore=lambda folder, names: [
+        n for n in names if is_admin_written(Path(folder) / n, root)])
+
+
+def shipped_domain_files(root: Path = ROOT) -> list[str]:
+    """domain/*.yml as shipped (for rasa's Domain.load): without domain/admin_intents.yml."""
+    return [str(p) for p in sorted((root / "domain").glob("*.yml")) if not is_admin_written(p, root)]
 
 
 def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:

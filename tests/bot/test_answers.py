@@ -22,7 +22,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
-from tests.support import ROOT
+from tests.support import ROOT, shipped_domain_files
 
 CATEGORIES = json.loads((ROOT / "data" / "banking77" / "categories.json").read_text())
 # These start multi-turn flows, so their rules live with the flows, not with the one-shot answers.
@@ -46,7 +46,7 @@ FORBIDDEN = ("todo", "lorem", "placeholder", "tbd", "xxx")
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(str(ROOT / "domain"))
+    return Domain.load(shipped_domain_files())
 
 
 @pytest.fixture(scope="module")

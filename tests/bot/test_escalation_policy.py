@@ -27,9 +27,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import InvalidConfigException
 
 from bot.escalation.policy import EscalationPolicy
-from tests.support import ROOT
+from tests.support import ROOT, shipped_domain_files
 
-DOMAIN = Domain.load(str(ROOT / "domain"))
+DOMAIN = Domain.load(shipped_domain_files())
 
 
 def said(text: str, intent: str, negativity: float = 0.05, **emotions: float) -> list[Event]:

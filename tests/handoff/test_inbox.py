@@ -14,7 +14,7 @@ from handoff import errors, keys
 from handoff import inbox as inbox_mod
 from handoff.inbox import Inbox, item_id
 from handoff.training_data import AUDIT_DIR, DOMAIN_FILE, NLU_FILE, RULES_FILE, TrainingData
-from tests.support import ROOT, free_port
+from tests.support import ROOT, copy_shipped, free_port
 
 
 def parse(text: str, intent: str, confidence: float, ranking: list[tuple[str, float]] | None = None) -> dict:
@@ -32,7 +32,7 @@ def inbox(redis) -> Inbox:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def project(tmp_path: Path) -> TrainingData:
     """data/ and domain/ as the project has them (the held-out split included), in a temp folder."""
-    shutil.copytree(ROOT / "domain", tmp_path / "domain")
+    copy_shipped(ROOT / "domain", tmp_path / "domain")  # not what an admin labelled in this checkout
     (tmp_path / "data" / "eval").mkdir(parents=True)
     shutil.copy(ROOT / "data" / "eval" / "banking77_validation.yml", tmp_path / "data" / "eval")
     return TrainingData(tmp_path)
