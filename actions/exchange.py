@@ -34,7 +34,6 @@ from actions.rates import RateTable, default_rates, format_amount, format_percen
 
 FORM = "exchange_form"
 SOURCE, TARGET = "exchange_from", "exchange_to"
-MAX_AMOUNT = Decimal(1000000000)  # beyond this an amount is a typo
 TREASURY_GBP = Decimal(1000000)  # above this a person quotes
 
 _TARGET_CUE = re.compile(r"\b(to|into|in|for some|how many|how much|get|receive|buy|buying|want)\s+$")
@@ -99,15 +98,8 @@ class ValidateExchangeForm(FlowFormValidation):
     def validate_exchange_amount(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        money = parse_money(value) if isinstance(value, str) else None
-        if money is None:
-            return self.reject("exchange_amount", tracker, dispatcher, "utter_amount_unclear")
-        if money.amount <= 0:
-            return self.reject("exchange_amount", tracker, dispatcher, "utter_amount_not_positive")
-        if money.amount > MAX_AMOUNT:
-            return self.reject("exchange_amount", tracker, dispatcher, "utter_amount_too_large")
-        result: dict[str, Any] = {"exchange_amount": canonical_amount(money.amount)}
-        if self.is_requested(tracker, "exchange_amount"):
+        money, result = self.validate_amount("exchange_amount", value, tracker, dispatcher)
+        if money is not None and self.is_requested(tracker, "exchange_amount"):
             # "500 euros into dollars" answers the next questions too.
             result.update(self._pair_result(latest_text(tracker), tracker, dispatcher, prefer=SOURCE))
         return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -17,6 +18,10 @@ from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
+
+from actions.amounts import Money, canonical_amount, parse_money
+
+MAX_AMOUNT = Decimal(1000000000)  # beyond this an amount is a typo (a transfer, an exchange or a top-up)
 
 FORM_SLOTS: dict[str, tuple[str, ...]] = {
     "card_loss_form": ("card_last_four", "card_loss_kind", "freeze_now", "card_offer_declined"),
@@ -170,6 +175,20 @@ class FlowFormValidation(FormValidationAction, ABC):
             return {}
         answer = parse_yes_no(latest_text(tracker))
         return {} if answer is None else {slot: answer}
+
+    def validate_amount(
+        self, slot: str, value: Any, tracker: Tracker, dispatcher: CollectingDispatcher
+    ) -> tuple[Money | None, dict[str, Any]]:
+        """The one amount check of the flows' forms: (the money, ``{slot: canonical amount}``) for an amount
+        above 0 and at most MAX_AMOUNT, else (None, the rejection, said to the customer)."""
+        money = parse_money(value) if isinstance(value, str) else None
+        if money is None:
+            return None, self.reject(slot, tracker, dispatcher, "utter_amount_unclear")
+        if money.amount <= 0:
+            return None, self.reject(slot, tracker, dispatcher, "utter_amount_not_positive")
+        if money.amount > MAX_AMOUNT:
+            return None, self.reject(slot, tracker, dispatcher, "utter_amount_too_large")
+        return money, {slot: canonical_amount(money.amount)}
 
     def reject(
         self,

@@ -31,7 +31,6 @@ from actions.flow import (
 FORM = "topup_form"
 MIN_TOPUP = Decimal(10)
 MAX_INSTANT_TOPUP = Decimal(5000)  # card, Apple Pay, Google Pay: per top-up
-MAX_AMOUNT = Decimal(1000000000)  # beyond this an amount is a typo
 
 METHOD_NAMES = {
     "card": "card",
@@ -204,14 +203,7 @@ class ValidateTopupForm(FlowFormValidation):
     def validate_topup_amount(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        money = parse_money(value) if isinstance(value, str) else None
-        if money is None:
-            return self.reject("topup_amount", tracker, dispatcher, "utter_amount_unclear")
-        if money.amount <= 0:
-            return self.reject("topup_amount", tracker, dispatcher, "utter_amount_not_positive")
-        if money.amount > MAX_AMOUNT:
-            return self.reject("topup_amount", tracker, dispatcher, "utter_amount_too_large")
-        return {"topup_amount": canonical_amount(money.amount)}
+        return self.validate_amount("topup_amount", value, tracker, dispatcher)[1]
 
     def validate_topup_error(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

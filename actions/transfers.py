@@ -18,7 +18,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.amounts import canonical_amount, parse_money, to_decimal
+from actions.amounts import parse_money, to_decimal
 from actions.currencies import CURRENCY_NAMES, find_currencies, normalise_currency
 from actions.dates import (
     add_working_days,
@@ -39,7 +39,6 @@ from actions.flow import (
 from actions.rates import RateTable, default_rates, format_amount
 
 FORM = "transfer_form"
-MAX_AMOUNT = Decimal(1000000000)  # beyond this an amount is a typo, not a transfer
 LARGE_TRANSFER_GBP = Decimal(10000)  # large transfers may be held for a security check
 OLDEST_DAYS = 3 * 365
 
@@ -124,15 +123,8 @@ class ValidateTransferForm(FlowFormValidation):
     def validate_transfer_amount(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        money = parse_money(value) if isinstance(value, str) else None
-        if money is None:
-            return self.reject("transfer_amount", tracker, dispatcher, "utter_amount_unclear")
-        if money.amount <= 0:
-            return self.reject("transfer_amount", tracker, dispatcher, "utter_amount_not_positive")
-        if money.amount > MAX_AMOUNT:
-            return self.reject("transfer_amount", tracker, dispatcher, "utter_amount_too_large")
-        result: dict[str, Any] = {"transfer_amount": canonical_amount(money.amount)}
-        if money.currency and tracker.get_slot("transfer_currency") is None:
+        money, result = self.validate_amount("transfer_amount", value, tracker, dispatcher)
+        if money is not None and money.currency and tracker.get_slot("transfer_currency") is None:
             result.update(self._currency_result(money.currency, tracker, dispatcher))
         return result
 

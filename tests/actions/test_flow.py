@@ -7,6 +7,7 @@ from rasa_sdk.events import ActionExecutionRejected
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cards import ValidateCardLossForm
+from actions.exchange import ValidateExchangeForm
 from actions.flow import (
     ATTEMPTS_SLOT,
     FORM_SLOTS,
@@ -16,6 +17,7 @@ from actions.flow import (
     parse_yes_no,
     reset_events,
 )
+from actions.topups import ValidateTopupForm
 from actions.transfers import ValidateTransferForm
 from tests.actions.trackers import flows_domain, form_turn, responses, slot_events, tracker
 
@@ -161,3 +163,29 @@ async def test_leaving_asking_for_a_person_or_asking_about_the_bot_is_never_an_a
     )
     events = await ValidateCardLossForm().run(CollectingDispatcher(), t, flows_domain())
     assert "freeze_now" not in slot_events(events)  # nothing extracted: the form rejects, a rule answers
+
+
+AMOUNT_FORMS = [  # (form, its validator, the amount slot, slots it already has)
+    ("transfer_form", ValidateTransferForm, "transfer_amount", {"transfer_date": "2025-03-10"}),
+    ("exchange_form", ValidateExchangeForm, "exchange_amount", {}),
+    ("topup_form", ValidateTopupForm, "topup_amount", {"topup_method": "card"}),
+]
+
+
+@pytest.mark.parametrize("text, kept, response", [
+    ("1000000000", "1000000000", None),  # the largest amount taken
+    ("1000000000.01", None, "utter_amount_too_large"),
+    ("0.01", "0.01", None),
+    ("0", None, "utter_amount_not_positive"),
+    ("a lot", None, "utter_amount_unclear"),
+])
+@pytest.mark.parametrize("form, validator, slot, slots", AMOUNT_FORMS)
+async def test_the_three_amount_questions_take_and_refuse_the_same_amounts(
+        form, validator, slot, slots, text, kept, response) -> None:  # type: ignore[no-untyped-def]
+    """One check (FlowFormValidation.validate_amount): the same bounds and answers in every form."""
+    dispatcher = CollectingDispatcher()
+    t = form_turn(form, slot, text, slots=slots, candidates={slot: text})
+    values = slot_events(await validator().run(dispatcher, t, flows_domain()))
+    assert values[slot] == kept
+    if response is not None:
+        assert responses(dispatcher) == [response]
