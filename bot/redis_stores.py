@@ -3,7 +3,7 @@
 Why: Rasa 3.6's RedisTrackerStore and RedisLockStore use the synchronous redis client inside its
 async turn. Every GET/SET (two tracker reads, one write, five lock round trips per turn) then held the
 gateway's whole event loop while Redis fsynced its AOF: ~12 % of the gateway's busy time on a 50-chat
-load was spent blocked in `read_from_socket` (py-spy, docs/architecture.md), with every other
+load was spent blocked in `read_from_socket` (py-spy, docs/performance.md), with every other
 conversation's frames waiting behind it.
 
 - AsyncRedisTrackerStore: the same keys, values and merge as Rasa's (a tracker saved by either store
