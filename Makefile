@@ -93,8 +93,10 @@ eval-escalation: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.
 bench: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA_MODEL)/.done
 	$(PY) -m scripts.bench --out BENCHMARKS.md
 
+# mypy: the packages in pyproject.toml's [tool.mypy], less the modules listed there that do not pass yet.
 lint: install
 	$(VENV)/bin/ruff check bot actions handoff scripts tests
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(MODELS) var .pytest_cache
