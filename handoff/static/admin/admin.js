@@ -1,9 +1,10 @@
 // The admin page: sign-in (admins only), tabs, and the shared pieces (toast, canned responses).
 // The server enforces the role on every /api/admin call; the page only saves an agent the round trip.
 // Every piece of data is rendered with textContent (dom.js): customer messages may carry markup.
-import { api, ApiError } from "/static/console/api.js";
-import { CannedAdmin } from "/static/console/canned.js";
-import { byId } from "/static/console/dom.js";
+import { api, ApiError } from "../shared/api.js";
+import { CannedAdmin } from "../shared/canned.js";
+import { byId } from "../shared/dom.js";
+import { SignIn } from "../shared/signin.js";
 import { EscalationView } from "./escalation.js";
 import { InboxView } from "./inbox.js";
 import { TrainingView } from "./training.js";
@@ -24,7 +25,7 @@ export async function guarded(call, onError = (err) => toast(err.message)) {
     return await call();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
-      showLogin("Your session has expired. Please sign in again.");
+      signIn.expired();
       return undefined;
     }
     if (err instanceof ApiError && err.status === 403) {
@@ -42,24 +43,25 @@ function stopAll() {
   for (const view of Object.values(views)) view.stop?.();
 }
 
+// The form and its errors are the staff pages' shared view (../shared/signin.js).
+const signIn = new SignIn({
+  title: "Tandem admin",
+  beforeShow: () => {
+    stopAll();
+    byId("admin-view").hidden = true;
+    byId("refused-view").hidden = true;
+  },
+  onSignedIn: (agent) => start(agent),
+});
+
 function showLogin(message, kind = "error") {
-  stopAll();
-  byId("admin-view").hidden = true;
-  byId("refused-view").hidden = true;
-  byId("login-view").hidden = false;
-  const box = byId("login-error");
-  box.hidden = !message;
-  box.textContent = message || "";
-  box.className = `login-error ${kind}`;
-  byId("login-password").value = "";
-  byId("login-username").focus();
-  document.title = "Tandem admin — sign in";
+  signIn.show(message, kind);
 }
 
 function showRefused(user) {
   stopAll();
   byId("admin-view").hidden = true;
-  byId("login-view").hidden = true;
+  signIn.hide();
   byId("refused-view").hidden = false;
   if (user) byId("refused-name").textContent = user.display_name || user.username;
   document.title = "Tandem admin — admins only";
@@ -67,7 +69,7 @@ function showRefused(user) {
 
 function start(user) {
   if (user.role !== "admin") return showRefused(user);
-  byId("login-view").hidden = true;
+  signIn.hide();
   byId("refused-view").hidden = true;
   byId("admin-view").hidden = false;
   byId("me-name").textContent = user.display_name || user.username;
@@ -89,28 +91,6 @@ function selectTab(name) {
   views[name]?.show();
 }
 
-async function onLoginSubmit(event) {
-  event.preventDefault();
-  const username = byId("login-username").value.trim();
-  const password = byId("login-password").value;
-  if (!username || !password) return showLogin("Enter your username and password.");
-  const submit = byId("login-submit");
-  submit.disabled = true;
-  try {
-    const data = await api.login(username, password);
-    byId("login-password").value = "";
-    start(data.agent);
-  } catch (err) {
-    const text = err instanceof ApiError && err.status === 401 ? "Wrong username or password."
-      : err instanceof ApiError && err.status === 429 ? "Too many failed attempts. Wait a few minutes, then try again."
-        : `Sign-in failed: ${err.message}`;
-    showLogin(text);
-    byId("login-username").value = username;
-  } finally {
-    submit.disabled = false;
-  }
-}
-
 async function logout() {
   try {
     await api.logout();
@@ -122,10 +102,9 @@ async function logout() {
 
 const cannedAdmin = new CannedAdmin({
   onChange: () => toast("Canned responses saved. Agents see them the next time they open a chat."),
-  onExpired: () => showLogin("Your session has expired. Please sign in again."),
+  onExpired: () => signIn.expired(),
 });
 
-byId("login-form").addEventListener("submit", onLoginSubmit);
 byId("logout-button").addEventListener("click", logout);
 byId("refused-logout").addEventListener("click", logout);
 for (const tab of ["inbox", "training", "escalation"]) {

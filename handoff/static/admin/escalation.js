@@ -1,6 +1,6 @@
 // Escalation thresholds: saved now (Redis), built into the next retrained model, live when it is activated.
-import { request } from "/static/console/api.js";
-import { byId, clear, h } from "/static/console/dom.js";
+import { request } from "../shared/api.js";
+import { byId, clear, h } from "../shared/dom.js";
 
 const LABELS = {
   explicit_min_confidence: "Asked for a person: minimum intent confidence",

@@ -1,7 +1,7 @@
 // NLU inbox: customer messages the bot was unsure of, grouped by the intent it guessed. Select some, then
 // label them (an existing intent, or a new one with its answer), ignore, reopen or delete them.
-import { request } from "/static/console/api.js";
-import { byId, clear, h } from "/static/console/dom.js";
+import { request } from "../shared/api.js";
+import { byId, clear, h } from "../shared/dom.js";
 
 const REASONS = {
   fallback: "fell back",

@@ -1,7 +1,7 @@
 // Retraining with live progress (polls GET /api/admin/retrain, which any instance answers from Redis),
 // the candidate-vs-running report, activation on every instance, and one-click rollback.
-import { request } from "/static/console/api.js";
-import { byId, clear, h } from "/static/console/dom.js";
+import { request } from "../shared/api.js";
+import { byId, clear, h } from "../shared/dom.js";
 
 const RUNNING = new Set(["preparing", "training", "evaluating"]);
 const POLL_MS = 1500;

@@ -3,9 +3,10 @@
 import { api, ApiError } from "./api.js";
 import { askNotificationPermission, beep, notificationPermission, notify, unlockAudio } from "./alerts.js";
 import { ConversationView } from "./conversation.js";
-import { byId, clear, formatTime, h, localDay } from "./dom.js";
+import { byId, clear, formatTime, h, localDay } from "../shared/dom.js";
 import { emotionBadge, negativityClass } from "./emotion.js";
-import { CannedAdmin } from "./canned.js";
+import { CannedAdmin } from "../shared/canned.js";
+import { SignIn } from "../shared/signin.js";
 import { customerLabel, QueueView, reasonTitle } from "./queue.js";
 import { AgentSocket } from "./socket.js";
 
@@ -30,56 +31,28 @@ const state = {
 
 // ---- sign-in --------------------------------------------------------------------------------------------
 
-function showLogin(message, kind = "error") {
-  if (state.socket) state.socket.close();
-  state.socket = null;
-  state.me = null;
-  for (const view of state.views.values()) view.el.remove();
-  state.views.clear();
-  byId("app-view").hidden = true;
-  byId("login-view").hidden = false;
-  const box = byId("login-error");
-  box.hidden = !message;
-  box.textContent = message || "";
-  box.className = `login-error ${kind}`;
-  byId("login-password").value = "";
-  byId("login-username").focus();
-  document.title = "Tandem console — sign in";
-}
-
-function loginErrorText(err) {
-  if (!(err instanceof ApiError)) return "Sign-in failed. Please try again.";
-  if (err.status === 401) return "Wrong username or password.";
-  if (err.status === 429) return "Too many failed attempts. Wait a few minutes, then try again.";
-  if (err.status === 0) return err.message;
-  return `Sign-in failed: ${err.message}`;
-}
-
-async function onLoginSubmit(event) {
-  event.preventDefault();
+// The form and its errors are the staff pages' shared view (../shared/signin.js); here, what the console drops
+// before showing it and the gesture it needs.
+const signIn = new SignIn({
+  title: "Tandem console",
+  beforeShow: () => {
+    if (state.socket) state.socket.close();
+    state.socket = null;
+    state.me = null;
+    for (const view of state.views.values()) view.el.remove();
+    state.views.clear();
+    byId("app-view").hidden = true;
+  },
   // The click is our user gesture: unlock audio for the escalation beep and ask for notifications now.
-  unlockAudio();
-  askNotificationPermission().then(renderAlertsButton);
-  const username = byId("login-username").value.trim();
-  const password = byId("login-password").value;
-  if (!username || !password) {
-    showLogin("Enter your username and password.");
-    byId("login-username").value = username;
-    return;
-  }
-  const submit = byId("login-submit");
-  submit.disabled = true;
-  try {
-    const data = await api.login(username, password);
-    byId("login-password").value = "";
-    start(data.agent);
-  } catch (err) {
-    showLogin(loginErrorText(err));
-    byId("login-username").value = username;
-    byId("login-password").focus();
-  } finally {
-    submit.disabled = false;
-  }
+  onGesture: () => {
+    unlockAudio();
+    askNotificationPermission().then(renderAlertsButton);
+  },
+  onSignedIn: (agent) => start(agent),
+});
+
+function showLogin(message, kind = "error") {
+  signIn.show(message, kind);
 }
 
 async function logout() {
@@ -94,7 +67,7 @@ async function logout() {
 }
 
 function sessionExpired() {
-  showLogin("Your session has expired. Please sign in again.");
+  signIn.expired();
 }
 
 // ---- the console ----------------------------------------------------------------------------------------
@@ -113,7 +86,7 @@ const cannedAdmin = new CannedAdmin({
 
 function start(agent) {
   state.me = agent;
-  byId("login-view").hidden = true;
+  signIn.hide();
   byId("app-view").hidden = false;
   byId("me-name").textContent = agent.display_name || agent.username;
   byId("canned-manage").hidden = agent.role !== "admin";
@@ -413,7 +386,6 @@ function setConn(text, kind) {
 
 // ---- boot ------------------------------------------------------------------------------------------------
 
-byId("login-form").addEventListener("submit", onLoginSubmit);
 byId("logout-button").addEventListener("click", logout);
 byId("presence-online").addEventListener("click", () => send("presence", { status: "online" }));
 byId("presence-away").addEventListener("click", () => send("presence", { status: "away" }));

@@ -1,6 +1,6 @@
 // One conversation pane: the whole transcript (bot part included) with emotion chips, the negativity trend,
 // the escalation reason, the customer's context, and the reply box with its actions.
-import { clear, formatTime, h, uuid } from "./dom.js";
+import { clear, formatTime, h, uuid } from "../shared/dom.js";
 import { emotionBadge, emotionOf, trendLine } from "./emotion.js";
 import { customerLabel, reasonTitle } from "./queue.js";
 

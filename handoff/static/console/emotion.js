@@ -1,5 +1,5 @@
 // Emotion badges and the negativity trend line. Pure view helpers: data in, DOM nodes out.
-import { h, svg } from "./dom.js";
+import { h, svg } from "../shared/dom.js";
 
 const LABELS = ["anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"];
 

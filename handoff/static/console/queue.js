@@ -1,5 +1,5 @@
 // The live queue: one row per waiting customer — who, why, how they feel, how long they have waited.
-import { clear, formatWait, h } from "./dom.js";
+import { clear, formatWait, h } from "../shared/dom.js";
 import { emotionBadge, emotionOf, negativityClass } from "./emotion.js";
 
 // reason.kind as the escalation policy (negativity, sensitive, failure, explicit) and the gateway name them;

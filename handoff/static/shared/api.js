@@ -1,5 +1,6 @@
-// HTTP calls the console makes (auth, canned responses, agents, closed conversations). Cookies carry the
-// session (HttpOnly tandem_session), so nothing secret is ever held in JS.
+// HTTP calls of the staff pages (console, admin): request() with its errors, and the calls both pages make
+// (sign-in, canned responses). Cookies carry the session (HttpOnly tandem_session), so nothing secret is
+// ever held in JS. Page-only calls live beside the page (console/api.js).
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -47,8 +48,4 @@ export const api = {
   createCanned: (title, text) => request("POST", "/api/canned", { title, text }),
   updateCanned: (id, title, text) => request("PUT", `/api/canned/${encodeURIComponent(id)}`, { title, text }),
   deleteCanned: (id) => request("DELETE", `/api/canned/${encodeURIComponent(id)}`),
-  agents: () => request("GET", "/api/agents"),
-  /** tzOffset: Date#getTimezoneOffset() minutes, so "the day" is the agent's local day, not the server's. */
-  closed: (day, tzOffset = 0) =>
-    request("GET", `/api/closed?day=${encodeURIComponent(day)}&tz_offset=${encodeURIComponent(tzOffset)}`),
 };

@@ -1,5 +1,6 @@
-// Admin-only editor for canned responses (the dialog behind "Canned responses" in the top bar).
-// The server enforces the role; this only saves admins a round trip to a 403.
+// Admin-only editor for canned responses (the dialog behind "Canned responses" in the top bar of the console
+// and the admin page). It builds its own dialog, so the two pages share its markup too. The server enforces
+// the role; this only saves admins a round trip to a 403.
 import { api, ApiError } from "./api.js";
 import { byId, clear, h } from "./dom.js";
 
@@ -9,6 +10,7 @@ export class CannedAdmin {
     this.onChange = onChange;
     this.onExpired = onExpired;
     this.list = [];
+    if (!document.getElementById("canned-dialog")) document.body.append(cannedDialog());
     this.dialog = byId("canned-dialog");
     this.ul = byId("canned-admin-list");
     this.idInput = byId("canned-edit-id");
@@ -87,4 +89,23 @@ export class CannedAdmin {
     this.error.hidden = !text;
     this.error.textContent = text;
   }
+}
+
+/** The dialog's markup: the list, then the add/edit form. Ids are what CannedAdmin and the tests find. */
+function cannedDialog() {
+  return h("dialog", { id: "canned-dialog", class: "canned-dialog", "aria-labelledby": "canned-dialog-title" },
+    h("form", { method: "dialog", class: "canned-dialog-body", id: "canned-form" },
+      h("h2", { id: "canned-dialog-title" }, "Canned responses"),
+      h("ul", { id: "canned-admin-list", class: "canned-admin-list" }),
+      h("fieldset", {},
+        h("legend", { id: "canned-edit-legend" }, "Add a response"),
+        h("input", { type: "hidden", id: "canned-edit-id" }),
+        h("label", {}, "Title ", h("input", { id: "canned-edit-title", maxlength: "80", required: true })),
+        h("label", {}, "Text ", h("textarea", { id: "canned-edit-text", rows: "3", maxlength: "2000", required: true })),
+        h("p", { id: "canned-error", class: "form-error", role: "alert", hidden: true }),
+        h("div", { class: "row" },
+          h("button", { type: "button", id: "canned-save", class: "primary" }, "Save"),
+          h("button", { type: "button", id: "canned-new", class: "ghost" }, "New"),
+          h("span", { class: "spacer" }),
+          h("button", { value: "close", class: "ghost" }, "Done")))));
 }

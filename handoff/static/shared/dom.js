@@ -1,5 +1,5 @@
-// Small DOM helpers. Every piece of data goes in through textContent or setAttribute — never innerHTML —
-// so customer and agent text (which may carry markup or scripts) stays inert.
+// Small DOM helpers of the staff pages (console, admin). Every piece of data goes in through textContent or
+// setAttribute — never innerHTML — so customer and agent text (which may carry markup or scripts) stays inert.
 
 /** Create an element: h("li", {class: "x", dataset: {id}, onclick: fn}, "text", childNode, ...). */
 export function h(tag, attrs = {}, ...children) {
@@ -45,7 +45,7 @@ export function clear(el) {
 
 export function byId(id) {
   const el = document.getElementById(id);
-  if (!el) throw new Error(`console markup is missing #${id}`);
+  if (!el) throw new Error(`page markup is missing #${id}`);
   return el;
 }
 

@@ -1,0 +1,13 @@
+// The console's HTTP calls: the staff pages' shared ones (../shared/api.js) plus the agents list and the
+// conversations closed on a day.
+import { api as shared, ApiError, request } from "../shared/api.js";
+
+export { ApiError, request };
+
+export const api = {
+  ...shared,
+  agents: () => request("GET", "/api/agents"),
+  /** tzOffset: Date#getTimezoneOffset() minutes, so "the day" is the agent's local day, not the server's. */
+  closed: (day, tzOffset = 0) =>
+    request("GET", `/api/closed?day=${encodeURIComponent(day)}&tz_offset=${encodeURIComponent(tzOffset)}`),
+};
