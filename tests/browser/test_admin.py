@@ -77,6 +77,32 @@ def test_an_agent_account_is_refused(admin_gateway: LiveGateway, open_page: Call
     assert page.request.post(admin_gateway + "/api/admin/retrain", data={}).status == 403
 
 
+def test_the_admin_page_signs_in_and_edits_canned_responses_with_the_shared_staff_code(
+        admin_gateway: LiveGateway, open_page: Callable[..., Page]) -> None:
+    """handoff/static/shared/: the console's sign-in view and canned dialog, nothing from /static/console/."""
+    page = open_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(admin_gateway + "/admin")
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#login-error")).to_have_text("Wrong username or password.")
+    expect(page.get_by_label("Username")).to_have_value("ada")
+    page.get_by_label("Password").fill(ACCOUNTS["ada"][0])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#admin-view")).to_be_visible()
+    page.get_by_role("button", name="Canned responses").click()
+    dialog = page.locator("#canned-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Canned responses")).to_be_visible()
+    expect(dialog.locator("#canned-edit-legend")).to_have_text("Add a response")
+    dialog.get_by_role("button", name="Done").click()
+    expect(dialog).to_be_hidden()
+    assert any(url.endswith("/static/shared/signin.js") for url in requested)
+    assert not [url for url in requested if "/static/console/" in url]
+
+
 def test_inbox_label_retrain_progress_compare_and_activate(admin_gateway: LiveGateway, open_page: Callable[..., Page],
                                                           screenshot: Callable[[Page, str], Path]) -> None:
     customer_says(admin_gateway, MESSAGE)

@@ -107,5 +107,6 @@ function cannedDialog() {
           h("button", { type: "button", id: "canned-save", class: "primary" }, "Save"),
           h("button", { type: "button", id: "canned-new", class: "ghost" }, "New"),
           h("span", { class: "spacer" }),
-          h("button", { value: "close", class: "ghost" }, "Done")))));
+          // formnovalidate: "Done" closes even with the (required) add form left empty.
+          h("button", { value: "close", class: "ghost", formnovalidate: true }, "Done")))));
 }
