@@ -1,4 +1,4 @@
-"""Six fixes to Rasa 3.6's per-turn cost, applied once wherever an agent is loaded (handoff.bot_bridge, the
+"""Six fixes to Rasa 3.6's per-turn cost, applied once wherever an agent is loaded (handoff.assistant.bot_bridge, the
 NLU workers, bot.evaluate, the escalation replay).
 
 Measured with cProfile over 60 routine turns and py-spy on a loaded gateway:

@@ -17,16 +17,17 @@ from rasa.core.channels.rest import RestInput
 from sanic import Sanic
 
 from bot.minilm import limit_blas_threads
-from handoff import metrics, protocol
-from handoff import store as store_mod
-from handoff.auth import Accounts, Login, Sessions
-from handoff.bot_bridge import BotBridge, load_agent, model_file
-from handoff.channel import TandemChannel
-from handoff.desk import Desk
-from handoff.http_api import STATIC
-from handoff.hub import Hub
-from handoff.nlu_workers import NluWorkers
+from handoff.accounts.auth import Accounts, Login, Sessions
+from handoff.assistant.bot_bridge import BotBridge, load_agent, model_file
+from handoff.assistant.nlu_workers import NluWorkers
+from handoff.core import protocol
+from handoff.gateway.channel import TandemChannel
+from handoff.gateway.desk import Desk
+from handoff.gateway.http_api import STATIC
+from handoff.reporting import metrics
 from handoff.settings import Settings
+from handoff.storage import store as store_mod
+from handoff.storage.hub import Hub
 
 log = logging.getLogger(__name__)
 ORPHAN_GRACE_MS = 120_000

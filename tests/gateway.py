@@ -45,9 +45,9 @@ class LiveGateway(str):
 
 
 def seed_accounts(redis_url: str, accounts: dict[str, tuple[str, str, str, int]] | None = None) -> None:
-    """Create the test accounts (idempotent) straight through handoff.auth."""
-    from handoff import store
-    from handoff.auth import Accounts
+    """Create the test accounts (idempotent) straight through handoff.accounts.auth."""
+    from handoff.accounts.auth import Accounts
+    from handoff.storage import store
 
     async def run() -> None:
         client = await store.connect(redis_url)

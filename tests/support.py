@@ -11,7 +11,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from handoff import local_redis
+from handoff.storage import local_redis
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from handoff.store import Store
+from handoff.storage.store import Store
 
 DAY_MS = 86_400_000
 S = 1000

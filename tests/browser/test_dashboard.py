@@ -10,7 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from handoff import store as store_mod
+from handoff.storage import store as store_mod
 from tests.browser.dashboard_history import XSS_FALLBACK, Tally, seed
 from tests.gateway import ACCOUNTS
 from tests.support import ROOT

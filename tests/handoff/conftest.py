@@ -5,8 +5,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from handoff import store as store_mod
-from handoff.auth import Accounts
+from handoff.accounts.auth import Accounts
+from handoff.storage import store as store_mod
 
 UNIT_DB = 3  # the live gateways use database 0 of the same server; unit tests never touch it
 

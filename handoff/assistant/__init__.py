@@ -1,0 +1,1 @@
+"""Rasa in-process: the bot bridge and the NLU worker processes."""
