@@ -93,8 +93,10 @@ eval-escalation: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.
 bench: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA_MODEL)/.done
 	$(PY) -m scripts.bench --out BENCHMARKS.md
 
+# The layer rules of handoff/ (core/ does no I/O, only storage/ talks to Redis) are a test; lint runs it too.
 lint: install
 	$(VENV)/bin/ruff check bot actions handoff scripts tests
+	$(PY) -m pytest -q -p no:cacheprovider tests/handoff/test_layers.py
 
 clean:
 	rm -rf $(MODELS) var .pytest_cache
