@@ -21,13 +21,14 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from bot.escalation.kinds import Kind
 from handoff.core import errors
 from handoff.reporting import redaction
 from handoff.storage import keys
 
 log = logging.getLogger(__name__)
 REASONS = ("low_confidence", "fallback", "handover", "agent_correction")
-HANDOVER_FOR_FAILURE = ("failure", "repeated_fallback")  # escalation kinds that mean "the bot kept failing"
+HANDOVER_FOR_FAILURE = (Kind.FAILURE,)  # escalation kinds that mean "the bot kept failing"
 STATUSES = ("open", "labelled", "ignored")
 FALLBACK_INTENT = "nlu_fallback"
 DEFAULT_THRESHOLD = 0.6  # below it the bot answered but was unsure (FallbackClassifier cuts at 0.35)

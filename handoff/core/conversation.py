@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.escalation.kinds import Kind, parse_kind
 from handoff.core import errors
 from handoff.core.protocol import ACTION_LEAVE_MESSAGE, ACTION_REQUEST_HUMAN, ACTION_STAY, State
 
@@ -20,17 +21,16 @@ ANY_AGENT = "*"
 PRIORITY_MINUTE_MS = 60_000
 PRIORITY_UNIT_MS = 10 * PRIORITY_MINUTE_MS  # one unit of priority counts as ten minutes of waiting
 
-# Base urgency by escalation kind; the rest comes from how negative the customer is.
-# Kinds as action_handoff reports them (sensitive, negativity, failure, explicit) plus the gateway's own.
+# Base urgency by escalation kind (bot/escalation/kinds.py); the rest comes from how negative the customer is.
 KIND_BASE = {
-    "sensitive": 0.5,
-    "negativity": 0.3,
-    "explicit": 0.2,
-    "customer_request": 0.2,
-    "bot_unavailable": 0.2,
-    "failure": 0.1,
+    Kind.SENSITIVE: 0.5,
+    Kind.NEGATIVITY: 0.3,
+    Kind.EXPLICIT: 0.2,
+    Kind.CUSTOMER_REQUEST: 0.2,
+    Kind.FAILURE: 0.1,
 }
-NEGATIVITY_KINDS = ("negativity",)
+DEFAULT_BASE = 0.2  # a kind without its own urgency (unspecified)
+NEGATIVITY_KINDS = (Kind.NEGATIVITY,)
 
 # Allowed transitions, the whole machine at a glance.
 TRANSITIONS: dict[str, tuple[tuple[State, ...], State]] = {
@@ -93,8 +93,10 @@ def _allowed(action: str, snap: Snapshot) -> tuple[tuple[State, ...], State]:
 
 def priority_for(kind: str, score: float = 0.0, negativity: float = 0.0) -> float:
     """Urgency in [0, 1]: the kind's base plus half of the customer's negativity (or the policy score)."""
-    signal = max(_unit(negativity), _unit(score) if kind in NEGATIVITY_KINDS else 0.0)
-    return round(min(1.0, KIND_BASE.get(kind, 0.2) + 0.5 * signal), 4)
+    known = parse_kind(kind)
+    signal = max(_unit(negativity), _unit(score) if known in NEGATIVITY_KINDS else 0.0)
+    base = KIND_BASE.get(known, DEFAULT_BASE) if known is not None else DEFAULT_BASE
+    return round(min(1.0, base + 0.5 * signal), 4)
 
 
 def queue_rank(priority: float, queued_at_ms: int) -> float:

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from typing import Any
 
+from bot.escalation.kinds import Kind
 from handoff.core import errors, protocol
 from handoff.core.context import verify_context
 from handoff.core.protocol import State
@@ -227,7 +228,7 @@ class CustomerSession(Connection):
         if conv["state"] is State.CLOSED:
             raise errors.BadState("this chat is closed; start a new one")
         if conv["state"] is State.BOT:
-            reason = {"kind": "explicit", "detail": "pressed talk to a person", "score": 1.0,
+            reason = {"kind": Kind.EXPLICIT.value, "detail": "pressed talk to a person", "score": 1.0,
                       "turn": conv.get("seq", 0)}
             if await self.desk.escalate(self.cid, reason, paused_by_bot=False):
                 return  # the state frame arrives through pub/sub

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.escalation.kinds import Kind
 from handoff.accounts.auth import Accounts, Sessions
 from handoff.admin.inbox import HANDOVER_FOR_FAILURE, Inbox
 from handoff.assistant.bot_bridge import BotBridge, annotation, emotion_label
@@ -118,7 +119,7 @@ class Desk:
     async def escalate(self, conversation_id: str, reason: dict[str, Any], *, paused_by_bot: bool) -> bool:
         """Bot → queued; False when the conversation was not in bot mode (already queued, say)."""
         conv = await self.conv(conversation_id)
-        kind = str(reason.get("kind") or "customer_request")
+        kind = str(reason.get("kind") or Kind.CUSTOMER_REQUEST.value)
         reason = {"kind": kind, "detail": str(reason.get("detail") or "")[:200],
                   "score": float(reason.get("score") or 0.0), "turn": int(reason.get("turn") or 0),
                   "messages": [str(m)[:500] for m in (reason.get("messages") or [])][:5]}

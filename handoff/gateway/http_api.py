@@ -18,6 +18,7 @@ from sanic.response import HTTPResponse
 from handoff.accounts import auth
 from handoff.core import errors
 from handoff.core.context import sign_context
+from handoff.reporting import vocabulary
 from handoff.settings import Settings
 from handoff.storage import keys
 
@@ -153,6 +154,14 @@ def add_routes(bp: Blueprint, settings: Settings) -> None:
             return error_response(errors.NotFound("the demo context is disabled (DEMO=1 enables it)"))
         return response.json({"context": sign_context(DEMO_CUSTOMER, settings.context_secret, 3600)},
                              headers={"Cache-Control": "no-store"})
+
+    vocabulary_js = vocabulary.javascript()
+
+    @bp.get("/vocabulary.js")
+    async def vocabulary_module(request: Request) -> HTTPResponse:
+        """The escalation kinds' labels and colours for the pages, generated from bot/escalation/kinds.py."""
+        return response.text(vocabulary_js, content_type="text/javascript; charset=utf-8",
+                             headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
     for path, rel in PAGES.items():
         _page(bp, path, rel)

@@ -20,6 +20,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, disable_created_metrics
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.escalation.kinds import Kind
 from handoff.core import errors
 from handoff.core.protocol import Sender, State
 
@@ -27,9 +28,8 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 disable_created_metrics()  # no `_created` series: they double the output and no dashboard of ours reads them
 REGISTRY = CollectorRegistry()
 
-# Reasons the escalation policy and the gateway give (conversation.KIND_BASE plus the button's "explicit").
-REASONS = ("negative_emotion", "sensitive_topic", "repeated_fallback", "customer_request", "explicit",
-           "bot_unavailable")
+# Escalation reasons: the kinds of bot/escalation/kinds.py, one series each (anything else is "other").
+REASONS = tuple(k.value for k in Kind)
 SENDERS = tuple(s.value for s in Sender)
 SIDES = ("customer", "agent")
 ACTIVE_STATES = (State.BOT.value, State.QUEUED.value, State.AGENT.value)

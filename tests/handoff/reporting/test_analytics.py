@@ -41,7 +41,7 @@ def system(ts: int, event: str, **extra: Any) -> dict[str, Any]:
     return {"sender": "system", "text": event, "ts": ts, "event": event, **extra}
 
 
-# Day 1, hour 9: A contained; B escalated (sensitive_topic), claimed, closed, rated 5.
+# Day 1, hour 9: A contained; B escalated (sensitive), claimed, closed, rated 5.
 # Day 1, hour 10: C escalated twice by fallbacks, never claimed (callback); D bot-only, rated 2 by admin close.
 # Day 2, hour 9: E escalated, claimed, handed back, escalated again, requeued, claimed, closed; F empty.
 # Outside the range: G.
@@ -57,13 +57,13 @@ B = conv("b" * 32, H9 + 60 * S, [
     cust(H9 + 200 * S, "ok thanks", "thank_you", 0.2),
     agent(H9 + 210 * S),
     system(H9 + 363 * S, "closed"),  # handle 240 s
-], reason={"kind": "sensitive_topic", "score": 0.9}, rating=5, customer={"name": "Chidinma Okafor"})
+], reason={"kind": "sensitive", "score": 0.9}, rating=5, customer={"name": "Chidinma Okafor"})
 C = conv("c" * 32, H10, [
     cust(H10 + 1 * S, "blorp card 4539 1488 0343 6467 zzz", "nlu_fallback", 0.5), bot(H10 + 2 * S),
     cust(H10 + 5 * S, "Blorp card 4539 1488 0343 6467 zzz!", "nlu_fallback", 0.6), bot(H10 + 6 * S),
-    system(H10 + 7 * S, "no_agents", reason="repeated_fallback"),
+    system(H10 + 7 * S, "no_agents", reason="failure"),
     cust(H10 + 20 * S, "call me"), system(H10 + 21 * S, "callback"),
-], reason={"kind": "repeated_fallback"}, resolution="callback")
+], reason={"kind": "failure"}, resolution="callback")
 D = conv("d" * 32, H10 + 120 * S, [cust(H10 + 121 * S, "I'm Okafor, what is my pin", "get_pin", 0.3),
                                    bot(H10 + 122 * S), system(H10 + 500 * S, "closed")],
          rating=2, customer={"name": "Chidinma Okafor"})
@@ -76,14 +76,14 @@ E = conv("e" * 32, D2, [
     agent(D2 + 32 * S),  # first response 30 s
     system(D2 + 42 * S, "handback"),  # handle 30 s
     cust(D2 + 50 * S, "this is useless", "nlu_fallback", 0.9),
-    system(D2 + 51 * S, "queued"),  # reason from the hash: negative_emotion (the latest)
+    system(D2 + 51 * S, "queued"),  # reason from the hash: negativity (the latest)
     system(D2 + 111 * S, "claimed", ),  # wait 60 s
     system(D2 + 131 * S, "requeued"),  # handle 20 s; no reply: no first response
     system(D2 + 141 * S, "claimed"),  # wait 10 s, no first response counted (not an escalation)
     agent(D2 + 151 * S, "alex"),
     cust(D2 + 160 * S, "fine", "affirm", 0.5),
     system(D2 + 241 * S, "closed"),  # handle 100 s
-], reason={"kind": "negative_emotion"}, rating=4)
+], reason={"kind": "negativity"}, rating=4)
 F = conv("f" * 32, D2 + 5 * S, [], state="bot")
 G = conv("9" * 32, T0 + 3 * DAY, [cust(T0 + 3 * DAY + S, "hi", "greet", 0.0)])
 ALL = [A, B, C, D, E, F, G]
@@ -98,7 +98,7 @@ def test_percentile_interpolates_like_numpy() -> None:
 
 def test_facts_follow_the_phases_of_one_conversation() -> None:
     f = facts(E)
-    assert f.escalations == ["explicit", "negative_emotion"]
+    assert f.escalations == ["explicit", "negativity"]
     assert f.escalation_intents == ["request_human", "nlu_fallback"]
     assert [(h.queue_wait_s, h.first_response_s, h.handle_s) for h in f.handovers] == [
         (10.0, 30.0, 30.0), (60.0, None, 20.0), (10.0, None, 100.0)]
@@ -119,7 +119,7 @@ def test_totals_match_the_known_conversations() -> None:
     assert t["contained"] == 2 and t["containment"] == 0.4  # A and D
     assert t["escalated"] == 3 and t["escalation_rate"] == 0.6
     assert t["escalations"] == 4
-    assert t["reasons"] == {"explicit": 1, "negative_emotion": 1, "repeated_fallback": 1, "sensitive_topic": 1}
+    assert t["reasons"] == {"explicit": 1, "negativity": 1, "failure": 1, "sensitive": 1}
     assert t["handovers"] == 4
     assert t["queue_wait_s"]["n"] == 4 and t["queue_wait_s"]["median"] == 35.0  # 60, 10, 60, 10
     assert t["first_response_s"] == {"n": 2, "median": 60.0, "p90": 84.0, "mean": 60.0}  # 90 and 30
@@ -157,7 +157,7 @@ def test_series_cover_every_bucket_and_place_conversations_by_creation() -> None
     days = dashboard(ALL, T0, T0 + 2 * DAY, "day")["series"]
     assert [b["start"] for b in days] == [T0, T0 + DAY]
     assert [b["conversations"] for b in days] == [4, 1]
-    assert days[0]["reasons"] == {"repeated_fallback": 1, "sensitive_topic": 1}
+    assert days[0]["reasons"] == {"failure": 1, "sensitive": 1}
     assert days[0]["containment"] == 0.5
     hours = dashboard(ALL, T0, T0 + DAY, "hour")["series"]
     assert len(hours) == 24

@@ -278,7 +278,7 @@ def test_messages_by_sender_match_what_was_sent_and_delivered(desk_gateway: str,
 def test_escalations_queue_and_conversation_gauges(desk_gateway: str, scenario: Truth) -> None:
     m = scrape(desk_gateway)
     assert value(m, "tandem_escalations_total", reason="explicit") == 5
-    assert value(m, "tandem_escalations_total", reason="negative_emotion") == 0
+    assert value(m, "tandem_escalations_total", reason="negativity") == 0
     assert value(m, "tandem_queue_length") == 1  # c7
     waited = (time.time() * 1000 - scenario.event_ts("c7", "queued")) / 1000
     assert 0 < value(m, "tandem_queue_oldest_wait_seconds") <= waited + 1

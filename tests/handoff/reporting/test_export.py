@@ -43,9 +43,9 @@ async def handled_conversation(store: Store, accounts: Accounts) -> str:
                                     "emotions": {"fear": 0.7, "neutral": 0.1}})
     await say(store, cid, "bot", "I'm sorry to hear that. I'm bringing in a colleague.")
     conv = await store.get(cid)
-    await store.apply(cid, sm.escalate(snapshot(conv), {"kind": "sensitive_topic"}, 0.9, now_ms()),
+    await store.apply(cid, sm.escalate(snapshot(conv), {"kind": "sensitive"}, 0.9, now_ms()),
                       {"state": "queued"})
-    await store.update_fields(cid, {"reason": {"kind": "sensitive_topic", "score": 0.9}})
+    await store.update_fields(cid, {"reason": {"kind": "sensitive", "score": 0.9}})
     await store.append(cid, sm.queued_note(1, 60, 1).message())
     conv = await store.get(cid)
     await store.apply(cid, sm.claim(snapshot(conv), "sam", "Sam"), {"state": "agent"})
@@ -78,7 +78,7 @@ async def test_export_writes_redacted_json_lines_for_the_range(store: Store, acc
     assert not re.search(r"\bsam\b", text, re.IGNORECASE), "agent names and usernames stay behind"
     (line,) = [json.loads(x) for x in text.splitlines()]
     assert line["conversation_id"] == cid and "customer" not in line
-    assert line["handled_by"] == "agent" and line["escalations"] == ["sensitive_topic"]
+    assert line["handled_by"] == "agent" and line["escalations"] == ["sensitive"]
     assert line["rating"] == 4 and "[PHONE]" in line["rating_comment"]
     (handover,) = line["handovers"]
     assert handover["negativity_before"] == 0.82 and handover["negativity_after"] == 0.1

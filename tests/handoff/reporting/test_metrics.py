@@ -6,12 +6,16 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from handoff.accounts.auth import Accounts
+from bot.escalation.kinds import Kind
+from handoff.accounts.auth import Accounts, Sessions
+from handoff.assistant.bot_bridge import BotBridge
 from handoff.core import conversation as sm
 from handoff.core.protocol import State
-from handoff.gateway.desk import snapshot
+from handoff.gateway.desk import Desk, snapshot
 from handoff.reporting import metrics
+from handoff.settings import Settings
 from handoff.storage import analytics_store
+from handoff.storage.hub import Hub
 from handoff.storage.store import Store, now_ms
 
 
@@ -51,6 +55,27 @@ def test_unknown_label_values_are_folded_into_other() -> None:
     before = sample("tandem_errors_total", code="rate_limited", side="customer")
     metrics.record_error("rate_limited", "customer")
     assert sample("tandem_errors_total", code="rate_limited", side="customer") == before + 1
+
+
+@pytest.mark.parametrize("kind", list(Kind), ids=str)
+async def test_each_escalation_kind_is_counted_under_its_own_name(kind: Kind, store: Store, redis) -> None:  # type: ignore[no-untyped-def]
+    """The desk's escalate, as a handover from the policy or the gateway reaches it: one series per kind
+    (they used to fall into "other" for sensitive, negativity and failure)."""
+    desk = Desk(Settings(load_bot=False), store, Hub(redis), Accounts(redis), Sessions(redis, 3600),
+                BotBridge(lambda: None, 1.0))
+    cid, _ = await store.create_conversation({}, None)
+    before = {k.value: sample("tandem_escalations_total", reason=k.value) for k in Kind}
+    other = sample("tandem_escalations_total", reason="other")
+    assert await desk.escalate(cid, {"kind": kind.value, "score": 0.9}, paused_by_bot=True)
+    after = {k.value: sample("tandem_escalations_total", reason=k.value) for k in Kind}
+    assert {k: after[k] - before[k] for k in after} == {k.value: float(k is kind) for k in Kind}
+    assert sample("tandem_escalations_total", reason="other") == other
+
+
+def test_every_kind_has_its_series_from_the_start() -> None:
+    names = {s.labels["reason"] for f in text_string_to_metric_families(metrics.exposition().decode())
+             if f.name == "tandem_escalations" for s in f.samples if s.name == "tandem_escalations_total"}
+    assert names == {k.value for k in Kind} | {"other"}
 
 
 def test_a_websocket_is_counted_while_open_even_when_its_handler_fails() -> None:
