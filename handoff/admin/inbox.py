@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import re
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +22,7 @@ import redis.asyncio as aioredis
 
 from bot.escalation.kinds import Kind
 from handoff.core import errors
+from handoff.core.clock import now_ms
 from handoff.reporting import redaction
 from handoff.storage import keys
 
@@ -62,10 +62,6 @@ if status == 'open' then
 end
 return status
 """
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def redact(text: str) -> str:

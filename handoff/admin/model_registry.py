@@ -25,6 +25,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from handoff.core import errors
+from handoff.core.clock import now_ms
 from handoff.reporting import metrics
 from handoff.storage import keys
 
@@ -44,10 +45,6 @@ redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[8]) - 1)
 redis.call('PUBLISH', ARGV[7], ARGV[9])
 return {'ok', cur}
 """
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def new_version_name(now: float | None = None) -> str:

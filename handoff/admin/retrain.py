@@ -30,9 +30,10 @@ from typing import Any
 import redis.asyncio as aioredis
 import yaml
 
-from handoff.admin.model_registry import MODEL_FILE, ModelRegistry, now_ms
+from handoff.admin.model_registry import MODEL_FILE, ModelRegistry
 from handoff.admin.training_data import DOMAIN_FILE, NLU_FILE, RULES_FILE, VALIDATION, TrainingData
 from handoff.core import errors
+from handoff.core.clock import now_ms
 from handoff.storage import keys
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,6 @@ admin takes effect at once.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta, timezone
 from functools import wraps
@@ -20,6 +19,7 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from handoff.core import errors, protocol
+from handoff.core.clock import now_ms
 from handoff.gateway.http_api import _json_body, current_session, error_response
 from handoff.storage import keys
 
@@ -93,7 +93,7 @@ class CannedResponses:
 
 
 def _item(canned_id: int, title: str, text: str, by: str) -> dict[str, Any]:
-    return {"id": canned_id, "title": title, "text": text, "updated_by": by, "updated": int(time.time() * 1000)}
+    return {"id": canned_id, "title": title, "text": text, "updated_by": by, "updated": now_ms()}
 
 
 def parse_canned(body: dict[str, Any]) -> tuple[str, str]:

@@ -18,13 +18,14 @@ from handoff.admin.inbox import HANDOVER_FOR_FAILURE, Inbox
 from handoff.assistant.bot_bridge import BotBridge, annotation, emotion_label
 from handoff.core import conversation as sm
 from handoff.core import errors
+from handoff.core.clock import now_ms
 from handoff.core.conversation import Snapshot
 from handoff.core.protocol import State
 from handoff.reporting import metrics
 from handoff.settings import Settings
 from handoff.storage import keys
 from handoff.storage.hub import Hub
-from handoff.storage.store import Applied, Store, now_ms
+from handoff.storage.store import Applied, Store
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import time
 
 from redis.exceptions import RedisError
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from handoff.core import errors
+from handoff.core.clock import now_ms
 from handoff.gateway.http_api import PAGE_HEADERS, STATIC, current_session, error_response
 from handoff.reporting import analytics, metrics
 from handoff.storage import analytics_store
@@ -61,7 +61,7 @@ def add_dashboard_routes(bp: Blueprint) -> None:
             return error_response(errors.Unauthorized("not signed in"))
         try:
             args = {k: request.args.get(k) for k in ("since", "until", "bucket") if request.args.get(k)}
-            since, until, bucket = analytics.dashboard_range(args, int(time.time() * 1000))
+            since, until, bucket = analytics.dashboard_range(args, now_ms())
         except ValueError as exc:
             return error_response(errors.InvalidFrame(str(exc)))
         records, truncated = await analytics_store.records_between(request.app.ctx.desk.store, since, until)

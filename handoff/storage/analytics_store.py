@@ -14,11 +14,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from handoff.core.clock import now_ms
 from handoff.core.protocol import ID_RE, State
 from handoff.reporting import analytics, metrics
 from handoff.reporting.analytics import ConversationRecord
 from handoff.storage import keys
-from handoff.storage.store import Store, now_ms
+from handoff.storage.store import Store
 
 ACTIVE_BOT_WINDOW_MS = 30 * 60_000  # a bot conversation with no message for this long is idle, not active
 READ_CONCURRENCY = 32

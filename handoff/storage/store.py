@@ -13,7 +13,6 @@ import hmac
 import json
 import logging
 import secrets
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,16 +22,13 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from handoff.core import errors
+from handoff.core.clock import now_ms
 from handoff.core.conversation import Transition
 from handoff.core.protocol import Message, State
 from handoff.reporting import metrics
 from handoff.storage import keys, lua
 
 log = logging.getLogger(__name__)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 async def connect(url: str, retries: int = 5, delay_s: float = 0.5) -> aioredis.Redis:

@@ -16,12 +16,12 @@ from websockets.exceptions import ConnectionClosed
 
 from handoff.accounts.auth import Accounts, Sessions
 from handoff.assistant.bot_bridge import BotBridge
+from handoff.core.clock import now_ms
 from handoff.gateway.desk import Desk
 from handoff.settings import Settings
 from handoff.storage import keys
 from handoff.storage import store as store_mod
 from handoff.storage.hub import Hub
-from handoff.storage.store import now_ms
 from tests.gateway import LiveGateway, seed_accounts, start_gateway
 from tests.handoff.clients import BOT_WAIT, WAIT, Agent, Customer, claimed
 from tests.reliability.conftest import GATEWAY_LOGS, kill9, start_bare

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from handoff.accounts.auth import Accounts
 from handoff.core import conversation as sm
+from handoff.core.clock import now_ms
 from handoff.gateway.desk import snapshot
-from handoff.storage.store import Store, now_ms
+from handoff.storage.store import Store
 from tests.handoff.conftest import UNIT_DB
 from tests.support import ROOT, TIME_SCALE, free_port
 

@@ -10,13 +10,14 @@ from bot.escalation.kinds import Kind
 from handoff.accounts.auth import Accounts, Sessions
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.core import conversation as sm
+from handoff.core.clock import now_ms
 from handoff.core.protocol import State
 from handoff.gateway.desk import Desk, snapshot
 from handoff.reporting import metrics
 from handoff.settings import Settings
 from handoff.storage import analytics_store
 from handoff.storage.hub import Hub
-from handoff.storage.store import Store, now_ms
+from handoff.storage.store import Store
 
 
 def sample(name: str, **labels: str) -> float:

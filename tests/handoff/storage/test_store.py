@@ -9,10 +9,11 @@ import pytest
 from handoff.accounts.auth import Accounts
 from handoff.core import conversation as sm
 from handoff.core import errors
+from handoff.core.clock import now_ms
 from handoff.core.conversation import Snapshot
 from handoff.core.protocol import State
 from handoff.storage import keys
-from handoff.storage.store import Store, now_ms
+from handoff.storage.store import Store
 
 
 async def queued(store: Store, priority: float = 0.5, at: int | None = None) -> str:
