@@ -48,11 +48,12 @@ def seed_accounts(redis_url: str, accounts: dict[str, tuple[str, str, str, int]]
     """Create the test accounts (idempotent) straight through handoff.accounts.auth."""
     from handoff.accounts.auth import Accounts
     from handoff.storage import store
+    from handoff.storage.accounts import AccountRecords
 
     async def run() -> None:
         client = await store.connect(redis_url)
         try:
-            registry = Accounts(client)
+            registry = Accounts(AccountRecords(client))
             for username, (password, role, name, capacity) in (accounts or ACCOUNTS).items():
                 await registry.create(username, name, role, capacity, password, replace=True)
         finally:

@@ -1,4 +1,4 @@
-"""Agent and admin accounts (argon2 hashes), server-side sessions in Redis, login throttling.
+"""Agent and admin accounts (argon2 hashes), server-side sessions, login throttling (Redis: storage.accounts).
 
 Sessions are random ids in an HttpOnly cookie; the server keeps who they belong to and drops them after
 SESSION_TTL of inactivity, so logging out or deleting an account takes effect at once.
@@ -11,13 +11,12 @@ import secrets
 import time
 from typing import Any
 
-import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from handoff.core import errors
 from handoff.core.protocol import USERNAME_RE
-from handoff.storage import keys
+from handoff.storage.accounts import AccountRecords, LoginFailures, Sessions
 
 ROLES = ("agent", "admin")
 COOKIE = "tandem_session"
@@ -52,38 +51,33 @@ def check_new_account(username: str, display_name: str, role: str, capacity: int
 
 
 class Accounts:
-    def __init__(self, client: aioredis.Redis) -> None:
-        self.r = client
+    """Agent and admin accounts: checked and hashed here, kept by storage.accounts.AccountRecords."""
+
+    def __init__(self, records: AccountRecords) -> None:
+        self.records = records
 
     async def create(self, username: str, display_name: str, role: str, capacity: int, password: str,
                      replace: bool = False) -> None:
         check_new_account(username, display_name, role, capacity, password)
-        if not replace and await self.r.exists(keys.user(username)):
+        if not replace and await self.records.exists(username):
             raise errors.Conflict("an account with that username exists")
         pw_hash = await asyncio.to_thread(hash_password, password)
-        async with self.r.pipeline(transaction=True) as p:
-            p.hset(keys.user(username), mapping={"display_name": display_name.strip(), "role": role,
-                                                 "capacity": capacity, "password_hash": pw_hash,
-                                                 "created": int(time.time())})
-            p.sadd(keys.USERS, username)
-            await p.execute()
+        await self.records.put(username, {"display_name": display_name.strip(), "role": role,
+                                          "capacity": capacity, "password_hash": pw_hash,
+                                          "created": int(time.time())})
 
     async def get(self, username: str) -> dict[str, Any] | None:
-        raw = await self.r.hgetall(keys.user(username))
+        raw = await self.records.get(username)
         if not raw:
             return None
         return {"username": username, "display_name": raw["display_name"], "role": raw["role"],
                 "capacity": int(raw["capacity"]), "password_hash": raw["password_hash"]}
 
     async def delete(self, username: str) -> bool:
-        async with self.r.pipeline(transaction=True) as p:
-            p.delete(keys.user(username))
-            p.srem(keys.USERS, username)
-            removed, _ = await p.execute()
-        return bool(removed)
+        return await self.records.delete(username)
 
     async def usernames(self) -> list[str]:
-        return sorted(await self.r.smembers(keys.USERS))
+        return await self.records.usernames()
 
 
 def public(user: dict[str, Any], status: str = "online") -> dict[str, Any]:
@@ -92,64 +86,25 @@ def public(user: dict[str, Any], status: str = "online") -> dict[str, Any]:
             "capacity": user["capacity"], "status": status}
 
 
-class Sessions:
-    def __init__(self, client: aioredis.Redis, ttl_s: int) -> None:
-        self.r, self.ttl = client, ttl_s
-
-    async def create(self, username: str, role: str) -> str:
-        sid = secrets.token_urlsafe(32)
-        async with self.r.pipeline(transaction=True) as p:
-            p.hset(keys.session(sid), mapping={"username": username, "role": role, "created": int(time.time())})
-            p.expire(keys.session(sid), self.ttl)
-            await p.execute()
-        return sid
-
-    async def get(self, sid: str | None) -> dict[str, str] | None:
-        """The session (and refresh its idle expiry), or None when missing/expired."""
-        if not sid or len(sid) > 100:
-            return None
-        async with self.r.pipeline(transaction=False) as p:
-            p.hgetall(keys.session(sid))
-            p.expire(keys.session(sid), self.ttl)
-            raw, _ = await p.execute()
-        return raw or None
-
-    async def delete(self, sid: str) -> None:
-        await self.r.delete(keys.session(sid))
-
-
 class Login:
     """Password login with per-username and per-IP failure limits and a growing delay per failure."""
 
-    def __init__(self, client: aioredis.Redis, accounts: Accounts, sessions: Sessions, *, max_per_user: int = 5,
-                 max_per_ip: int = 20, window_s: int = 900, delay_s: float = 0.25) -> None:
-        self.r, self.accounts, self.sessions = client, accounts, sessions
-        self.max_user, self.max_ip, self.window, self.delay = max_per_user, max_per_ip, window_s, delay_s
-
-    async def _blocked(self, user_key: str, ip_key: str) -> int:
-        n_user, n_ip = await self.r.mget(user_key, ip_key)
-        if int(n_user or 0) >= self.max_user or int(n_ip or 0) >= self.max_ip:
-            ttl = max(await self.r.ttl(user_key), await self.r.ttl(ip_key), 1)
-            return ttl
-        return 0
+    def __init__(self, failures: LoginFailures, accounts: Accounts, sessions: Sessions, *, max_per_user: int = 5,
+                 max_per_ip: int = 20, delay_s: float = 0.25) -> None:
+        self.failures, self.accounts, self.sessions = failures, accounts, sessions
+        self.max_user, self.max_ip, self.delay = max_per_user, max_per_ip, delay_s
 
     async def login(self, username: str, password: str, ip: str) -> tuple[str, dict[str, Any]]:
         """Returns (session id, user); raises Unauthorized or RateLimited (without saying which part was wrong)."""
         username = username.strip().lower()[:64]
-        user_key, ip_key = keys.LOGIN_FAIL_PREFIX_USER + username, keys.LOGIN_FAIL_PREFIX_IP + ip
-        retry = await self._blocked(user_key, ip_key)
+        retry = await self.failures.blocked_for(username, ip, self.max_user, self.max_ip)
         if retry:
             raise errors.RateLimited("too many failed sign-ins; try again later", retry_after_ms=retry * 1000)
         user = await self.accounts.get(username) if USERNAME_RE.match(username) else None
         ok = await asyncio.to_thread(verify_password, user["password_hash"] if user else _DUMMY_HASH, password)
         if not (user and ok):
-            async with self.r.pipeline(transaction=False) as p:
-                p.incr(user_key)
-                p.expire(user_key, self.window)
-                p.incr(ip_key)
-                p.expire(ip_key, self.window)
-                n_user, _, _, _ = await p.execute()
-            await asyncio.sleep(min(2.0, self.delay * int(n_user)))
+            n_user = await self.failures.record(username, ip)
+            await asyncio.sleep(min(2.0, self.delay * n_user))
             raise errors.Unauthorized("wrong username or password")
-        await self.r.delete(user_key)
+        await self.failures.clear(username)
         return await self.sessions.create(username, user["role"]), user

@@ -21,6 +21,7 @@ from handoff import settings as settings_mod
 from handoff.accounts.auth import Accounts
 from handoff.core import errors
 from handoff.storage import store
+from handoff.storage.accounts import AccountRecords
 
 BOOTSTRAP = (("admin", "Admin", "admin", 3), ("sam", "Sam", "agent", 3), ("alex", "Alex", "agent", 3))
 
@@ -39,7 +40,7 @@ async def _run(args: argparse.Namespace) -> int:
     if not cfg.redis_url:
         raise SystemExit("REDIS_URL is not set (make run sets it; or export REDIS_URL=redis://host:port/0)")
     client = await store.connect(cfg.redis_url)
-    accounts = Accounts(client)
+    accounts = Accounts(AccountRecords(client))
     try:
         if args.cmd == "add":
             await accounts.create(args.username, args.display_name or args.username, args.role, args.capacity,

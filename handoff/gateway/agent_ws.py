@@ -185,7 +185,7 @@ class AgentSession(Connection):
     async def on_hello(self, frame: dict[str, Any]) -> None:
         if self.tasks:
             raise errors.BadState("hello was already accepted on this connection")
-        self.status = await self.store.r.hget(keys.PRESENCE, self.username) or "online"
+        self.status = await self.store.presence(self.username)
         await self._listen(keys.CH_AGENTS)
         await self._listen(keys.ch_agent(self.username))
         mine = await self.store.agent_conversations(self.username)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.escalation.kinds import Kind
-from handoff.accounts.auth import Accounts, Sessions
+from handoff.accounts.auth import Accounts
 from handoff.admin.inbox import HANDOVER_FOR_FAILURE, Inbox
 from handoff.assistant.bot_bridge import BotBridge, annotation, emotion_label
 from handoff.core import conversation as sm
@@ -24,6 +24,7 @@ from handoff.core.protocol import State
 from handoff.reporting import metrics
 from handoff.settings import Settings
 from handoff.storage import keys
+from handoff.storage.accounts import Sessions
 from handoff.storage.hub import Hub
 from handoff.storage.store import Applied, Store
 
@@ -37,10 +38,10 @@ def snapshot(conv: dict[str, Any]) -> Snapshot:
 
 class Desk:
     def __init__(self, settings: Settings, store: Store, hub: Hub, accounts: Accounts, sessions: Sessions,
-                 bot: BotBridge) -> None:
+                 bot: BotBridge, inbox: Inbox) -> None:
         self.settings, self.store, self.hub, self.bot = settings, store, hub, bot
         self.accounts, self.sessions = accounts, sessions
-        self.inbox = Inbox(store.r)  # admin NLU inbox: what the bot was unsure of (handoff/admin/inbox.py)
+        self.inbox = inbox  # admin NLU inbox: what the bot was unsure of (handoff/admin/inbox.py)
         self._work: dict[str, asyncio.Queue[Callable[[], Awaitable[None]]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._load_cache: tuple[float, int, list[int]] | None = None
@@ -226,13 +227,13 @@ class Desk:
         for username in await self.accounts.usernames():
             if username in live:
                 continue
-            last_seen = await self.store.r.hget(keys.PRESENCE_SEEN, username)
-            if last_seen is not None and now_ms() - int(last_seen) < grace_ms:
+            last_seen = await self.store.last_seen(username)
+            if last_seen is not None and now_ms() - last_seen < grace_ms:
                 continue
-            for cid in await self.store.r.smembers(keys.agent_convs(username)):
+            for cid in await self.store.assigned_ids(username):
                 conv = await self.store.get(cid)
                 if conv is None or conv["state"] is not State.AGENT or conv.get("agent") != username:
-                    await self.store.r.srem(keys.agent_convs(username), cid)
+                    await self.store.unassign(username, cid)
                     continue
                 t = sm.requeue(snapshot(conv), username, conv.get("priority", 0.5), now_ms())
                 try:

@@ -124,7 +124,7 @@ def add_routes(bp: Blueprint, settings: Settings) -> None:
         user = await request.app.ctx.desk.accounts.get(found[1]["username"]) if found else None
         if user is None:
             return error_response(errors.Unauthorized("not signed in"))
-        status = await request.app.ctx.desk.store.r.hget(keys.PRESENCE, user["username"]) or "online"
+        status = await request.app.ctx.desk.store.presence(user["username"])
         return response.json({"agent": auth.public(user, status)})
 
     @bp.get("/api/agents")
@@ -136,10 +136,7 @@ def add_routes(bp: Blueprint, settings: Settings) -> None:
     @bp.get("/health")
     async def health(request: Request) -> HTTPResponse:
         desk = request.app.ctx.desk
-        try:
-            redis_ok = bool(await desk.store.r.ping())
-        except Exception:  # noqa: BLE001 - health reports any failure as "down"
-            redis_ok = False
+        redis_ok = await desk.store.ping()
         bot_ok = desk.bot.ready
         ok = redis_ok and (bot_ok or not settings.load_bot)
         workers = getattr(request.app.ctx, "nlu_workers", None)

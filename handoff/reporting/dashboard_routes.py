@@ -11,7 +11,6 @@ import asyncio
 import hmac
 import logging
 
-from redis.exceptions import RedisError
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
@@ -20,6 +19,7 @@ from handoff.core.clock import now_ms
 from handoff.gateway.http_api import PAGE_HEADERS, STATIC, current_session, error_response
 from handoff.reporting import analytics, metrics
 from handoff.storage import analytics_store
+from handoff.storage.store import STORAGE_ERRORS
 
 log = logging.getLogger(__name__)
 PAGE = STATIC / "dashboard" / "index.html"
@@ -43,7 +43,7 @@ def add_dashboard_routes(bp: Blueprint) -> None:
             return response.text("unauthorized\n", status=401, headers={"WWW-Authenticate": "Bearer"})
         try:
             await gauges.refresh(request.app.ctx.desk.store)
-        except (RedisError, OSError, errors.TandemError) as exc:  # the counters are worth serving anyway
+        except (*STORAGE_ERRORS, errors.TandemError) as exc:  # the counters are worth serving anyway
             log.warning("desk-wide gauges not refreshed: %s", type(exc).__name__)
         return response.raw(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
 

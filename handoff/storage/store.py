@@ -20,6 +20,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
 from handoff.core import errors
 from handoff.core.clock import now_ms
@@ -29,6 +30,9 @@ from handoff.reporting import metrics
 from handoff.storage import keys, lua
 
 log = logging.getLogger(__name__)
+# What a Redis call can raise when the server is gone or refuses: for callers that carry on without it.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
+CLOSED_MAX = 500  # rows of one agent's closed conversations returned for one day
 
 
 async def connect(url: str, retries: int = 5, delay_s: float = 0.5) -> aioredis.Redis:
@@ -272,6 +276,36 @@ class Store:
                                            "customer_id": str(customer.get("customer_id", ""))},
                           maxlen=100_000, approximate=True)
 
+    async def closed_conversations(self, username: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        """Rows for the console's "closed today" table, newest first; expired conversations are skipped."""
+        found = await self.r.zrevrangebyscore(keys.agent_closed(username), f"({end_ms}", start_ms,
+                                              start=0, num=CLOSED_MAX, withscores=True)
+        if not found:
+            return []
+        async with self.r.pipeline(transaction=False) as p:
+            for cid, _ in found:
+                p.hmget(keys.conv(cid), "customer", "reason", "resolution", "emotion", "negativity", "rating",
+                        "rating_comment")
+            rows = await p.execute()
+        out = []
+        for (cid, closed_at), fields in zip(found, rows):
+            customer, reason, resolution, emotion, negativity, rating, comment = fields
+            if customer is None and resolution is None:
+                continue  # the conversation itself has expired
+            cust = json.loads(customer) if customer else {}
+            row: dict[str, Any] = {
+                "conversation_id": cid,
+                "closed_at": int(closed_at),
+                "customer": {k: cust[k] for k in ("name", "customer_id") if k in cust},
+                "reason": json.loads(reason) if reason else {},
+                "resolution": resolution or None,
+                "emotion": {"label": emotion or "neutral", "negativity": float(negativity or 0.0)},
+            }
+            if rating:
+                row["rating"] = {"score": int(rating), "comment": comment or None}
+            out.append(row)
+        return out
+
     # ------------------------------------------------------------ queue
 
     async def queue_position(self, conversation_id: str) -> int | None:
@@ -305,6 +339,15 @@ class Store:
 
     async def set_presence(self, username: str, status: str) -> None:
         await self.r.hset(keys.PRESENCE, username, status)
+
+    async def presence(self, username: str) -> str:
+        """The status the agent chose (online / away); online until they chose one."""
+        return await self.r.hget(keys.PRESENCE, username) or "online"
+
+    async def last_seen(self, username: str) -> int | None:
+        """When (ms) a socket of the agent's was last alive, or None if never."""
+        seen = await self.r.hget(keys.PRESENCE_SEEN, username)
+        return None if seen is None else int(seen)
 
     async def heartbeat(self, username: str, conn_id: str) -> None:
         now = now_ms()
@@ -348,6 +391,14 @@ class Store:
     async def online_count(self) -> int:
         return sum(1 for a in await self.agents() if a["status"] == "online")
 
+    async def assigned_ids(self, username: str) -> set[str]:
+        """Ids in the agent's set of assigned conversations (may name some that moved on or expired)."""
+        return set(await self.r.smembers(keys.agent_convs(username)))
+
+    async def unassign(self, username: str, conversation_id: str) -> None:
+        """Drop a stale entry from the agent's set (the conversation is no longer theirs)."""
+        await self.r.srem(keys.agent_convs(username), conversation_id)
+
     async def agent_conversations(self, username: str) -> list[dict[str, Any]]:
         ids = sorted(await self.r.smembers(keys.agent_convs(username)))
         out = []
@@ -361,6 +412,15 @@ class Store:
 
     async def publish(self, channel: str, event: dict[str, Any]) -> None:
         await self.r.publish(channel, _json(event))
+
+    # ------------------------------------------------------------ health
+
+    async def ping(self) -> bool:
+        """True when Redis answers; False on any failure (health reports it as down)."""
+        try:
+            return bool(await self.r.ping())
+        except Exception:  # noqa: BLE001 - health reports any failure as "down"
+            return False
 
 
 def _flat_fields(fields: dict[str, Any]) -> dict[str, str]:

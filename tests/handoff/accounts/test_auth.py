@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from handoff.accounts.auth import Accounts, Login, Sessions, hash_password, verify_password
+from handoff.accounts.auth import Accounts, Login, hash_password, verify_password
 from handoff.core import errors
 from handoff.storage import keys
+from handoff.storage.accounts import LoginFailures, Sessions
 
 
 def test_passwords_are_argon2_hashed_and_verified() -> None:
@@ -47,7 +48,7 @@ async def test_sessions_expire_when_idle_and_end_on_delete(redis) -> None:  # ty
 
 async def test_login_succeeds_with_the_right_password_only(redis, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
     await accounts.create("sam", "Sam", "agent", 3, "password-12345")
-    login = Login(redis, accounts, Sessions(redis, 60), delay_s=0.01)
+    login = Login(LoginFailures(redis, 900), accounts, Sessions(redis, 60), delay_s=0.01)
     sid, user = await login.login("Sam ", "password-12345", "10.0.0.1")
     assert user["username"] == "sam" and await redis.exists(keys.session(sid))
     for wrong_user in ("sam", "nobody"):
@@ -58,7 +59,7 @@ async def test_login_succeeds_with_the_right_password_only(redis, accounts: Acco
 
 async def test_repeated_failures_lock_the_username_and_slow_down(redis, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
     await accounts.create("sam", "Sam", "agent", 3, "password-12345")
-    login = Login(redis, accounts, Sessions(redis, 60), max_per_user=3, delay_s=0.05)
+    login = Login(LoginFailures(redis, 900), accounts, Sessions(redis, 60), max_per_user=3, delay_s=0.05)
     started = time.monotonic()
     for _ in range(3):
         with pytest.raises(errors.Unauthorized):
@@ -70,7 +71,7 @@ async def test_repeated_failures_lock_the_username_and_slow_down(redis, accounts
 
 
 async def test_one_ip_trying_many_usernames_is_limited(redis, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
-    login = Login(redis, accounts, Sessions(redis, 60), max_per_ip=4, delay_s=0.0)
+    login = Login(LoginFailures(redis, 900), accounts, Sessions(redis, 60), max_per_ip=4, delay_s=0.0)
     for i in range(4):
         with pytest.raises(errors.Unauthorized):
             await login.login(f"user{i}", "whatever-123", "10.9.9.9")
