@@ -34,8 +34,7 @@ from handoff.admin.retrain import (
 )
 from handoff.admin.training_data import TrainingData
 from handoff.core import errors, protocol
-from handoff.gateway.console_routes import _guarded, _signed_in
-from handoff.gateway.http_api import _json_body
+from handoff.gateway.web import guarded, json_body, signed_in
 from handoff.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -124,7 +123,7 @@ def add_admin_routes(bp: Blueprint) -> None:
                 log.warning("could not unregister this instance's model status")
 
     async def ready(request: Request) -> tuple[Admin, dict[str, Any]]:
-        user = await _signed_in(request, admin=True)
+        user = await signed_in(request, admin=True)
         admin = getattr(request.app.ctx, "admin", None)
         if admin is None:
             raise errors.Unavailable("the admin services are starting; try again in a moment")
@@ -133,7 +132,7 @@ def add_admin_routes(bp: Blueprint) -> None:
     # ------------------------------------------------------------ inbox
 
     @bp.get("/api/admin/inbox")
-    @_guarded
+    @guarded
     async def inbox_list(request: Request) -> HTTPResponse:
         admin, _ = await ready(request)
         q = request.args.get("q", "")[:QUERY_MAX]
@@ -145,10 +144,10 @@ def add_admin_routes(bp: Blueprint) -> None:
         return response.json(found)
 
     @bp.post("/api/admin/inbox/label")
-    @_guarded
+    @guarded
     async def inbox_label(request: Request) -> HTTPResponse:
         admin, user = await ready(request)
-        body = _json_body(request)
+        body = json_body(request)
         intent, answer = _str(body, "intent"), _str(body, "answer", required=False)
         items = await admin.inbox.items(_ids(body))
         new = await asyncio.to_thread(admin.data.label, [i["text"] for i in items], intent, user["username"],
@@ -158,7 +157,7 @@ def add_admin_routes(bp: Blueprint) -> None:
 
     async def decide(request: Request, action: str) -> HTTPResponse:
         admin, user = await ready(request)
-        items = await admin.inbox.items(_ids(_json_body(request)))
+        items = await admin.inbox.items(_ids(json_body(request)))
         ids = [i["id"] for i in items]
         # The training data first: if the file cannot be written, the inbox still says what it said.
         await asyncio.to_thread(admin.data.unlabel, [i["text"] for i in items], user["username"], action, ids)
@@ -171,30 +170,30 @@ def add_admin_routes(bp: Blueprint) -> None:
         return response.json({action: len(ids)})
 
     @bp.post("/api/admin/inbox/ignore")
-    @_guarded
+    @guarded
     async def inbox_ignore(request: Request) -> HTTPResponse:
         return await decide(request, "ignore")
 
     @bp.post("/api/admin/inbox/reopen")
-    @_guarded
+    @guarded
     async def inbox_reopen(request: Request) -> HTTPResponse:
         return await decide(request, "reopen")
 
     @bp.post("/api/admin/inbox/delete")
-    @_guarded
+    @guarded
     async def inbox_delete(request: Request) -> HTTPResponse:
         return await decide(request, "delete")
 
     @bp.post("/api/inbox/correction")
-    @_guarded
+    @guarded
     async def correction(request: Request) -> HTTPResponse:
         """An agent flags a customer message the bot got wrong (the agents' way into the inbox): the
         conversation's own agent or an admin; `intent`, optional, is what the customer meant."""
-        user = await _signed_in(request)
+        user = await signed_in(request)
         admin = getattr(request.app.ctx, "admin", None)
         if admin is None:
             raise errors.Unavailable("the admin services are starting; try again in a moment")
-        body = _json_body(request)
+        body = json_body(request)
         cid, seq, intent = body.get("conversation_id"), body.get("seq"), body.get("intent") or ""
         if not isinstance(cid, str) or not protocol.ID_RE.match(cid):
             raise errors.InvalidFrame("conversation_id must be a conversation id")
@@ -218,7 +217,7 @@ def add_admin_routes(bp: Blueprint) -> None:
         return response.json({"id": iid}, status=201)
 
     @bp.get("/api/admin/intents")
-    @_guarded
+    @guarded
     async def intents(request: Request) -> HTTPResponse:
         admin, _ = await ready(request)
         names = await asyncio.to_thread(admin.data.intents)
@@ -226,7 +225,7 @@ def add_admin_routes(bp: Blueprint) -> None:
         return response.json({"intents": names, "admin_intents": created})
 
     @bp.get("/api/admin/audit")
-    @_guarded
+    @guarded
     async def audit(request: Request) -> HTTPResponse:
         admin, _ = await ready(request)
         return response.json({"labels": await asyncio.to_thread(admin.data.read_audit, "labels", 50),
@@ -235,20 +234,20 @@ def add_admin_routes(bp: Blueprint) -> None:
     # ------------------------------------------------------------ retraining
 
     @bp.post("/api/admin/retrain")
-    @_guarded
+    @guarded
     async def retrain_start(request: Request) -> HTTPResponse:
         admin, user = await ready(request)
         job = await admin.retrainer.start(user["username"])
         return response.json({"job": job}, status=202)
 
     @bp.get("/api/admin/retrain")
-    @_guarded
+    @guarded
     async def retrain_status(request: Request) -> HTTPResponse:
         admin, _ = await ready(request)
         return response.json(await admin.retrainer.status(request.args.get("after", "0-0")))
 
     @bp.post("/api/admin/retrain/cancel")
-    @_guarded
+    @guarded
     async def retrain_cancel(request: Request) -> HTTPResponse:
         admin, _ = await ready(request)
         await admin.retrainer.cancel()
@@ -257,7 +256,7 @@ def add_admin_routes(bp: Blueprint) -> None:
     # ------------------------------------------------------------ models
 
     @bp.get("/api/admin/models")
-    @_guarded
+    @guarded
     async def models(request: Request) -> HTTPResponse:
         admin, _ = await ready(request)
         active = await admin.registry.active()
@@ -267,23 +266,23 @@ def add_admin_routes(bp: Blueprint) -> None:
             "this_instance": admin.settings.instance})
 
     @bp.get("/api/admin/models/<version:str>/report")
-    @_guarded
+    @guarded
     async def report(request: Request, version: str) -> HTTPResponse:
         admin, _ = await ready(request)
         return response.json({"version": version, "report": await asyncio.to_thread(admin.registry.report, version)})
 
     @bp.post("/api/admin/models/activate")
-    @_guarded
+    @guarded
     async def activate(request: Request) -> HTTPResponse:
         admin, user = await ready(request)
-        version = _str(_json_body(request), "version")
+        version = _str(json_body(request), "version")
         active = await admin.registry.activate(version, user["username"])
         await asyncio.to_thread(admin.data.audit, "models", {"action": "activate", "by": user["username"],
                                                              "version": version, "previous": active["previous"]})
         return response.json({"active": active})
 
     @bp.post("/api/admin/models/rollback")
-    @_guarded
+    @guarded
     async def rollback(request: Request) -> HTTPResponse:
         admin, user = await ready(request)
         active = await admin.registry.rollback(user["username"])
@@ -295,7 +294,7 @@ def add_admin_routes(bp: Blueprint) -> None:
     # ------------------------------------------------------------ escalation thresholds
 
     @bp.get("/api/admin/escalation")
-    @_guarded
+    @guarded
     async def escalation(request: Request) -> HTTPResponse:
         admin, _ = await ready(request)
         active = (await admin.registry.active())["version"]
@@ -304,10 +303,10 @@ def add_admin_routes(bp: Blueprint) -> None:
                               "live": live, "active_version": active})
 
     @bp.put("/api/admin/escalation")
-    @_guarded
+    @guarded
     async def escalation_save(request: Request) -> HTTPResponse:
         admin, user = await ready(request)
-        values = _json_body(request).get("values")
+        values = json_body(request).get("values")
         if not isinstance(values, dict):
             raise errors.InvalidFrame("values must be an object of threshold name -> number")
         check_thresholds(values)

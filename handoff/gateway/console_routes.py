@@ -7,24 +7,19 @@ admin takes effect at once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta, timezone
-from functools import wraps
 from typing import Any
 
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from handoff.core import errors, protocol
-from handoff.gateway.http_api import _json_body, current_session, error_response
+from handoff.gateway.web import guarded, json_body, signed_in
 from handoff.storage.canned import CannedResponses
 
 TITLE_MAX = 80
 TEXT_MAX = protocol.MAX_TEXT_CHARS
 TZ_OFFSET_MAX_MIN = 14 * 60  # the widest real UTC offsets are -12 h and +14 h
-
-Handler = Callable[..., Awaitable[HTTPResponse]]
-
 
 def parse_canned(body: dict[str, Any]) -> tuple[str, str]:
     """(title, text) trimmed, or InvalidFrame naming the field and its limits (never echoing the value)."""
@@ -59,30 +54,6 @@ def day_window(day: str | None, tz_offset: str | None) -> tuple[int, int]:
 # ------------------------------------------------------------------------------------------ routes
 
 
-async def _signed_in(request: Request, admin: bool = False) -> dict[str, Any]:
-    """The account behind the session cookie; Unauthorized without one, Forbidden if admin is required."""
-    found = await current_session(request)
-    user = await request.app.ctx.desk.accounts.get(found[1]["username"]) if found else None
-    if user is None:
-        raise errors.Unauthorized("not signed in, or the session has expired; sign in again")
-    if admin and user["role"] != "admin":
-        raise errors.Forbidden("only admins can do this")
-    return user
-
-
-def _guarded(handler: Handler) -> Handler:
-    """Every TandemError becomes its JSON error body and HTTP status (handoff.core.errors holds the mapping)."""
-
-    @wraps(handler)
-    async def run(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        try:
-            return await handler(request, *args, **kwargs)
-        except errors.TandemError as exc:
-            return error_response(exc)
-
-    return run
-
-
 def add_console_routes(bp: Blueprint) -> None:
     """GET /api/canned, POST /api/canned, PUT|DELETE /api/canned/<id>, GET /api/closed (docs/protocol.md)."""
 
@@ -90,36 +61,36 @@ def add_console_routes(bp: Blueprint) -> None:
         return request.app.ctx.canned
 
     @bp.get("/api/canned")
-    @_guarded
+    @guarded
     async def list_canned(request: Request) -> HTTPResponse:
-        await _signed_in(request)
+        await signed_in(request)
         return response.json({"canned": await canned(request).all()})
 
     @bp.post("/api/canned")
-    @_guarded
+    @guarded
     async def create_canned(request: Request) -> HTTPResponse:
-        user = await _signed_in(request, admin=True)
-        title, text = parse_canned(_json_body(request))
+        user = await signed_in(request, admin=True)
+        title, text = parse_canned(json_body(request))
         return response.json({"canned": await canned(request).create(title, text, user["username"])}, status=201)
 
     @bp.put("/api/canned/<canned_id:int>")
-    @_guarded
+    @guarded
     async def update_canned(request: Request, canned_id: int) -> HTTPResponse:
-        user = await _signed_in(request, admin=True)
-        title, text = parse_canned(_json_body(request))
+        user = await signed_in(request, admin=True)
+        title, text = parse_canned(json_body(request))
         return response.json({"canned": await canned(request).update(canned_id, title, text, user["username"])})
 
     @bp.delete("/api/canned/<canned_id:int>")
-    @_guarded
+    @guarded
     async def delete_canned(request: Request, canned_id: int) -> HTTPResponse:
-        await _signed_in(request, admin=True)
+        await signed_in(request, admin=True)
         await canned(request).delete(canned_id)
         return response.empty(status=204)
 
     @bp.get("/api/closed")
-    @_guarded
+    @guarded
     async def closed(request: Request) -> HTTPResponse:
-        user = await _signed_in(request)
+        user = await signed_in(request)
         whose = request.args.get("agent") or user["username"]
         if not protocol.USERNAME_RE.match(whose):
             raise errors.InvalidFrame("agent must be a username")

@@ -6,10 +6,8 @@ before anything else happens (cross-site websocket hijacking and CSRF on the coo
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from sanic import Blueprint, Request, response
@@ -18,6 +16,7 @@ from sanic.response import HTTPResponse
 from handoff.accounts import auth
 from handoff.core import errors
 from handoff.core.context import sign_context
+from handoff.gateway.web import current_session, error_response, json_body
 from handoff.reporting import vocabulary
 from handoff.settings import Settings
 from handoff.storage import keys
@@ -50,31 +49,6 @@ def origin_allowed(request: Request, settings: Settings) -> bool:
     return bool(host) and urlsplit(origin).netloc == host
 
 
-def error_response(exc: errors.TandemError) -> HTTPResponse:
-    headers = {}
-    if exc.retry_after_ms:
-        headers["Retry-After"] = str(max(1, exc.retry_after_ms // 1000))
-    return response.json(exc.to_json_body(), status=exc.http_status, headers=headers)
-
-
-async def current_session(request: Request) -> tuple[str, dict[str, str]] | None:
-    sid = request.cookies.get(auth.COOKIE)
-    session = await request.app.ctx.desk.sessions.get(sid)
-    return (sid, session) if session else None
-
-
-def _json_body(request: Request) -> dict[str, Any]:
-    if "application/json" not in (request.headers.get("content-type") or ""):
-        raise errors.InvalidFrame("send a JSON body (Content-Type: application/json)")
-    try:
-        body = json.loads(request.body or b"null")
-    except ValueError:
-        raise errors.BadJson("the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise errors.BadJson("the body must be a JSON object")
-    return body
-
-
 def add_routes(bp: Blueprint, settings: Settings) -> None:
     @bp.middleware("request")
     async def check_origin(request: Request) -> HTTPResponse | None:
@@ -88,7 +62,7 @@ def add_routes(bp: Blueprint, settings: Settings) -> None:
     @bp.post("/api/login")
     async def login(request: Request) -> HTTPResponse:
         try:
-            body = _json_body(request)
+            body = json_body(request)
             username, password = body.get("username"), body.get("password")
             if not isinstance(username, str) or not isinstance(password, str) or len(password) > 1024:
                 raise errors.InvalidFrame("username and password are required strings")

@@ -16,7 +16,8 @@ from sanic.response import HTTPResponse
 
 from handoff.core import errors
 from handoff.core.clock import now_ms
-from handoff.gateway.http_api import PAGE_HEADERS, STATIC, current_session, error_response
+from handoff.gateway.http_api import PAGE_HEADERS, STATIC
+from handoff.gateway.web import current_session, error_response
 from handoff.reporting import analytics, metrics
 from handoff.storage import analytics_store
 from handoff.storage.store import STORAGE_ERRORS
