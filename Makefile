@@ -100,9 +100,11 @@ bench: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA
 	$(PY) -m scripts.bench --out BENCHMARKS.md
 
 # mypy: the packages in pyproject.toml's [tool.mypy], less the modules listed there that do not pass yet.
+# The layer rules of handoff/ (core/ does no I/O, only storage/ talks to Redis) are a test; lint runs it too.
 lint: install
 	$(VENV)/bin/ruff check bot actions handoff scripts tests
 	$(VENV)/bin/mypy
+	$(PY) -m pytest -q -p no:cacheprovider tests/handoff/test_layers.py
 
 clean:
 	rm -rf $(MODELS) var .pytest_cache

@@ -14,21 +14,23 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.escalation.kinds import Kind
+
 REASON_SLOT = "handoff_reason"
 REQUEST_INTENT = "request_human"
 
 # (kind, detail) -> response; the first match wins, (kind, None) matches any detail.
 RESPONSES: list[tuple[str, str | None, str]] = [
-    ("sensitive", "fraud", "utter_handoff_fraud"),
-    ("sensitive", "stolen or compromised, with distress", "utter_handoff_fraud"),
-    ("sensitive", "unrecognised payment, with distress", "utter_handoff_fraud"),
-    ("sensitive", "bereavement", "utter_handoff_bereavement"),
-    ("sensitive", "hardship", "utter_handoff_hardship"),
-    ("sensitive", "vulnerability", "utter_handoff_vulnerability"),
-    ("sensitive", None, "utter_handoff_sensitive"),
-    ("negativity", None, "utter_handoff_negativity"),
-    ("failure", None, "utter_handoff_failure"),
-    ("explicit", None, "utter_handoff_explicit"),
+    (Kind.SENSITIVE, "fraud", "utter_handoff_fraud"),
+    (Kind.SENSITIVE, "stolen or compromised, with distress", "utter_handoff_fraud"),
+    (Kind.SENSITIVE, "unrecognised payment, with distress", "utter_handoff_fraud"),
+    (Kind.SENSITIVE, "bereavement", "utter_handoff_bereavement"),
+    (Kind.SENSITIVE, "hardship", "utter_handoff_hardship"),
+    (Kind.SENSITIVE, "vulnerability", "utter_handoff_vulnerability"),
+    (Kind.SENSITIVE, None, "utter_handoff_sensitive"),
+    (Kind.NEGATIVITY, None, "utter_handoff_negativity"),
+    (Kind.FAILURE, None, "utter_handoff_failure"),
+    (Kind.EXPLICIT, None, "utter_handoff_explicit"),
 ]
 DEFAULT_RESPONSE = "utter_handoff_explicit"
 
@@ -58,7 +60,7 @@ def reason_for_this_turn(tracker: Tracker) -> dict[str, Any]:
     latest = tracker.latest_message or {}
     asked = (latest.get("intent") or {}).get("name") == REQUEST_INTENT
     return {
-        "kind": "explicit" if asked else "unspecified",
+        "kind": (Kind.EXPLICIT if asked else Kind.UNSPECIFIED).value,
         "detail": "asked for a person" if asked else "handoff without a recorded reason",
         "score": 1.0 if asked else 0.0,
         "turn": max(len(customer_turns(tracker)) - 1, 0),

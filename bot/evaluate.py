@@ -76,7 +76,7 @@ def load_examples(path: Path) -> list[tuple[str, str]]:
 
 
 def score(gold: list[str], pred: list[str], top: list[str] | None = None) -> dict:
-    """The figures of one model's predictions on the held-out split (shared with handoff.model_compare)."""
+    """The figures of one model's predictions on the held-out split (shared with handoff.admin.model_compare)."""
     # FallbackClassifier's nlu_fallback on an out-of-scope text is the right outcome for a customer.
     scored = ["out_of_scope" if p == "nlu_fallback" and g == "out_of_scope" else p for g, p in zip(gold, pred)]
     b77 = [(g, p) for g, p in zip(gold, scored) if g != "out_of_scope"]

@@ -1,4 +1,4 @@
-"""Five fixes to Rasa 3.6's per-turn cost, applied once wherever an agent is loaded (handoff.bot_bridge, the
+"""Five fixes to Rasa 3.6's per-turn cost, applied once wherever an agent is loaded (handoff.assistant.bot_bridge, the
 NLU workers, bot.evaluate, the escalation replay). Each replaces a private Rasa member, so `apply()` installs
 them through bot/rasa_patching.py: only on a tested Rasa version and only where every target is the member
 the fix was written against (docs/upgrading-rasa.md says what to do when it refuses).

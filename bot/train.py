@@ -19,7 +19,7 @@ from bot.data_prep import read_banking77, to_rasa_yaml
 NLU_DIR = Path("data/nlu")
 CORE_DIR = Path("data/core")
 DOMAIN = "domain"
-# What the admin page writes into the project (handoff/training_data.py ADMIN_FILES, checked equal by
+# What the admin page writes into the project (handoff/admin/training_data.py ADMIN_FILES, checked equal by
 # tests/bot/test_train.py); never shipped, kept across upgrades (docs/admin.md).
 ADMIN_FILES = (NLU_DIR / "inbox_labelled.yml", Path(DOMAIN) / "admin_intents.yml", CORE_DIR / "admin_rules.yml",
                Path("data/audit"))

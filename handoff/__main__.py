@@ -13,8 +13,8 @@ import secrets
 import socket
 from pathlib import Path
 
-from handoff import local_redis
 from handoff import settings as settings_mod
+from handoff.storage import local_redis
 
 LOCAL_REDIS_PORT = int(os.environ.get("TANDEM_LOCAL_REDIS_PORT", "6390"))  # same as scripts/run_desk.py
 
@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> None:
 
     # A Rasa ticket lock held by an instance that died would block the conversation for Rasa's default
     # 60 s; no turn outlives bot_timeout_s, and an orphaned one is re-run after ORPHAN_GRACE_S more
-    # (handoff/turns.py), by which time the dead ticket has expired. Read when Rasa is imported.
-    from handoff.turns import ORPHAN_GRACE_S
+    # (handoff/gateway/turns.py), by which time the dead ticket has expired. Read when Rasa is imported.
+    from handoff.gateway.turns import ORPHAN_GRACE_S
 
     os.environ.setdefault("TICKET_LOCK_LIFETIME", str(int(cfg.bot_timeout_s + ORPHAN_GRACE_S)))
     from handoff.app import create_app  # imports Rasa: after logging is set up

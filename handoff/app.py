@@ -17,16 +17,20 @@ from rasa.core.channels.rest import RestInput
 from sanic import Sanic
 
 from bot.minilm import limit_blas_threads
-from handoff import metrics, protocol
-from handoff import store as store_mod
-from handoff.auth import Accounts, Login, Sessions
-from handoff.bot_bridge import BotBridge, load_agent, model_file
-from handoff.channel import TandemChannel
-from handoff.desk import Desk
-from handoff.http_api import STATIC
-from handoff.hub import Hub
-from handoff.nlu_workers import NluWorkers
+from handoff.accounts.auth import Accounts, Login
+from handoff.admin.inbox import Inbox
+from handoff.assistant.bot_bridge import BotBridge, load_agent, model_file
+from handoff.assistant.nlu_workers import NluWorkers
+from handoff.core import protocol
+from handoff.gateway.channel import TandemChannel
+from handoff.gateway.desk import Desk
+from handoff.gateway.http_api import STATIC
+from handoff.reporting import metrics
 from handoff.settings import Settings
+from handoff.storage import store as store_mod
+from handoff.storage.accounts import AccountRecords, LoginFailures, Sessions
+from handoff.storage.canned import CannedResponses
+from handoff.storage.hub import Hub
 
 log = logging.getLogger(__name__)
 ORPHAN_GRACE_MS = 120_000
@@ -62,16 +66,17 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         app.ctx.redis = client
         hub = Hub(client)
         await hub.start()
-        accounts = Accounts(client)
+        accounts = Accounts(AccountRecords(client))
         sessions = Sessions(client, settings.session_ttl_s)
-        app.ctx.login = Login(client, accounts, sessions, max_per_user=settings.login_max_per_user,
-                              max_per_ip=settings.login_max_per_ip, window_s=settings.login_window_s)
+        app.ctx.login = Login(LoginFailures(client, settings.login_window_s), accounts, sessions,
+                              max_per_user=settings.login_max_per_user, max_per_ip=settings.login_max_per_ip)
         app.ctx.nlu_workers = NluWorkers(settings.nlu_workers, settings.blas_threads,
                                          timeout_s=settings.bot_timeout_s / 3) \
             if settings.nlu_workers and settings.load_bot else None
         bridge = BotBridge(lambda: app.ctx.agent, settings.bot_timeout_s, app.ctx.nlu_workers)
+        app.ctx.canned = CannedResponses(client)
         app.ctx.desk = Desk(settings, store_mod.Store(client, settings.conversation_ttl_s), hub, accounts,
-                            sessions, bridge)
+                            sessions, bridge, Inbox(client))
         if settings.load_bot:
             try:
                 app.ctx.agent = await load_agent(settings)

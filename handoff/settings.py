@@ -41,7 +41,7 @@ class Settings:
     load_bot: bool = True  # False: no Rasa agent (protocol-only tests); bot turns get "unavailable"
     bot_timeout_s: float = 15.0
     blas_threads: int = 1  # BLAS threads of the gateway process (bot/minilm.py limit_blas_threads)
-    nlu_workers: int = 1  # processes that parse customer messages off the event loop (handoff/nlu_workers.py)
+    nlu_workers: int = 1  # processes that parse customer messages off the event loop (handoff/assistant/nlu_workers.py)
     instance: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     data_dir: str = str(ROOT / "var")
     default_wait_s: int = 120  # shown as "typical wait" until real waits have been measured
@@ -50,7 +50,7 @@ class Settings:
     login_window_s: int = 900
     new_chats_per_ip: int = 60  # conversations one client IP may open per window (0: no limit)
     new_chats_window_s: int = 600
-    # Admin page (handoff/admin_routes.py): where labels are written and retraining runs, and how.
+    # Admin page (handoff/admin/admin_routes.py): where labels are written and retraining runs, and how.
     project_root: str = str(ROOT)  # holds data/, domain/, the training config; models/versions/ under it
     retrain_config: str = "config.yml"
     retrain_max_per_intent: int = 0  # 0: every example; the reduced test loop uses 25

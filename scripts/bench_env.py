@@ -21,7 +21,7 @@ from typing import Any
 
 import redis
 
-from handoff import local_redis
+from handoff.storage import local_redis
 from tests.gateway import LiveGateway, seed_accounts, start_gateway
 from tests.support import ROOT, free_port, nlu_workers_of, stop, wait_for_port
 

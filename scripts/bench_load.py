@@ -3,7 +3,7 @@ loop; handoff latency to the agent console; idle socket capacity.
 
 Clients are the test clients of tests/handoff/clients.py (websockets 10.4) and aiohttp, on plain asyncio.
 A websocket turn ends at the bot's `typing on:false`, which the gateway sends after the turn's last
-message (handoff/turns.py) — the same point at which Rasa's REST webhook returns its answer.
+message (handoff/gateway/turns.py) — the same point at which Rasa's REST webhook returns its answer.
 """
 
 from __future__ import annotations

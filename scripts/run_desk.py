@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from handoff.local_redis import port_open, start_redis
+from handoff.storage.local_redis import port_open, start_redis
 
 VAR = Path("var")
 LOGS = VAR / "logs"  # every process's full log; the terminal gets step lines only
@@ -49,7 +49,7 @@ def main() -> None:
     renv, redis_proc = redis_env()
     env = {**os.environ, **renv, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTION_PORT}/webhook",
            "PYTHONPATH": str(Path.cwd()), "DEMO": os.environ.get("DEMO", "1")}
-    subprocess.run([sys.executable, "-m", "handoff.users", "bootstrap"], env=env, check=False)
+    subprocess.run([sys.executable, "-m", "handoff.accounts.users", "bootstrap"], env=env, check=False)
     children = {
         "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTION_PORT)],
         "gateway": [sys.executable, "-m", "handoff", "--port", str(GATEWAY_PORT)],

@@ -21,7 +21,7 @@ SHARED_MODELS = ("encoders", "cache", "reduced")  # read-only inputs; never the 
 
 def make_workspace(dest: Path, root: Path = ROOT) -> Path:
     """The shipped project (`root`'s data/, domain/, configs) in `dest`, without what an admin wrote into
-    `root` (handoff.training_data.ADMIN_FILES): tests see the same data in a clean clone and a used desk."""
+    `root` (handoff.admin.training_data.ADMIN_FILES): tests see the same data in a clean clone and a used desk."""
     dest.mkdir(parents=True, exist_ok=True)
     copy_shipped(root / "domain", dest / "domain", root)
     (dest / "data").mkdir()

@@ -45,14 +45,15 @@ class LiveGateway(str):
 
 
 def seed_accounts(redis_url: str, accounts: dict[str, tuple[str, str, str, int]] | None = None) -> None:
-    """Create the test accounts (idempotent) straight through handoff.auth."""
-    from handoff import store
-    from handoff.auth import Accounts
+    """Create the test accounts (idempotent) straight through handoff.accounts.auth."""
+    from handoff.accounts.auth import Accounts
+    from handoff.storage import store
+    from handoff.storage.accounts import AccountRecords
 
     async def run() -> None:
         client = await store.connect(redis_url)
         try:
-            registry = Accounts(client)
+            registry = Accounts(AccountRecords(client))
             for username, (password, role, name, capacity) in (accounts or ACCOUNTS).items():
                 await registry.create(username, name, role, capacity, password, replace=True)
         finally:

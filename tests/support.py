@@ -12,7 +12,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from handoff import local_redis
+from handoff.storage import local_redis
 
 T = TypeVar("T")
 
@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def is_admin_written(path: Path, root: Path = ROOT) -> bool:
-    """True for what the admin page writes into a project (handoff.training_data.ADMIN_FILES) and what lies
+    """True for what the admin page writes into a project (handoff.admin.training_data.ADMIN_FILES) and what lies
     under it: the desk's data, which no test may read or write in the checkout."""
-    from handoff.training_data import ADMIN_FILES
+    from handoff.admin.training_data import ADMIN_FILES
 
     relative = path.relative_to(root)
     return any(relative == f or f in relative.parents for f in ADMIN_FILES)

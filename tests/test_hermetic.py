@@ -1,5 +1,5 @@
 """Tests never read or write what a running desk keeps in the checkout: the admin page's labels, intents,
-rules and audit (handoff.training_data.ADMIN_FILES), var/, and trained models other than models/reduced.
+rules and audit (handoff.admin.training_data.ADMIN_FILES), var/, and trained models other than models/reduced.
 Proved here on a copy of the project that an admin has used, as a checkout that runs the desk is."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot import train
-from handoff import errors, training_data
-from handoff.training_data import DOMAIN_FILE, TrainingData
+from handoff.admin import training_data
+from handoff.admin.training_data import DOMAIN_FILE, TrainingData
+from handoff.core import errors
 from tests.admin_workspace import make_workspace
 from tests.gateway import gateway_env
 from tests.support import ROOT, copy_shipped, is_admin_written, shipped_domain_files

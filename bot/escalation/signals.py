@@ -26,8 +26,11 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from bot.escalation import cues, tone
+from bot.escalation.kinds import Kind
 
-EXPLICIT, SENSITIVE, NEGATIVITY, FAILURE = "explicit", "sensitive", "negativity", "failure"
+# The four reasons, spelled once in bot/escalation/kinds.py (plain str values: Decision.reason is JSON).
+EXPLICIT, SENSITIVE, NEGATIVITY, FAILURE = (k.value for k in (Kind.EXPLICIT, Kind.SENSITIVE, Kind.NEGATIVITY,
+                                                               Kind.FAILURE))
 CHARGED_EMOTIONS = ("anger", "disgust", "fear", "sadness")
 CHITCHAT = frozenset({"greet", "goodbye", "thank_you", "affirm", "deny", "bot_challenge"})
 

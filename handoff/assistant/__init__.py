@@ -1,1 +1,1 @@
-"""Rasa in-process and the NLU workers (issue #27's layout)."""
+"""Rasa in-process: the bot bridge and the NLU worker processes."""

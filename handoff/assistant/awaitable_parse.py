@@ -1,14 +1,14 @@
 """A bot turn that starts before its message's parse has finished.
 
-handoff/turns.py hands Rasa a message whose `parse_data` is still running (an awaitable: the parse in an
-NLU worker, handoff/nlu_workers.py), so the turn's lock, tracker read and session check (~3-4 ms) run
+handoff/gateway/turns.py hands Rasa a message whose `parse_data` is still running (an awaitable: the parse in an
+NLU worker, handoff/assistant/nlu_workers.py), so the turn's lock, tracker read and session check (~3-4 ms) run
 while the worker parses, as Rasa's REST channel does before its in-process parse. Rasa 3.6 reads
 `parse_data` as a dict, so `apply()` makes MessageProcessor._handle_message_with_tracker (where Rasa first
 reads it, after the tracker is fetched) await it first. A dict passes through unchanged; a failed parse
 fails the turn, and Rasa gives the conversation's lock back as for any failed turn.
 
 This is not a speed-up of Rasa (bot/rasa_speedups.py): the gateway's turns depend on it, so it is applied
-by handoff/bot_bridge.py and guarded the same way (bot/rasa_patching.py: a tested Rasa version, a target
+by handoff/assistant/bot_bridge.py and guarded the same way (bot/rasa_patching.py: a tested Rasa version, a target
 that is Rasa's own member).
 """
 

@@ -164,7 +164,7 @@ async def test_a_tracker_not_read_from_the_store_is_merged_as_rasa_merges_it(sto
 
 def test_the_endpoints_file_names_the_awaited_stores_and_rasa_builds_them(redis_url: str) -> None:
     """A misspelt module path would make Rasa fall back to an in-memory tracker store silently."""
-    from handoff.bot_bridge import load_endpoints
+    from handoff.assistant.bot_bridge import load_endpoints
     from handoff.settings import Settings
 
     endpoints = load_endpoints(Settings(redis_url=redis_url))

@@ -156,14 +156,14 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def account(live_gateway: LiveGateway) -> Callable[..., Account]:
-    """account("Kim", role="agent", capacity=2): a fresh account made with `python -m handoff.users add`, the
+    """account("Kim", role="agent", capacity=2): a fresh account made with `python -m handoff.accounts.users add`, the
     way an operator does it; one per test, so no test inherits another's chats or presence."""
     env = {**os.environ, "REDIS_URL": live_gateway.redis_url, "PYTHONPATH": str(ROOT)}
 
     def make(name: str, role: str = "agent", capacity: int = 2) -> Account:
         username = f"{name.lower()}-{uuid.uuid4().hex[:6]}"
         password = f"{username}-password"
-        subprocess.run([sys.executable, "-m", "handoff.users", "add", username, "--role", role,
+        subprocess.run([sys.executable, "-m", "handoff.accounts.users", "add", username, "--role", role,
                         "--display-name", name, "--capacity", str(capacity), "--password-stdin"],
                        input=password + "\n", text=True, check=True, cwd=ROOT, env=env, capture_output=True)
         return username, password, role, name, capacity

@@ -9,7 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from handoff.store import Store
+from bot.escalation.kinds import Kind
+from handoff.storage.store import Store
 
 DAY_MS = 86_400_000
 S = 1000
@@ -21,7 +22,7 @@ FAQ = [("card_arrival", "when will my new card arrive?"), ("top_up_failed", "my 
                                                              "I sent 250 GBP yesterday and my balance is the same")]
 FALLBACKS = ["can u do the thing with the other thing", "blorp", "hello?? anyone", "my card 4539 1488 0343 6467 help",
              "is it ok to buy a horse", "can u do the thing with the other thing"]
-REASONS = [("negative_emotion", 4), ("sensitive_topic", 3), ("repeated_fallback", 2), ("explicit", 3)]
+REASONS = [(Kind.NEGATIVITY.value, 4), (Kind.SENSITIVE.value, 3), (Kind.FAILURE.value, 2), (Kind.EXPLICIT.value, 3)]
 XSS_FALLBACK = '<img src=x onerror="window.__pwned = 1">'
 
 

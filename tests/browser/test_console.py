@@ -18,7 +18,7 @@ import redis
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
 
-from handoff.context import sign_context
+from handoff.core.context import sign_context
 from tests.browser.console_page import Console
 from tests.gateway import LiveGateway
 from tests.support import ROOT, TIME_SCALE

@@ -11,7 +11,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from handoff import store as store_mod
+from bot.escalation.kinds import Kind
+from handoff.storage import store as store_mod
 from tests.browser.dashboard_history import XSS_FALLBACK, Tally, seed
 from tests.gateway import ACCOUNTS
 from tests.support import ROOT
@@ -85,7 +86,7 @@ def test_the_figures_match_the_history_and_the_screenshot(signed_in, history_gat
         expect(page.locator(f"#chart-{chart} svg[role=img]")).to_have_count(1)
     legend = page.locator("#chart-reasons .legend").inner_text()
     for kind in tally.reasons:
-        assert kind.replace("_", " ") in legend
+        assert Kind(kind).label in legend
     # 14 days: one containment point per day.
     expect(page.locator("#chart-containment circle")).to_have_count(2 * 14)
     fallbacks = page.locator("#table-fallbacks tbody")

@@ -137,7 +137,7 @@ def test_dropped_connection_loses_and_duplicates_nothing(gateway_proxy: Cuttable
     # Two correct endings, decided by timing: the widget resends at the welcome and the gateway acks the stored
     # seq (recognised, not stored again), or the replay reconciled the message first and no ack was needed
     # (3 of ~8 full CI runs under load took this one). Either way one copy, checked above and below; the
-    # server's dedupe itself is tests/handoff/test_store.py::test_same_client_id_is_stored_once_...
+    # server's dedupe itself is tests/handoff/storage/test_store.py::test_same_client_id_is_stored_once_...
     assert all(a["seq"] == replayed[0]["seq"] for a in acks)
 
     sent = ["hello", "Which currencies do you support?", "How do I change my PIN?", "Where is my refund?"]

@@ -164,7 +164,7 @@ async def reset_desk(redis_url: str, gateway: str) -> None:
     another test's agent capacity or queue."""
     import redis.asyncio as aioredis
 
-    from handoff import keys
+    from handoff.storage import keys
 
     client = aioredis.from_url(redis_url, decode_responses=True)
     try:

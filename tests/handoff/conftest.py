@@ -5,8 +5,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from handoff import store as store_mod
-from handoff.auth import Accounts
+from handoff.accounts.auth import Accounts
+from handoff.storage import store as store_mod
+from handoff.storage.accounts import AccountRecords
 
 UNIT_DB = 3  # the live gateways use database 0 of the same server; unit tests never touch it
 
@@ -28,7 +29,7 @@ async def store(redis) -> store_mod.Store:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 async def accounts(redis) -> Accounts:  # type: ignore[no-untyped-def]
-    return Accounts(redis)
+    return Accounts(AccountRecords(redis))
 
 
 BARE_DB = 2

@@ -13,7 +13,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatusCode
 
-from handoff import errors
+from handoff.core import errors
 from tests.gateway import seed_accounts
 from tests.handoff.clients import WAIT, Agent, Client, Customer, login
 

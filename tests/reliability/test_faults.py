@@ -14,14 +14,16 @@ import pytest
 import redis.asyncio as aioredis
 from websockets.exceptions import ConnectionClosed
 
-from handoff import keys
-from handoff import store as store_mod
-from handoff.auth import Accounts, Sessions
-from handoff.bot_bridge import BotBridge
-from handoff.desk import Desk
-from handoff.hub import Hub
+from handoff.accounts.auth import Accounts
+from handoff.admin.inbox import Inbox
+from handoff.assistant.bot_bridge import BotBridge
+from handoff.core.clock import now_ms
+from handoff.gateway.desk import Desk
 from handoff.settings import Settings
-from handoff.store import now_ms
+from handoff.storage import keys
+from handoff.storage import store as store_mod
+from handoff.storage.accounts import AccountRecords, Sessions
+from handoff.storage.hub import Hub
 from tests.gateway import LiveGateway, seed_accounts, start_gateway
 from tests.handoff.clients import BOT_WAIT, WAIT, Agent, Customer, claimed
 from tests.reliability.conftest import GATEWAY_LOGS, kill9, start_bare
@@ -246,9 +248,10 @@ async def test_an_agent_whose_console_vanished_loses_the_chat_to_the_queue_after
         Settings(redis_url=rel_gateway.redis_url, load_bot=False),
         store_mod.Store(client, 3600),
         Hub(client),
-        Accounts(client),
+        Accounts(AccountRecords(client)),
         Sessions(client, 3600),
         BotBridge(lambda: None, 1.0),
+        Inbox(client),
     )
     try:
         loop = asyncio.get_running_loop()

@@ -14,7 +14,7 @@ import websockets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handoff import errors, protocol
+from handoff.core import errors, protocol
 from tests.gateway import seed_accounts
 from tests.handoff.clients import WAIT, login
 

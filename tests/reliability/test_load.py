@@ -137,7 +137,7 @@ async def test_500_customers_and_20_agents_every_message_exactly_once_in_order(
 
     await bounded(50, [replay(c) for c in customers])
     # The customer's own messages are not echoed to their own socket: check the stored log instead.
-    from handoff import store as store_mod
+    from handoff.storage import store as store_mod
 
     client = await store_mod.connect(rel_gateway.redis_url)
     try:

@@ -9,7 +9,7 @@ import re
 import time
 from pathlib import Path
 
-from handoff.redaction import luhn_valid
+from handoff.reporting.redaction import luhn_valid
 from tests.gateway import ACCOUNTS, CONTEXT_SECRET
 from tests.handoff.clients import Agent, Customer, login
 from tests.reliability.conftest import GATEWAY_LOGS

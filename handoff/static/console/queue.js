@@ -1,25 +1,12 @@
 // The live queue: one row per waiting customer — who, why, how they feel, how long they have waited.
 import { clear, formatWait, h } from "../shared/dom.js";
 import { emotionBadge, emotionOf, negativityClass } from "./emotion.js";
-
-// reason.kind as the escalation policy (negativity, sensitive, failure, explicit) and the gateway name them;
-// the long names are the ones docs/protocol.md lists.
-const REASONS = {
-  negativity: "Upset customer",
-  negative_emotion: "Upset customer",
-  sensitive: "Sensitive topic",
-  sensitive_topic: "Sensitive topic",
-  failure: "Bot did not understand",
-  repeated_fallback: "Bot did not understand",
-  explicit: "Asked for a person",
-  customer_request: "Asked for a person",
-  bot_unavailable: "Assistant unavailable",
-};
+import { ESCALATION_KINDS } from "/vocabulary.js"; // reason.kind's words, from bot/escalation/kinds.py
 
 /** Human words for reason.kind; an unknown kind is shown as it is, underscores turned to spaces. */
 export function reasonTitle(reason) {
   if (!reason || !reason.kind) return "Escalated";
-  return REASONS[reason.kind] || String(reason.kind).replace(/_/g, " ");
+  return ESCALATION_KINDS[reason.kind]?.label || String(reason.kind).replace(/_/g, " ");
 }
 
 export function customerLabel(customer) {

@@ -1,5 +1,6 @@
 // Tandem dashboard: fetches /api/dashboard and draws every chart as inline SVG. No libraries, no network
 // beyond this gateway; every piece of text from the server goes in through textContent.
+import { ESCALATION_KINDS, UNKNOWN_KIND_COLOR } from "/vocabulary.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const W = 640;
@@ -8,10 +9,6 @@ const PAD = { top: 14, right: 14, bottom: 34, left: 46 };
 const COLORS = {
   containment: "#0f766e", escalation: "#d92d20", first: "#1570ef", handle: "#7a5af8",
   before: "#dc6803", after: "#039855", bot: "#667085", agent: "#0f766e",
-};
-const REASON_COLORS = {
-  negative_emotion: "#d92d20", sensitive_topic: "#c11574", repeated_fallback: "#dc6803",
-  customer_request: "#1570ef", explicit: "#0f766e", bot_unavailable: "#667085", unknown: "#98a2b3",
 };
 const SPARE = ["#7a5af8", "#039855", "#b54708", "#155eef", "#6941c6", "#0e9384"];
 const DAY_MS = 86400000;
@@ -227,7 +224,8 @@ function fillTable(id, rows, key) {
 }
 
 function reasonColor(kind, i) {
-  return REASON_COLORS[kind] || SPARE[i % SPARE.length];
+  if (kind === "unknown") return UNKNOWN_KIND_COLOR;
+  return ESCALATION_KINDS[kind]?.color || SPARE[i % SPARE.length];
 }
 
 function render(d) {
@@ -258,7 +256,7 @@ function render(d) {
   const kinds = Object.keys(t.reasons);
   stackedBars(byId("chart-reasons").querySelector(".chart"), {
     labels, bucket, label: "Escalations per period, stacked by reason",
-    stacks: kinds.map((k, i) => ({ name: k.replace(/_/g, " "), color: reasonColor(k, i),
+    stacks: kinds.map((k, i) => ({ name: ESCALATION_KINDS[k]?.label || k.replace(/_/g, " "), color: reasonColor(k, i),
       values: d.series.map((b) => b.reasons[k] || 0) })),
   });
   const minutes = (s) => (s === null ? null : s / 60);

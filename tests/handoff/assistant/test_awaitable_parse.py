@@ -13,7 +13,7 @@ import pytest
 from bot import rasa_patching, rasa_speedups
 from handoff.assistant import awaitable_parse
 
-rasa_speedups.apply()  # as handoff.bot_bridge.load_agent applies both
+rasa_speedups.apply()  # as handoff.assistant.bot_bridge.load_agent applies both
 awaitable_parse.apply()
 
 

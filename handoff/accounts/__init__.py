@@ -1,0 +1,1 @@
+"""Agent accounts: passwords, sessions, throttled logins, and the `users` command."""

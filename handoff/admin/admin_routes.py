@@ -1,0 +1,317 @@
+"""The admin page's API: NLU inbox, labels, retraining, comparison, activation, rollback, thresholds.
+
+Every route requires a signed-in account with role admin (checked against the account on each request,
+as the console's routes do); the Origin check and JSON body rules are the gateway's (handoff.gateway.http_api).
+The page itself is static (handoff/static/admin/) and served at /admin by the gateway.
+
+Start-up and shutdown ride on blueprint listeners, so the gateway only calls `add_admin_routes(bp)`:
+after the server starts, each instance builds its admin services and starts a ModelWatcher that keeps
+its in-process Rasa agent on the active model version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sanic import Blueprint, Request, response
+from sanic.response import HTTPResponse
+
+from handoff.admin.inbox import REASONS, Inbox
+from handoff.admin.model_registry import BASE, ModelRegistry, ModelWatcher, swap_loader
+from handoff.admin.retrain import (
+    RetrainConfig,
+    Retrainer,
+    check_thresholds,
+    config_thresholds,
+    load_thresholds,
+    save_thresholds,
+    threshold_fields,
+)
+from handoff.admin.training_data import TrainingData
+from handoff.core import errors, protocol
+from handoff.gateway.web import guarded, json_body, signed_in
+from handoff.settings import Settings
+
+log = logging.getLogger(__name__)
+QUERY_MAX = 200
+
+
+@dataclass
+class Admin:
+    """One instance's admin services (app.ctx.admin)."""
+
+    settings: Settings
+    inbox: Inbox
+    data: TrainingData
+    registry: ModelRegistry
+    retrainer: Retrainer
+    watcher: ModelWatcher | None
+
+
+def build(app: Any) -> Admin:
+    settings: Settings = app.ctx.settings
+    client = app.ctx.redis
+    root = Path(settings.project_root)
+    data = TrainingData(root)
+    registry = ModelRegistry(client, root / "models" / "versions", Path(settings.model_path))
+    retrainer = Retrainer(client, registry, data, RetrainConfig(
+        root=root, config=settings.retrain_config, max_per_intent=settings.retrain_max_per_intent or None,
+        eval_max_per_intent=settings.retrain_eval_max_per_intent or None),
+        settings.instance)
+    watcher = None
+    if settings.load_bot:
+        watcher = ModelWatcher(registry, app.ctx.desk.hub, settings.instance, swap_loader(lambda: app.ctx.agent))
+    return Admin(settings, Inbox(client), data, registry, retrainer, watcher)
+
+
+def _ids(body: dict[str, Any]) -> list[str]:
+    ids = body.get("ids")
+    if not isinstance(ids, list):
+        raise errors.InvalidFrame("ids must be a list of inbox item ids")
+    return ids
+
+
+def _str(body: dict[str, Any], name: str, required: bool = True) -> str:
+    value = body.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise errors.InvalidFrame(f"{name} must be a non-empty string")
+    return value.strip()
+
+
+def _live_thresholds(admin: Admin, active: str) -> dict[str, Any]:
+    """The thresholds inside the model every instance runs now (defaults where its config is silent)."""
+    defaults = {f["name"]: f["default"] for f in threshold_fields()}
+    try:
+        path = admin.registry.version_dir(active) / "config.yml" if active != BASE else None
+    except errors.NotFound:
+        path = None
+    if path is None or not path.exists():
+        path = Path(admin.settings.project_root) / admin.settings.retrain_config
+    try:
+        block = config_thresholds(yaml.safe_load(path.read_text(encoding="utf-8")) or {}) or {}
+    except (OSError, yaml.YAMLError):
+        block = {}
+    return {k: block.get(k, v) for k, v in defaults.items()}
+
+
+def add_admin_routes(bp: Blueprint) -> None:
+    """/api/admin/* (docs/admin.md); all of them for role admin only."""
+
+    @bp.listener("after_server_start")
+    async def start_admin(app: Any, _loop: Any) -> None:
+        app.ctx.admin = build(app)
+        if app.ctx.admin.watcher is not None and app.ctx.agent is not None:
+            await app.ctx.admin.watcher.start()
+
+    @bp.listener("before_server_stop")
+    async def stop_admin(app: Any, _loop: Any) -> None:
+        admin: Admin | None = getattr(app.ctx, "admin", None)
+        if admin is None:
+            return
+        await admin.retrainer.close()
+        if admin.watcher is not None:
+            try:
+                await admin.watcher.stop()
+            except Exception:  # noqa: BLE001 — Redis may already be gone at shutdown
+                log.warning("could not unregister this instance's model status")
+
+    async def ready(request: Request) -> tuple[Admin, dict[str, Any]]:
+        user = await signed_in(request, admin=True)
+        admin = getattr(request.app.ctx, "admin", None)
+        if admin is None:
+            raise errors.Unavailable("the admin services are starting; try again in a moment")
+        return admin, user
+
+    # ------------------------------------------------------------ inbox
+
+    @bp.get("/api/admin/inbox")
+    @guarded
+    async def inbox_list(request: Request) -> HTTPResponse:
+        admin, _ = await ready(request)
+        q = request.args.get("q", "")[:QUERY_MAX]
+        reason = request.args.get("reason", "")
+        if reason and reason not in REASONS:
+            raise errors.InvalidFrame(f"reason must be one of {', '.join(REASONS)}")
+        found = await admin.inbox.search(status=request.args.get("status", "open"), q=q, reason=reason,
+                                         intent=request.args.get("intent", "")[:64])
+        return response.json(found)
+
+    @bp.post("/api/admin/inbox/label")
+    @guarded
+    async def inbox_label(request: Request) -> HTTPResponse:
+        admin, user = await ready(request)
+        body = json_body(request)
+        intent, answer = _str(body, "intent"), _str(body, "answer", required=False)
+        items = await admin.inbox.items(_ids(body))
+        new = await asyncio.to_thread(admin.data.label, [i["text"] for i in items], intent, user["username"],
+                                      answer or None, [i["id"] for i in items])
+        await admin.inbox.set_labelled([i["id"] for i in items], intent, user["username"])
+        return response.json({"labelled": len(items), "intent": intent, "new_intent": new})
+
+    async def decide(request: Request, action: str) -> HTTPResponse:
+        admin, user = await ready(request)
+        items = await admin.inbox.items(_ids(json_body(request)))
+        ids = [i["id"] for i in items]
+        # The training data first: if the file cannot be written, the inbox still says what it said.
+        await asyncio.to_thread(admin.data.unlabel, [i["text"] for i in items], user["username"], action, ids)
+        if action == "ignore":
+            await admin.inbox.set_ignored(ids, user["username"])
+        elif action == "reopen":
+            await admin.inbox.reopen(ids)
+        else:
+            await admin.inbox.delete(ids)
+        return response.json({action: len(ids)})
+
+    @bp.post("/api/admin/inbox/ignore")
+    @guarded
+    async def inbox_ignore(request: Request) -> HTTPResponse:
+        return await decide(request, "ignore")
+
+    @bp.post("/api/admin/inbox/reopen")
+    @guarded
+    async def inbox_reopen(request: Request) -> HTTPResponse:
+        return await decide(request, "reopen")
+
+    @bp.post("/api/admin/inbox/delete")
+    @guarded
+    async def inbox_delete(request: Request) -> HTTPResponse:
+        return await decide(request, "delete")
+
+    @bp.post("/api/inbox/correction")
+    @guarded
+    async def correction(request: Request) -> HTTPResponse:
+        """An agent flags a customer message the bot got wrong (the agents' way into the inbox): the
+        conversation's own agent or an admin; `intent`, optional, is what the customer meant."""
+        user = await signed_in(request)
+        admin = getattr(request.app.ctx, "admin", None)
+        if admin is None:
+            raise errors.Unavailable("the admin services are starting; try again in a moment")
+        body = json_body(request)
+        cid, seq, intent = body.get("conversation_id"), body.get("seq"), body.get("intent") or ""
+        if not isinstance(cid, str) or not protocol.ID_RE.match(cid):
+            raise errors.InvalidFrame("conversation_id must be a conversation id")
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise errors.InvalidFrame("seq must be the sequence number of a customer message")
+        if not isinstance(intent, str) or (intent and intent not in await asyncio.to_thread(admin.data.intents)):
+            raise errors.InvalidFrame("intent must be one of the assistant's intents")
+        desk = request.app.ctx.desk
+        conv = await desk.store.get(cid)
+        if conv is None:
+            raise errors.NotFound("conversation not found")
+        if user["role"] != "admin" and conv.get("agent") != user["username"]:
+            raise errors.Forbidden("only the conversation's agent or an admin can flag its messages")
+        found = await desk.store.read_log(cid, after_seq=seq - 1, count=1, with_nlu=True)
+        if not found or found[0]["seq"] != seq or found[0].get("sender") != "customer":
+            raise errors.NotFound("no customer message with that seq in this conversation")
+        msg = found[0]
+        parse = {"intent": {"name": msg.get("intent") or "", "confidence": msg.get("confidence") or 0.0}}
+        iid = await admin.inbox.add(msg["text"], parse, "agent_correction", conversation_id=cid, seq=seq,
+                                    suggested=intent, suggested_by=user["username"])
+        return response.json({"id": iid}, status=201)
+
+    @bp.get("/api/admin/intents")
+    @guarded
+    async def intents(request: Request) -> HTTPResponse:
+        admin, _ = await ready(request)
+        names = await asyncio.to_thread(admin.data.intents)
+        created = await asyncio.to_thread(admin.data.admin_intents)
+        return response.json({"intents": names, "admin_intents": created})
+
+    @bp.get("/api/admin/audit")
+    @guarded
+    async def audit(request: Request) -> HTTPResponse:
+        admin, _ = await ready(request)
+        return response.json({"labels": await asyncio.to_thread(admin.data.read_audit, "labels", 50),
+                              "models": await asyncio.to_thread(admin.data.read_audit, "models", 50)})
+
+    # ------------------------------------------------------------ retraining
+
+    @bp.post("/api/admin/retrain")
+    @guarded
+    async def retrain_start(request: Request) -> HTTPResponse:
+        admin, user = await ready(request)
+        job = await admin.retrainer.start(user["username"])
+        return response.json({"job": job}, status=202)
+
+    @bp.get("/api/admin/retrain")
+    @guarded
+    async def retrain_status(request: Request) -> HTTPResponse:
+        admin, _ = await ready(request)
+        return response.json(await admin.retrainer.status(request.args.get("after", "0-0")))
+
+    @bp.post("/api/admin/retrain/cancel")
+    @guarded
+    async def retrain_cancel(request: Request) -> HTTPResponse:
+        admin, _ = await ready(request)
+        await admin.retrainer.cancel()
+        return response.json({"cancelled": True})
+
+    # ------------------------------------------------------------ models
+
+    @bp.get("/api/admin/models")
+    @guarded
+    async def models(request: Request) -> HTTPResponse:
+        admin, _ = await ready(request)
+        active = await admin.registry.active()
+        return response.json({
+            "active": active, "versions": await asyncio.to_thread(admin.registry.versions),
+            "instances": await admin.registry.instances(), "history": await admin.registry.history(),
+            "this_instance": admin.settings.instance})
+
+    @bp.get("/api/admin/models/<version:str>/report")
+    @guarded
+    async def report(request: Request, version: str) -> HTTPResponse:
+        admin, _ = await ready(request)
+        return response.json({"version": version, "report": await asyncio.to_thread(admin.registry.report, version)})
+
+    @bp.post("/api/admin/models/activate")
+    @guarded
+    async def activate(request: Request) -> HTTPResponse:
+        admin, user = await ready(request)
+        version = _str(json_body(request), "version")
+        active = await admin.registry.activate(version, user["username"])
+        await asyncio.to_thread(admin.data.audit, "models", {"action": "activate", "by": user["username"],
+                                                             "version": version, "previous": active["previous"]})
+        return response.json({"active": active})
+
+    @bp.post("/api/admin/models/rollback")
+    @guarded
+    async def rollback(request: Request) -> HTTPResponse:
+        admin, user = await ready(request)
+        active = await admin.registry.rollback(user["username"])
+        await asyncio.to_thread(admin.data.audit, "models", {"action": "rollback", "by": user["username"],
+                                                             "version": active["version"],
+                                                             "previous": active["previous"]})
+        return response.json({"active": active})
+
+    # ------------------------------------------------------------ escalation thresholds
+
+    @bp.get("/api/admin/escalation")
+    @guarded
+    async def escalation(request: Request) -> HTTPResponse:
+        admin, _ = await ready(request)
+        active = (await admin.registry.active())["version"]
+        live = await asyncio.to_thread(_live_thresholds, admin, active)
+        return response.json({"fields": threshold_fields(), "overrides": await load_thresholds(admin.registry.r),
+                              "live": live, "active_version": active})
+
+    @bp.put("/api/admin/escalation")
+    @guarded
+    async def escalation_save(request: Request) -> HTTPResponse:
+        admin, user = await ready(request)
+        values = json_body(request).get("values")
+        if not isinstance(values, dict):
+            raise errors.InvalidFrame("values must be an object of threshold name -> number")
+        check_thresholds(values)
+        await save_thresholds(admin.registry.r, values)
+        saved = await load_thresholds(admin.registry.r)
+        await asyncio.to_thread(admin.data.audit, "models", {"action": "thresholds", "by": user["username"],
+                                                             "values": saved})
+        return response.json({"overrides": saved})

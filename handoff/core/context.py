@@ -1,0 +1,91 @@
+"""Signed customer context: the bank's site vouches for who is logged in; the widget cannot forge it.
+
+Format (docs/protocol.md): base64url(JSON) "." base64url(HMAC-SHA256(secret, first part)), no padding.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import time
+from typing import Any
+
+from handoff.core import errors
+
+_LAST_FOUR = re.compile(r"^\d{4}$")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_context(customer: dict[str, Any], secret: str, ttl_s: int | None = 3600,
+                 now: float | None = None) -> str:
+    body: dict[str, Any] = {"customer": customer}
+    if ttl_s is not None:
+        body["exp"] = int((now if now is not None else time.time()) + ttl_s)
+    head = _b64(json.dumps(body, separators=(",", ":")).encode())
+    mac = hmac.new(secret.encode(), head.encode("ascii"), hashlib.sha256).digest()
+    return f"{head}.{_b64(mac)}"
+
+
+def verify_context(token: str, secret: str, now: float | None = None) -> dict[str, Any]:
+    """The validated customer object; raises Unauthorized for any bad, expired or malformed context."""
+    bad = errors.Unauthorized("the customer context is invalid or expired")
+    if not secret:
+        raise errors.Unauthorized("this gateway accepts no customer context (CONTEXT_SECRET is not set)")
+    head, dot, sig = token.partition(".")
+    if not dot or not head or not sig:
+        raise bad
+    expected = hmac.new(secret.encode(), head.encode("ascii", "replace"), hashlib.sha256).digest()
+    try:
+        if not hmac.compare_digest(_unb64(sig), expected):
+            raise bad
+        body = json.loads(_unb64(head))
+    except (ValueError, UnicodeDecodeError):
+        raise bad from None
+    if not isinstance(body, dict):
+        raise bad
+    exp = body.get("exp")
+    if exp is not None and (not isinstance(exp, (int, float)) or exp < (now if now is not None else time.time())):
+        raise bad
+    return clean_customer(body.get("customer"))
+
+
+def clean_customer(raw: Any) -> dict[str, Any]:
+    """Keep only the documented fields, within their limits (the signature vouches for origin, not shape)."""
+    bad = errors.Unauthorized("the customer context is invalid or expired")
+    if not isinstance(raw, dict):
+        raise bad
+    out: dict[str, Any] = {}
+    for key, limit in (("name", 100), ("customer_id", 64)):
+        value = raw.get(key)
+        if value is not None:
+            if not isinstance(value, str) or len(value) > limit:
+                raise bad
+            out[key] = value
+    cards = raw.get("cards") or []
+    if not isinstance(cards, list) or len(cards) > 10:
+        raise bad
+    out_cards = []
+    for card in cards:
+        if not isinstance(card, dict) or not _LAST_FOUR.match(str(card.get("last_four", ""))):
+            raise bad
+        entry = {"last_four": str(card["last_four"])}
+        for key in ("type", "label"):
+            value = card.get(key)
+            if value is not None:
+                if not isinstance(value, str) or len(value) > 50:
+                    raise bad
+                entry[key] = value
+        out_cards.append(entry)
+    if out_cards:
+        out["cards"] = out_cards
+    return out

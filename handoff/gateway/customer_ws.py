@@ -1,0 +1,247 @@
+"""The customer socket: hello/resume, messages (stored before the ack), queue updates, rating, call-back.
+
+Order of a customer message: store it (idempotent on client_id) → ack → hand it to handoff.gateway.turns (NLU for
+the agents' emotion chips; in bot mode only, the Rasa turn), which runs per conversation, off the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from bot.escalation.kinds import Kind
+from handoff.core import errors, protocol
+from handoff.core.context import verify_context
+from handoff.core.protocol import State
+from handoff.gateway import turns
+from handoff.gateway.connection import Connection, Cursor
+from handoff.gateway.desk import Desk
+from handoff.storage import keys
+
+log = logging.getLogger(__name__)
+SENDABLE = (State.BOT, State.QUEUED, State.AGENT)
+
+
+class CustomerSession(Connection):
+    side = "customer"
+
+    def __init__(self, ws: Any, request: Any, desk: Desk) -> None:
+        super().__init__(ws, request)
+        self.desk, self.store = desk, desk.store
+        self.cid = ""
+        self.customer: dict[str, Any] = {}
+        self.cursor = Cursor(0)
+        self.state = State.BOT
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.last_queue_info: dict[str, Any] = {}
+        self.subscribed: list[str] = []
+        self.own_ids: set[str] = set()  # client_ids this socket sent: not echoed back to it
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def run(self) -> None:
+        try:
+            if not await self._hello_phase():
+                return
+            self.spawn(self._deliver(), "deliver")
+            handlers = {"message": self.on_message, "typing": self.on_typing, "request_human": self.on_request_human,
+                        "callback": self.on_callback, "rating": self.on_rating, "ping": self.on_ping,
+                        "hello": self.on_second_hello}
+            while not self.closed:
+                frame = await self.next_frame()
+                if frame is None:
+                    break
+                await self.dispatch(frame, handlers[frame["type"]])
+        finally:
+            for channel in self.subscribed:
+                await self.desk.hub.unsubscribe(channel, self._on_event)
+            await self.cleanup_tasks()
+
+    async def _hello_phase(self) -> bool:
+        failures = 0
+        while not self.closed:
+            frame = await self.next_frame(timeout=protocol.HELLO_TIMEOUT_S)
+            if frame is None:
+                if not self.closed:
+                    await self.close(errors.WS_1008_POLICY_VIOLATION, "no hello")
+                return False
+            if frame["type"] != "hello":
+                await self.send_error(errors.BadState("send hello first", frame=frame["type"],
+                                                      ref=frame.get("client_id")))
+                continue
+            try:
+                await self._hello(frame)
+                return True
+            except errors.TandemError as exc:
+                exc.frame = "hello"
+                await self.send_error(exc)
+                failures += 1
+                if failures >= protocol.MAX_FAILED_HELLOS:
+                    await self.close(errors.WS_1008_POLICY_VIOLATION, "too many failed hellos")
+                    return False
+        return False
+
+    async def _hello(self, frame: dict[str, Any]) -> None:
+        token = None
+        if frame.get("conversation_id"):
+            if not frame.get("token"):
+                raise errors.Unauthorized("resuming a conversation needs its token")
+            conv = await self.store.authenticate(frame["conversation_id"], frame["token"])
+            resumed = True
+        else:
+            customer = {}
+            if frame.get("context"):
+                customer = verify_context(frame["context"], self.desk.settings.context_secret)
+            await self._count_new_chat()
+            cid, token = await self.store.create_conversation(customer, frame.get("locale"))
+            conv = await self.desk.conv(cid)
+            resumed = False
+        self.cid, self.customer = conv["conversation_id"], conv.get("customer") or {}
+        self.state = conv["state"]
+        # Subscribe before reading the transcript, so nothing falls between replay and the live feed.
+        await self._subscribe(keys.ch_conv(self.cid))
+        await self._subscribe(keys.CH_QUEUE_POSITIONS)
+        conv = await self.desk.conv(self.cid)
+        self.state = conv["state"]
+        last_seq = min(int(frame.get("last_seq") or 0), conv.get("seq", 0))
+        welcome = protocol.frame("welcome", conversation_id=self.cid, token=token, resumed=resumed,
+                                 state=self.state.value, last_seq=conv.get("seq", 0),
+                                 agent_name=conv.get("agent_name") if self.state is State.AGENT else None)
+        if self.state is State.QUEUED:
+            self.last_queue_info = await self.desk.queue_info(self.cid)
+            welcome.update(self.last_queue_info)
+        await self.send(welcome)
+        self.cursor = Cursor(last_seq)
+        for msg in await self.store.read_log(self.cid, last_seq, count=10_000):
+            self.cursor.seq = msg["seq"]
+            out = protocol.message_frame(msg, protocol.customer_view)
+            if out:
+                await self.send(out)
+        if self.state is State.CLOSED and "rating" not in conv and conv.get("resolution") != "callback":
+            await self.send(protocol.frame("rating_request"))
+        if resumed and "turn_seq" in conv:
+            # A bot answer may have died with another instance: see that it is given (turns.recover).
+            self.desk.background(turns.recover(self.desk, self.cid, self.customer))
+
+    async def _subscribe(self, channel: str) -> None:
+        await self.desk.hub.subscribe(channel, self._on_event)
+        self.subscribed.append(channel)
+
+    def _on_event(self, channel: str, event: dict[str, Any]) -> None:
+        self.inbox.put_nowait(event)
+
+    async def _count_new_chat(self) -> None:
+        """One client IP may open only so many conversations per window: a script looping over hello
+        must not fill Redis. Resuming an existing conversation is never limited."""
+        settings = self.desk.settings
+        if settings.new_chats_per_ip <= 0:
+            return
+        count, left_ms = await self.store.count_new_chat(self.request.ip or "unknown", settings.new_chats_window_s)
+        if count > settings.new_chats_per_ip:
+            raise errors.RateLimited("too many new chats from your network; please try again in a few minutes",
+                                     retry_after_ms=left_ms)
+
+    # ------------------------------------------------------------ delivery (pub/sub → socket)
+
+    async def _deliver(self) -> None:
+        while not self.closed:
+            event = await self.inbox.get()
+            try:
+                await self._deliver_one(event)
+            except errors.TandemError as exc:
+                log.warning("delivery to a customer socket failed: %s", exc.code)
+            except Exception:
+                log.exception("delivery to a customer socket failed")
+
+    async def _deliver_one(self, event: dict[str, Any]) -> None:
+        kind = event.get("kind")
+        if kind == "msg":
+            fetch = lambda after: self.store.read_log(self.cid, after)
+            for msg in await self.cursor.feed(int(event["seq"]), event["m"], fetch):
+                if msg.get("sender") == "customer" and msg.get("client_id") in self.own_ids:
+                    continue
+                out = protocol.message_frame(msg, protocol.customer_view)
+                if out:
+                    await self.send(out)
+        elif kind == "typing" and event.get("sender") in ("bot", "agent") and event.get("origin") != self.id:
+            await self.send(protocol.typing(event["sender"], bool(event.get("on"))))
+        elif kind == "state":
+            self.state = State(event["state"])
+            fields: dict[str, Any] = {"state": self.state.value}
+            if self.state is State.AGENT:
+                fields["agent_name"] = event.get("agent_name")
+            if self.state is State.QUEUED:
+                self.last_queue_info = await self.desk.queue_info(self.cid, fresh=True)
+                fields.update(self.last_queue_info)
+            await self.send(protocol.frame("state", **fields))
+            if event.get("rating_request"):
+                await self.send(protocol.frame("rating_request"))
+        elif kind == "queue" and self.state is State.QUEUED:
+            info = await self.desk.queue_info(self.cid)
+            if info != self.last_queue_info and "queue_position" in info:
+                self.last_queue_info = info
+                await self.send(protocol.frame("state", state=State.QUEUED.value, **info))
+        elif kind == "catchup":
+            for msg in await self.cursor.feed(10**12, {}, lambda after: self.store.read_log(self.cid, after)):
+                out = protocol.message_frame(msg, protocol.customer_view)
+                if out:
+                    await self.send(out)
+
+    # ------------------------------------------------------------ frames
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        await self.send(protocol.frame("pong"))
+
+    async def on_second_hello(self, frame: dict[str, Any]) -> None:
+        raise errors.BadState("hello was already accepted on this connection")
+
+    async def on_message(self, frame: dict[str, Any]) -> None:
+        msg = {"sender": "customer", "text": frame["text"], "client_id": frame["client_id"]}
+        if len(self.own_ids) > 1000:
+            self.own_ids.clear()
+        self.own_ids.add(frame["client_id"])
+        text, cid, customer = frame.get("payload") or frame["text"], self.cid, self.customer
+        parsing = self.desk.bot.parse_soon(text)  # in an NLU worker while the message is stored and acked
+        try:
+            seq, dup, state = await self.store.append(cid, msg, dedupe="c:" + frame["client_id"],
+                                                      states=SENDABLE, needs_turn=True)
+            await self.send(protocol.ack(frame["client_id"], seq))
+        except BaseException:
+            if parsing is not None:
+                parsing.cancel()  # no turn follows (a closed chat, Redis down, the socket gone: `recover`)
+            raise
+        if dup:
+            if parsing is not None:
+                parsing.cancel()
+            return
+        # Not tied to this socket: the answer is produced and stored even if the customer is gone.
+        self.desk.submit(cid, lambda: turns.process(self.desk, cid, customer, seq, text, state, parsing=parsing))
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        if self.state is State.AGENT:
+            await self.store.publish(keys.ch_conv(self.cid), {"kind": "typing", "sender": "customer",
+                                                              "on": frame["on"], "origin": self.id})
+
+    async def on_request_human(self, frame: dict[str, Any]) -> None:
+        conv = await self.desk.conv(self.cid)
+        if conv["state"] is State.CLOSED:
+            raise errors.BadState("this chat is closed; start a new one")
+        if conv["state"] is State.BOT:
+            reason = {"kind": Kind.EXPLICIT.value, "detail": "pressed talk to a person", "score": 1.0,
+                      "turn": conv.get("seq", 0)}
+            if await self.desk.escalate(self.cid, reason, paused_by_bot=False):
+                return  # the state frame arrives through pub/sub
+            conv = await self.desk.conv(self.cid)
+        fields: dict[str, Any] = {"state": conv["state"].value}
+        if conv["state"] is State.QUEUED:
+            fields.update(await self.desk.queue_info(self.cid))
+        if conv["state"] is State.AGENT:
+            fields["agent_name"] = conv.get("agent_name")
+        await self.send(protocol.frame("state", **fields))
+
+    async def on_callback(self, frame: dict[str, Any]) -> None:
+        await self.desk.callback(self.cid, frame["text"])
+
+    async def on_rating(self, frame: dict[str, Any]) -> None:
+        await self.desk.rate(self.cid, frame["score"], frame.get("comment") or "")

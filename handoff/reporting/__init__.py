@@ -1,0 +1,1 @@
+"""Figures: analytics, Prometheus metrics, the dashboard routes, the export and redaction."""

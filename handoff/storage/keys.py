@@ -1,0 +1,127 @@
+"""Every Redis key and pub/sub channel the gateway uses, and how long each lives.
+
+The whole schema in one screen (arq's constants.py habit). All keys start with `tandem:`.
+
+| key | type | holds |
+| --- | --- | --- |
+| tandem:conv:<id> | hash | state, token_hash, seq, agent, agent_name, customer, reason, priority, created, ... |
+| tandem:conv:<id>:log | stream | the transcript; entry id is "<seq>-0", fields are the Message |
+| tandem:conv:<id>:cids | hash | client_id -> seq (idempotent retries) |
+| tandem:conv:<id>:nlu | hash | seq -> JSON {intent, confidence, emotions, negativity} known after the bot ran |
+| tandem:queue | zset | conversation id -> rank (lower = sooner) |
+| tandem:user:<username> | hash | password_hash, display_name, role, capacity, created |
+| tandem:users | set | usernames |
+| tandem:agent:<username>:convs | set | conversations assigned to the agent |
+| tandem:presence | hash | username -> online / away |
+| tandem:presence:conns | zset | "<username> <conn_id>" -> expiry (ms); a live socket keeps its entry fresh |
+| tandem:presence:seen | hash | username -> last time (ms) a socket of theirs was alive |
+| tandem:session:<sid> | hash | username, role, created; expires after SESSION_TTL idle |
+| tandem:login:user:<username> / tandem:login:ip:<ip> | string | failed login counters |
+| tandem:waits | list | recent queue waits (ms), newest first, for the "typical wait" |
+| tandem:callbacks | stream | call-back requests left while nobody was online |
+| tandem:ratings | stream | customer ratings |
+| tandem:agent:<username>:closed | zset | conversations the agent closed -> closed at (ms); console's "closed today" |
+| tandem:canned | hash | canned response id -> JSON {id, title, text, updated_by, updated} (admins edit) |
+| tandem:canned:seq | string | last canned response id handed out |
+| tandem:tracker:<id> | string | Rasa's tracker (JSON), written by bot/redis_stores.py; expires 30 days after the last turn |
+| tandem:lock:<id> | string | a random token while one bot turn runs (bot/redis_stores.py); expires after TICKET_LOCK_LIFETIME |
+
+The last two are named by endpoints.yml (key_prefix "tandem"), not here: Rasa builds them.
+"""
+
+from __future__ import annotations
+
+PREFIX = "tandem:"
+
+QUEUE = PREFIX + "queue"
+USERS = PREFIX + "users"
+PRESENCE = PREFIX + "presence"
+PRESENCE_CONNS = PREFIX + "presence:conns"
+PRESENCE_SEEN = PREFIX + "presence:seen"
+WAITS = PREFIX + "waits"
+CALLBACKS = PREFIX + "callbacks"
+RATINGS = PREFIX + "ratings"
+CANNED = PREFIX + "canned"
+CANNED_SEQ = PREFIX + "canned:seq"
+
+# Pub/sub channels.
+CH_AGENTS = PREFIX + "pub:agents"  # queue changes, escalations, presence: every agent socket
+CH_QUEUE_POSITIONS = PREFIX + "pub:queue"  # queue changed: queued customers recompute their position
+
+WAITS_KEPT = 50
+PRESENCE_TTL_MS = 60_000  # a socket that has not refreshed for this long (crashed instance) is gone
+PRESENCE_REFRESH_S = 20.0
+CLIENT_IDS_KEPT_S = 7 * 24 * 3600
+LOGIN_FAIL_PREFIX_USER = PREFIX + "login:user:"
+LOGIN_FAIL_PREFIX_IP = PREFIX + "login:ip:"
+NEW_CHATS_PREFIX_IP = PREFIX + "newchats:ip:"  # conversations opened per client IP, per window
+
+
+def conv(conversation_id: str) -> str:
+    return f"{PREFIX}conv:{conversation_id}"
+
+
+def log(conversation_id: str) -> str:
+    return f"{PREFIX}conv:{conversation_id}:log"
+
+
+def client_ids(conversation_id: str) -> str:
+    return f"{PREFIX}conv:{conversation_id}:cids"
+
+
+def nlu(conversation_id: str) -> str:
+    return f"{PREFIX}conv:{conversation_id}:nlu"
+
+
+def user(username: str) -> str:
+    return f"{PREFIX}user:{username}"
+
+
+def agent_convs(username: str) -> str:
+    return f"{PREFIX}agent:{username}:convs"
+
+
+def agent_closed(username: str) -> str:
+    """Written when a conversation closes (score: closed at, ms); trimmed to the conversation TTL."""
+    return f"{PREFIX}agent:{username}:closed"
+
+
+def session(sid: str) -> str:
+    return f"{PREFIX}session:{sid}"
+
+
+def ch_conv(conversation_id: str) -> str:
+    """Every event of one conversation: its customer sockets and watching agents subscribe."""
+    return f"{PREFIX}pub:conv:{conversation_id}"
+
+
+def ch_agent(username: str) -> str:
+    """Events for one agent on every instance: transfers to them, forced logout."""
+    return f"{PREFIX}pub:agent:{username}"
+
+
+# --- Admin: NLU inbox, retraining, model versions (handoff/admin/inbox.py, retrain.py, model_registry.py) ---
+# | tandem:inbox:item:<id> | hash | text, intent, confidence, ranking, r_<reason>, count, status, label, ... |
+# | tandem:inbox:open / tandem:inbox:done | zset | item id -> last seen / decided (ms) |
+# | tandem:retrain | hash | the one retraining job: id, state, version, by, instance, heartbeat, error |
+# | tandem:retrain:lock | string | job id while a retraining runs on some instance (expires without heartbeat) |
+# | tandem:retrain:log | stream | progress lines of the current job |
+# | tandem:models:active | hash | version, previous, by, ts: the model every instance must run |
+# | tandem:models:history | list | activations and rollbacks, newest first (JSON) |
+# | tandem:models:instances | hash | instance -> JSON {version, status, ts} it has loaded |
+# | tandem:admin:escalation | hash | escalation threshold -> JSON value (applied at the next retrain) |
+INBOX_ITEM_PREFIX = PREFIX + "inbox:item:"
+INBOX_OPEN = PREFIX + "inbox:open"
+INBOX_DONE = PREFIX + "inbox:done"
+RETRAIN = PREFIX + "retrain"
+RETRAIN_LOCK = PREFIX + "retrain:lock"
+RETRAIN_LOG = PREFIX + "retrain:log"
+MODELS_ACTIVE = PREFIX + "models:active"
+MODELS_HISTORY = PREFIX + "models:history"
+MODELS_INSTANCES = PREFIX + "models:instances"
+ESCALATION_OVERRIDES = PREFIX + "admin:escalation"
+CH_MODELS = PREFIX + "pub:models"  # {"version"}: every instance loads the newly active model
+
+
+def inbox_item(item_id: str) -> str:
+    return INBOX_ITEM_PREFIX + item_id

@@ -1,0 +1,464 @@
+"""Conversations, transcripts, the queue and presence in Redis (redis.asyncio).
+
+Every change that must not race is one Lua script (handoff/storage/lua.py); everything else is a plain command.
+The transcript stream is the truth; pub/sub (published from inside the scripts, so in `seq` order) only
+rings the doorbell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from handoff.core import errors
+from handoff.core.clock import now_ms
+from handoff.core.conversation import Transition
+from handoff.core.protocol import Message, State
+from handoff.reporting import metrics
+from handoff.storage import keys, lua
+
+log = logging.getLogger(__name__)
+# What a Redis call can raise when the server is gone or refuses: for callers that carry on without it.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
+CLOSED_MAX = 500  # rows of one agent's closed conversations returned for one day
+
+
+async def connect(url: str, retries: int = 5, delay_s: float = 0.5) -> aioredis.Redis:
+    """A client that has answered PING; bounded retries, then a loud failure naming the host."""
+    client = aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+    for attempt in range(1, retries + 1):
+        try:
+            await client.ping()
+            return client
+        except (RedisConnectionError, OSError) as exc:
+            log.warning("redis not reachable (attempt %d/%d): %s", attempt, retries, type(exc).__name__)
+            if attempt == retries:
+                await client.close()
+                raise errors.Unavailable("Redis is not reachable") from exc
+            await asyncio.sleep(delay_s * attempt)
+    raise AssertionError("unreachable")
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a transition did: the system note's seq, and what the conversation was before."""
+
+    note_seq: int
+    old_state: State
+    old_agent: str
+    position: int
+    queued_at: int
+
+
+_ERRORS = {
+    "not_found": lambda: errors.NotFound("conversation not found"),
+    "bad_state": lambda: errors.BadState("not allowed in the conversation's current state"),
+    "forbidden": lambda: errors.Forbidden("this conversation is assigned to another agent"),
+    "conflict": lambda: errors.Conflict("another agent has already claimed this conversation"),
+    "over_capacity": lambda: errors.OverCapacity("that agent has no free chat slot"),
+}
+
+
+Echo = Callable[[str, str], None]  # (channel, raw event JSON): Hub.echo
+
+
+class Store:
+    def __init__(self, client: aioredis.Redis, conversation_ttl_s: int = 30 * 24 * 3600) -> None:
+        self.r = client
+        self.ttl = conversation_ttl_s
+        self._append = client.register_script(lua.APPEND)
+        self._transition = client.register_script(lua.TRANSITION)
+        self._rate = client.register_script(lua.RATE)
+        self._end_turn = client.register_script(lua.END_TURN)
+        self._take_stale_turn = client.register_script(lua.TAKE_STALE_TURN)
+
+    # ------------------------------------------------------------ conversations
+
+    async def create_conversation(self, customer: dict[str, Any] | None, locale: str | None) -> tuple[str, str]:
+        """A new conversation in bot mode; returns (id, token). Only the token's hash is stored."""
+        cid, token = uuid.uuid4().hex, secrets.token_urlsafe(32)
+        now = now_ms()
+        mapping = {"state": State.BOT.value, "token_hash": _hash_token(token), "seq": 0, "created": now,
+                   "updated": now, "customer": _json(customer or {}), "locale": locale or ""}
+        async with self.r.pipeline(transaction=True) as p:
+            p.hset(keys.conv(cid), mapping=mapping)
+            p.expire(keys.conv(cid), self.ttl)
+            await p.execute()
+        return cid, token
+
+    async def count_new_chat(self, ip: str, window_s: int) -> tuple[int, int]:
+        """Count one more conversation opened from `ip` in its current window: (count, ms left in it)."""
+        key = keys.NEW_CHATS_PREFIX_IP + ip
+        async with self.r.pipeline(transaction=True) as p:
+            p.set(key, 0, ex=window_s, nx=True)
+            p.incr(key)
+            p.pttl(key)
+            _, count, left = await p.execute()
+        return int(count), max(int(left), 0)
+
+    async def get(self, conversation_id: str) -> dict[str, Any] | None:
+        raw = await self.r.hgetall(keys.conv(conversation_id))
+        return _decode_conv(conversation_id, raw) if raw else None
+
+    async def authenticate(self, conversation_id: str, token: str) -> dict[str, Any]:
+        conv = await self.get(conversation_id)
+        if conv is None:
+            raise errors.NotFound("conversation not found or expired; start a new one")
+        if not hmac.compare_digest(conv.pop("token_hash", ""), _hash_token(token)):
+            raise errors.Unauthorized("the conversation token does not match")
+        return conv
+
+    async def append(self, conversation_id: str, msg: Message, *, dedupe: str | None = None,
+                     states: tuple[State, ...] = (), agent: str | None = None, needs_turn: bool = False,
+                     echo: Echo | None = None) -> tuple[int, bool, State]:
+        """Store one message; returns (seq, was_duplicate, state at the time). Stored before any ack.
+        `needs_turn`: a customer message the bot owes an answer to (in bot mode): its turn is marked
+        pending and the bot's "typing" announced with it. `echo`: also hand the published event to this
+        instance's listeners at once (Hub.echo)."""
+        msg = dict(msg)  # type: ignore[assignment]
+        msg.setdefault("ts", now_ms())
+        body, channel = _json(msg), keys.ch_conv(conversation_id)
+        res = await self._append(**self._append_call(conversation_id, body, dedupe, states, agent, needs_turn))
+        return self._appended(res, msg, body, channel, echo)
+
+    def _append_call(self, conversation_id: str, body: str, dedupe: str | None, states: tuple[State, ...],
+                     agent: str | None, needs_turn: bool) -> dict[str, list[Any]]:
+        """The APPEND script's keys and args for one message."""
+        return {"keys": [keys.conv(conversation_id), keys.log(conversation_id), keys.client_ids(conversation_id)],
+                "args": [dedupe or "", body, ",".join(s.value for s in states), agent or "", self.ttl,
+                         keys.ch_conv(conversation_id), keys.CLIENT_IDS_KEPT_S, now_ms(), "1" if needs_turn else "0"]}
+
+    @staticmethod
+    def _appended(res: list[Any], msg: Message, body: str, channel: str, echo: Echo | None) -> tuple[int, bool, State]:
+        """APPEND's reply as (seq, was_duplicate, state); raises its error; echoes what it published."""
+        if res[0] == "err":
+            raise _ERRORS[res[1]]()
+        if res[0] == "ok":
+            metrics.record_message(msg["sender"])
+            if echo is not None:
+                echo(channel, f'{{"kind":"msg","seq":{int(res[1])},"m":{body}}}')  # what APPEND published
+        return int(res[1]), res[0] == "dup", State(res[2])
+
+    async def reply(self, conversation_id: str, seq: int, msgs: list[Message], states: tuple[State, ...],
+                    event: dict[str, Any], echo: Echo | None = None) -> int:
+        """The bot's answer to message `seq` and the end of its turn (`end_turn` with `event`) in one
+        round trip: a customer's wait for the answer pays for one network hop, not one per message.
+        Each message is stored only in `states`; returns how many were stored before one was refused
+        (BadState: a person took over meanwhile, and the bot stays silent from there on)."""
+        stamped = [{**m, "ts": m.get("ts") or now_ms()} for m in msgs]
+        bodies, channel, raw = [_json(m) for m in stamped], keys.ch_conv(conversation_id), _json(event)
+        async with self.r.pipeline(transaction=False) as p:
+            for body in bodies:
+                await self._append(**self._append_call(conversation_id, body, None, states, None, False), client=p)
+            await self._end_turn(keys=[keys.conv(conversation_id)], args=[seq, channel, raw], client=p)
+            results = await p.execute()
+        stored = 0
+        try:
+            for res, msg, body in zip(results, stamped, bodies):
+                try:
+                    self._appended(res, msg, body, channel, echo)  # type: ignore[arg-type]
+                except errors.BadState:
+                    break
+                stored += 1
+        finally:
+            if echo is not None:
+                echo(channel, raw)  # the turn ended whatever the messages met: "typing" goes off
+        return stored
+
+    async def end_turn(self, conversation_id: str, seq: int, event: dict[str, Any] | None = None,
+                       echo: Echo | None = None) -> None:
+        """Clear the pending-turn marker of message `seq`; then publish `event` on the conversation."""
+        channel, raw = (keys.ch_conv(conversation_id) if event is not None else ""), _json(event or {})
+        await self._end_turn(keys=[keys.conv(conversation_id)], args=[seq, channel, raw])
+        if channel and echo is not None:
+            echo(channel, raw)
+
+    async def take_stale_turn(self, conversation_id: str, grace_ms: int) -> int:
+        """Seq of a bot turn left pending longer than `grace_ms` (its instance died), now ours to answer;
+        0 if none is pending; -N: one is pending but may still be answered, ask again in N ms."""
+        return int(await self._take_stale_turn(keys=[keys.conv(conversation_id)], args=[now_ms(), grace_ms]))
+
+    async def read_log(self, conversation_id: str, after_seq: int = 0, count: int = 1000,
+                       with_nlu: bool = False) -> list[Message]:
+        """Messages with seq > after_seq, in order."""
+        entries = await self.r.xrange(keys.log(conversation_id), min=f"{after_seq + 1}-0", count=count)
+        out: list[Message] = []
+        for entry_id, fields in entries:
+            msg = json.loads(fields["m"])
+            msg["seq"] = int(entry_id.split("-", 1)[0])
+            out.append(msg)
+        if with_nlu:
+            seqs = [str(m["seq"]) for m in out if m.get("sender") == "customer" and "emotions" not in m]
+            if seqs:
+                found = await self.r.hmget(keys.nlu(conversation_id), seqs)
+                annotations = {int(s): json.loads(a) for s, a in zip(seqs, found) if a}
+                for m in out:
+                    m.update(annotations.get(m["seq"], {}))  # type: ignore[typeddict-item]
+        return out
+
+    async def annotate(self, conversation_id: str, seq: int, annotation: dict[str, Any],
+                       fields: dict[str, Any] | None = None) -> None:
+        """Emotion/intent of a customer message known after NLU ran; agents get an `annotation`.
+        `fields` go to the conversation's hash in the same round trip (its latest negativity, say)."""
+        async with self.r.pipeline(transaction=False) as p:
+            p.hset(keys.nlu(conversation_id), str(seq), _json(annotation))
+            p.expire(keys.nlu(conversation_id), self.ttl)
+            if fields:
+                p.hset(keys.conv(conversation_id), mapping=_flat_fields(fields))
+            p.publish(keys.ch_conv(conversation_id), _json({"kind": "annotation", "seq": seq, **annotation}))
+            await p.execute()
+
+    async def update_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
+        await self.r.hset(keys.conv(conversation_id), mapping=_flat_fields(fields))
+
+    async def apply(self, conversation_id: str, t: Transition, state_event: dict[str, Any]) -> Applied:
+        """Apply a Transition atomically; raises Conflict/BadState/Forbidden/OverCapacity/NotFound."""
+        flat: list[Any] = []
+        for k, v in t.fields.items():
+            flat += [k, v]
+        new_agent = "-" if t.new_agent is None else t.new_agent
+        res = await self._transition(
+            keys=[keys.conv(conversation_id), keys.log(conversation_id), keys.QUEUE],
+            args=[t.action, ",".join(s.value for s in t.from_states), t.to.value, t.require_agent or "",
+                  new_agent, t.new_agent_name or "", "1" if t.check_capacity else "0", t.queue or "",
+                  t.rank if t.rank is not None else 0, _json({**t.note.message(), "ts": now_ms()}) if t.note else "",
+                  conversation_id, now_ms(), self.ttl, keys.ch_conv(conversation_id),
+                  _json({"kind": "state", **state_event}), keys.PREFIX, len(t.fields), *flat])
+        if res[0] == "err":
+            if res[1] == "not_found" and t.check_capacity and res[2]:
+                raise errors.NotFound("no such agent")
+            raise _ERRORS[res[1]]()
+        if t.note:
+            metrics.record_message("system")
+        return Applied(int(res[1]), State(res[2]), res[3], int(res[4]), int(res[5] or 0))
+
+    async def record_closed(self, username: str, conversation_id: str, closed_ms: int) -> None:
+        """Index of who closed what and when, for the console's "closed today" (keys.agent_closed)."""
+        key = keys.agent_closed(username)
+        async with self.r.pipeline(transaction=False) as p:
+            p.zadd(key, {conversation_id: closed_ms})
+            p.zremrangebyscore(key, "-inf", closed_ms - self.ttl * 1000)
+            p.expire(key, self.ttl)
+            await p.execute()
+
+    async def rate(self, conversation_id: str, score: int, comment: str) -> str:
+        """Store a rating once; returns the username of the agent who handled the chat ('' if none)."""
+        res = await self._rate(keys=[keys.conv(conversation_id), keys.RATINGS],
+                               args=[score, comment, conversation_id, now_ms()])
+        if res[0] == "err":
+            if res[1] == "conflict":
+                raise errors.Conflict("this conversation has already been rated")
+            raise _ERRORS[res[1]]()
+        return res[1]
+
+    async def add_callback(self, conversation_id: str, customer: dict[str, Any], seq: int) -> None:
+        await self.r.xadd(keys.CALLBACKS, {"conversation_id": conversation_id, "seq": seq, "ts": now_ms(),
+                                           "customer_id": str(customer.get("customer_id", ""))},
+                          maxlen=100_000, approximate=True)
+
+    async def closed_conversations(self, username: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        """Rows for the console's "closed today" table, newest first; expired conversations are skipped."""
+        found = await self.r.zrevrangebyscore(keys.agent_closed(username), f"({end_ms}", start_ms,
+                                              start=0, num=CLOSED_MAX, withscores=True)
+        if not found:
+            return []
+        async with self.r.pipeline(transaction=False) as p:
+            for cid, _ in found:
+                p.hmget(keys.conv(cid), "customer", "reason", "resolution", "emotion", "negativity", "rating",
+                        "rating_comment")
+            rows = await p.execute()
+        out = []
+        for (cid, closed_at), fields in zip(found, rows):
+            customer, reason, resolution, emotion, negativity, rating, comment = fields
+            if customer is None and resolution is None:
+                continue  # the conversation itself has expired
+            cust = json.loads(customer) if customer else {}
+            row: dict[str, Any] = {
+                "conversation_id": cid,
+                "closed_at": int(closed_at),
+                "customer": {k: cust[k] for k in ("name", "customer_id") if k in cust},
+                "reason": json.loads(reason) if reason else {},
+                "resolution": resolution or None,
+                "emotion": {"label": emotion or "neutral", "negativity": float(negativity or 0.0)},
+            }
+            if rating:
+                row["rating"] = {"score": int(rating), "comment": comment or None}
+            out.append(row)
+        return out
+
+    # ------------------------------------------------------------ queue
+
+    async def queue_position(self, conversation_id: str) -> int | None:
+        rank = await self.r.zrank(keys.QUEUE, conversation_id)
+        return None if rank is None else rank + 1
+
+    async def queue_items(self) -> list[dict[str, Any]]:
+        ids = await self.r.zrange(keys.QUEUE, 0, -1)
+        if not ids:
+            return []
+        async with self.r.pipeline(transaction=False) as p:
+            for cid in ids:
+                p.hgetall(keys.conv(cid))
+            raws = await p.execute()
+        items = []
+        for position, (cid, raw) in enumerate(zip(ids, raws), start=1):
+            if raw:
+                items.append(queue_item(_decode_conv(cid, raw), position))
+        return items
+
+    async def record_wait(self, waited_ms: int) -> None:
+        async with self.r.pipeline(transaction=False) as p:
+            p.lpush(keys.WAITS, waited_ms)
+            p.ltrim(keys.WAITS, 0, keys.WAITS_KEPT - 1)
+            await p.execute()
+
+    async def recent_waits(self) -> list[int]:
+        return [int(x) for x in await self.r.lrange(keys.WAITS, 0, -1)]
+
+    # ------------------------------------------------------------ presence
+
+    async def set_presence(self, username: str, status: str) -> None:
+        await self.r.hset(keys.PRESENCE, username, status)
+
+    async def presence(self, username: str) -> str:
+        """The status the agent chose (online / away); online until they chose one."""
+        return await self.r.hget(keys.PRESENCE, username) or "online"
+
+    async def last_seen(self, username: str) -> int | None:
+        """When (ms) a socket of the agent's was last alive, or None if never."""
+        seen = await self.r.hget(keys.PRESENCE_SEEN, username)
+        return None if seen is None else int(seen)
+
+    async def heartbeat(self, username: str, conn_id: str) -> None:
+        now = now_ms()
+        async with self.r.pipeline(transaction=False) as p:
+            p.zadd(keys.PRESENCE_CONNS, {f"{username} {conn_id}": now + keys.PRESENCE_TTL_MS})
+            p.hset(keys.PRESENCE_SEEN, username, now)
+            await p.execute()
+
+    async def drop_connection(self, username: str, conn_id: str) -> None:
+        async with self.r.pipeline(transaction=False) as p:
+            p.zrem(keys.PRESENCE_CONNS, f"{username} {conn_id}")
+            p.hset(keys.PRESENCE_SEEN, username, now_ms())
+            await p.execute()
+
+    async def connected_agents(self) -> set[str]:
+        now = now_ms()
+        await self.r.zremrangebyscore(keys.PRESENCE_CONNS, "-inf", now)
+        members = await self.r.zrangebyscore(keys.PRESENCE_CONNS, now, "+inf")
+        return {m.split(" ", 1)[0] for m in members}
+
+    async def agents(self) -> list[dict[str, Any]]:
+        """Every agent account with status (offline when no live socket) and load."""
+        users = sorted(await self.r.smembers(keys.USERS))
+        live = await self.connected_agents()
+        statuses = await self.r.hgetall(keys.PRESENCE)
+        async with self.r.pipeline(transaction=False) as p:
+            for u in users:
+                p.hmget(keys.user(u), "display_name", "capacity", "role")
+                p.scard(keys.agent_convs(u))
+            raw = await p.execute()
+        out = []
+        for i, u in enumerate(users):
+            (name, cap, role), active = raw[2 * i], raw[2 * i + 1]
+            if name is None:
+                continue
+            status = statuses.get(u, "online") if u in live else "offline"
+            out.append({"username": u, "display_name": name, "role": role or "agent", "status": status,
+                        "active": int(active), "capacity": int(cap or 0)})
+        return out
+
+    async def online_count(self) -> int:
+        return sum(1 for a in await self.agents() if a["status"] == "online")
+
+    async def assigned_ids(self, username: str) -> set[str]:
+        """Ids in the agent's set of assigned conversations (may name some that moved on or expired)."""
+        return set(await self.r.smembers(keys.agent_convs(username)))
+
+    async def unassign(self, username: str, conversation_id: str) -> None:
+        """Drop a stale entry from the agent's set (the conversation is no longer theirs)."""
+        await self.r.srem(keys.agent_convs(username), conversation_id)
+
+    async def agent_conversations(self, username: str) -> list[dict[str, Any]]:
+        ids = sorted(await self.r.smembers(keys.agent_convs(username)))
+        out = []
+        for cid in ids:
+            conv = await self.get(cid)
+            if conv is not None:
+                out.append(summary(conv))
+        return out
+
+    # ------------------------------------------------------------ pub/sub
+
+    async def publish(self, channel: str, event: dict[str, Any]) -> None:
+        await self.r.publish(channel, _json(event))
+
+    # ------------------------------------------------------------ health
+
+    async def ping(self) -> bool:
+        """True when Redis answers; False on any failure (health reports it as down)."""
+        try:
+            return bool(await self.r.ping())
+        except Exception:  # noqa: BLE001 - health reports any failure as "down"
+            return False
+
+
+def _flat_fields(fields: dict[str, Any]) -> dict[str, str]:
+    return {k: v if isinstance(v, str) else _json(v) for k, v in fields.items()}
+
+
+def _decode_conv(cid: str, raw: dict[str, str]) -> dict[str, Any]:
+    conv: dict[str, Any] = {"conversation_id": cid, **raw}
+    for k in ("customer", "reason", "context"):
+        conv[k] = json.loads(raw[k]) if raw.get(k) else {}
+    for k in ("seq", "created", "updated", "queued_at", "rating"):
+        if raw.get(k):
+            conv[k] = int(raw[k])
+    conv["priority"] = float(raw.get("priority") or 0.0)
+    conv["state"] = State(raw.get("state", "bot"))
+    conv["negativity"] = float(raw.get("negativity") or 0.0)
+    return conv
+
+
+def summary(conv: dict[str, Any]) -> dict[str, Any]:
+    """ConversationSummary of docs/protocol.md."""
+    out = {"conversation_id": conv["conversation_id"], "state": conv["state"].value,
+           "agent": conv.get("agent") or None, "agent_name": conv.get("agent_name") or None,
+           "customer": conv.get("customer") or {}, "reason": conv.get("reason") or {},
+           "priority": conv.get("priority", 0.0), "last_seq": conv.get("seq", 0),
+           "created": conv.get("created"), "queued_at": conv.get("queued_at")}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def queue_item(conv: dict[str, Any], position: int) -> dict[str, Any]:
+    """QueueItem of docs/protocol.md; the customer's cards stay out of the queue list."""
+    customer = conv.get("customer") or {}
+    return {
+        "conversation_id": conv["conversation_id"],
+        "customer": {k: customer[k] for k in ("name", "customer_id") if k in customer},
+        "reason": conv.get("reason") or {},
+        "priority": conv.get("priority", 0.0),
+        "emotion": {"label": conv.get("emotion") or "neutral", "negativity": conv.get("negativity", 0.0)},
+        "waiting_since": conv.get("queued_at") or conv.get("created"),
+        "position": position,
+    }
