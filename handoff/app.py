@@ -31,6 +31,7 @@ from handoff.storage import store as store_mod
 from handoff.storage.accounts import AccountRecords, LoginFailures, Sessions
 from handoff.storage.canned import CannedResponses
 from handoff.storage.hub import Hub
+from handoff.storage.inbox import InboxRecords
 
 log = logging.getLogger(__name__)
 ORPHAN_GRACE_MS = 120_000
@@ -76,7 +77,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         bridge = BotBridge(lambda: app.ctx.agent, settings.bot_timeout_s, app.ctx.nlu_workers)
         app.ctx.canned = CannedResponses(client)
         app.ctx.desk = Desk(settings, store_mod.Store(client, settings.conversation_ttl_s), hub, accounts,
-                            sessions, bridge, Inbox(client))
+                            sessions, bridge, Inbox(InboxRecords(client)))
         if settings.load_bot:
             try:
                 app.ctx.agent = await load_agent(settings)

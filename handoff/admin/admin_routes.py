@@ -26,16 +26,16 @@ from handoff.admin.model_registry import BASE, ModelRegistry, ModelWatcher, swap
 from handoff.admin.retrain import (
     RetrainConfig,
     Retrainer,
-    check_thresholds,
     config_thresholds,
-    load_thresholds,
-    save_thresholds,
     threshold_fields,
 )
 from handoff.admin.training_data import TrainingData
 from handoff.core import errors, protocol
 from handoff.gateway.web import guarded, json_body, signed_in
 from handoff.settings import Settings
+from handoff.storage.inbox import InboxRecords
+from handoff.storage.models import ModelRecords
+from handoff.storage.retraining import RetrainRecords
 
 log = logging.getLogger(__name__)
 QUERY_MAX = 200
@@ -58,15 +58,15 @@ def build(app: Any) -> Admin:
     client = app.ctx.redis
     root = Path(settings.project_root)
     data = TrainingData(root)
-    registry = ModelRegistry(client, root / "models" / "versions", Path(settings.model_path))
-    retrainer = Retrainer(client, registry, data, RetrainConfig(
+    registry = ModelRegistry(ModelRecords(client), root / "models" / "versions", Path(settings.model_path))
+    retrainer = Retrainer(RetrainRecords(client), registry, data, RetrainConfig(
         root=root, config=settings.retrain_config, max_per_intent=settings.retrain_max_per_intent or None,
         eval_max_per_intent=settings.retrain_eval_max_per_intent or None),
         settings.instance)
     watcher = None
     if settings.load_bot:
         watcher = ModelWatcher(registry, app.ctx.desk.hub, settings.instance, swap_loader(lambda: app.ctx.agent))
-    return Admin(settings, Inbox(client), data, registry, retrainer, watcher)
+    return Admin(settings, Inbox(InboxRecords(client)), data, registry, retrainer, watcher)
 
 
 def _ids(body: dict[str, Any]) -> list[str]:
@@ -299,7 +299,7 @@ def add_admin_routes(bp: Blueprint) -> None:
         admin, _ = await ready(request)
         active = (await admin.registry.active())["version"]
         live = await asyncio.to_thread(_live_thresholds, admin, active)
-        return response.json({"fields": threshold_fields(), "overrides": await load_thresholds(admin.registry.r),
+        return response.json({"fields": threshold_fields(), "overrides": await admin.retrainer.thresholds(),
                               "live": live, "active_version": active})
 
     @bp.put("/api/admin/escalation")
@@ -309,9 +309,7 @@ def add_admin_routes(bp: Blueprint) -> None:
         values = json_body(request).get("values")
         if not isinstance(values, dict):
             raise errors.InvalidFrame("values must be an object of threshold name -> number")
-        check_thresholds(values)
-        await save_thresholds(admin.registry.r, values)
-        saved = await load_thresholds(admin.registry.r)
+        saved = await admin.retrainer.save_thresholds(values)
         await asyncio.to_thread(admin.data.audit, "models", {"action": "thresholds", "by": user["username"],
                                                              "values": saved})
         return response.json({"overrides": saved})

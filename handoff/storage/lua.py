@@ -141,3 +141,50 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', '100000', '*', 'conversation_id', ARG
            'comment', ARGV[2], 'agent', closed_by, 'ts', ARGV[4])
 return {'ok', closed_by}
 """
+
+# Add (or count again) one message in the admin's NLU inbox: a new item starts open; a repeat bumps the count
+# and refreshes the prediction. Only open items sit in the open index; labelled/ignored ones just count (the
+# admin already decided on that text). The open index is capped: the oldest open items go first.
+# KEYS: item, open index
+# ARGV: 1 item id, 2 text, 3 intent, 4 confidence, 5 ranking JSON, 6 reason, 7 conversation id, 8 seq,
+#       9 now ms, 10 item ttl s, 11 max open items, 12 suggested intent ("" none), 13 suggested by,
+#       14 item key prefix
+# -> the item's status before this message
+INBOX_ADD = r"""
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then
+  redis.call('HSET', KEYS[1], 'id', ARGV[1], 'text', ARGV[2], 'status', 'open', 'first_ts', ARGV[9], 'count', 0)
+  status = 'open'
+end
+redis.call('HINCRBY', KEYS[1], 'count', 1)
+redis.call('HSET', KEYS[1], 'intent', ARGV[3], 'confidence', ARGV[4], 'ranking', ARGV[5], 'last_ts', ARGV[9],
+           'conversation_id', ARGV[7], 'seq', ARGV[8], 'r_' .. ARGV[6], '1')
+if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'suggested', ARGV[12], 'suggested_by', ARGV[13]) end
+redis.call('EXPIRE', KEYS[1], ARGV[10])
+if status == 'open' then
+  redis.call('ZADD', KEYS[2], ARGV[9], ARGV[1])
+  local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[11])
+  if extra > 0 then
+    local gone = redis.call('ZPOPMIN', KEYS[2], extra)
+    for i = 1, #gone, 2 do redis.call('DEL', ARGV[14] .. gone[i]) end
+  end
+end
+return status
+"""
+
+# Point every instance at a model version: set the pointer only if it still names what the caller saw (a
+# stale rollback must not win a race), keep the history, ring the models channel.
+# KEYS: active pointer, history
+# ARGV: 1 version, 2 by, 3 now ms, 4 history entry JSON, 5 the base version's name (pointer unset),
+#       6 expected current version ("" = any), 7 models channel, 8 history entries kept, 9 event JSON
+# -> {"ok", previous} | {"same", current} | {"conflict", current}
+ACTIVATE_MODEL = r"""
+local cur = redis.call('HGET', KEYS[1], 'version') or ARGV[5]
+if ARGV[6] ~= '' and cur ~= ARGV[6] then return {'conflict', cur} end
+if cur == ARGV[1] then return {'same', cur} end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'previous', cur, 'by', ARGV[2], 'ts', ARGV[3])
+redis.call('LPUSH', KEYS[2], ARGV[4])
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[8]) - 1)
+redis.call('PUBLISH', ARGV[7], ARGV[9])
+return {'ok', cur}
+"""

@@ -24,6 +24,7 @@ from handoff.storage import keys
 from handoff.storage import store as store_mod
 from handoff.storage.accounts import AccountRecords, Sessions
 from handoff.storage.hub import Hub
+from handoff.storage.inbox import InboxRecords
 from tests.gateway import LiveGateway, seed_accounts, start_gateway
 from tests.handoff.clients import BOT_WAIT, WAIT, Agent, Customer, claimed
 from tests.reliability.conftest import GATEWAY_LOGS, kill9, start_bare
@@ -251,7 +252,7 @@ async def test_an_agent_whose_console_vanished_loses_the_chat_to_the_queue_after
         Accounts(AccountRecords(client)),
         Sessions(client, 3600),
         BotBridge(lambda: None, 1.0),
-        Inbox(client),
+        Inbox(InboxRecords(client)),
     )
     try:
         loop = asyncio.get_running_loop()
