@@ -35,13 +35,25 @@ STORAGE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
 CLOSED_MAX = 500  # rows of one agent's closed conversations returned for one day
 
 
+def new_client(url: str) -> aioredis.Redis:
+    """A client for `url` that has not connected yet: it opens connections on first use, in the event loop
+    that uses it, so it can be built before the server's loop runs (wait_until_reachable checks it)."""
+    return aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+
+
 async def connect(url: str, retries: int = 5, delay_s: float = 0.5) -> aioredis.Redis:
     """A client that has answered PING; bounded retries, then a loud failure naming the host."""
-    client = aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+    client = new_client(url)
+    await wait_until_reachable(client, retries, delay_s)
+    return client
+
+
+async def wait_until_reachable(client: aioredis.Redis, retries: int = 5, delay_s: float = 0.5) -> None:
+    """Until `client` answers PING; bounded retries, then close it and fail loudly (errors.Unavailable)."""
     for attempt in range(1, retries + 1):
         try:
             await client.ping()
-            return client
+            return
         except (RedisConnectionError, OSError) as exc:
             log.warning("redis not reachable (attempt %d/%d): %s", attempt, retries, type(exc).__name__)
             if attempt == retries:
