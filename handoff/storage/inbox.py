@@ -22,9 +22,10 @@ class InboxRecords:
                   conversation_id: str, seq: int, now: int, ttl_s: int, max_open: int, suggested: str = "",
                   suggested_by: str = "") -> str:
         """Upsert one item (lua.INBOX_ADD); returns its status before this message."""
-        return str(await self._add(keys=[keys.inbox_item(iid), keys.INBOX_OPEN],
-                                   args=[iid, text, intent, confidence, ranking, reason, conversation_id, seq, now,
-                                         ttl_s, max_open, suggested, suggested_by, keys.INBOX_ITEM_PREFIX]))
+        return str(await self._add(**lua.inbox_add_call(
+            iid, text=text, intent=intent, confidence=confidence, ranking=ranking, reason=reason,
+            conversation_id=conversation_id, seq=seq, now=now, ttl_s=ttl_s, max_open=max_open, suggested=suggested,
+            suggested_by=suggested_by).kwargs()))
 
     async def tag(self, iid: str, field: str) -> bool:
         """Set `field` to "1" on an item that exists; False when it does not."""

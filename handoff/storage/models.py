@@ -24,9 +24,9 @@ class ModelRecords:
     async def activate(self, version: str, by: str, *, now: int, entry: dict[str, Any], base: str, expect: str,
                        event: dict[str, Any], history_kept: int) -> tuple[str, str]:
         """lua.ACTIVATE_MODEL: ("ok", previous) | ("same", current) | ("conflict", current)."""
-        res = await self._activate(keys=[keys.MODELS_ACTIVE, keys.MODELS_HISTORY],
-                                   args=[version, by, now, json.dumps(entry), base, expect, keys.CH_MODELS,
-                                         history_kept, json.dumps(event)])
+        res = await self._activate(**lua.activate_model_call(
+            version=version, by=by, now=now, entry=json.dumps(entry), base=base, expect=expect,
+            event=json.dumps(event), history_kept=history_kept).kwargs())
         return str(res[0]), str(res[1])
 
     async def history(self, limit: int) -> list[dict[str, Any]]:
