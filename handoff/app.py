@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,42 +20,84 @@ from sanic import Sanic
 from bot.minilm import limit_blas_threads
 from handoff.accounts.auth import Accounts, Login
 from handoff.admin.inbox import Inbox
+from handoff.admin.loop import AdminLoop
+from handoff.admin.model_registry import ModelRegistry, ModelWatcher, swap_loader
+from handoff.admin.retrain import RetrainConfig, Retrainer
+from handoff.admin.training_data import TrainingData
 from handoff.assistant.bot_bridge import BotBridge, load_agent, model_file
 from handoff.assistant.nlu_workers import NluWorkers
 from handoff.core import protocol
 from handoff.gateway.channel import TandemChannel
 from handoff.gateway.desk import Desk
 from handoff.gateway.http_api import STATIC
+from handoff.gateway.turns import Turns
+from handoff.gateway.web import RequestAuth
 from handoff.reporting import metrics
+from handoff.services import Services
 from handoff.settings import Settings
-from handoff.storage import store as store_mod
-from handoff.storage.accounts import AccountRecords, LoginFailures, Sessions
-from handoff.storage.canned import CannedResponses
-from handoff.storage.hub import Hub
+from handoff.storage.backend import Storage
 
 log = logging.getLogger(__name__)
 ORPHAN_GRACE_MS = 120_000
 SWEEP_EVERY_S = 30.0
+GetAgent = Callable[[], Any]
+
+
+def build_services(settings: Settings, get_agent: GetAgent) -> Services:
+    """Every service of one instance, built once and without I/O (Redis is waited for when the server starts:
+    Storage.start). `get_agent`: the Rasa agent once it is loaded (None before, or without a model)."""
+    storage = Storage.build(settings)
+    accounts = Accounts(storage.accounts)
+    login = Login(storage.login_failures, accounts, storage.sessions, max_per_user=settings.login_max_per_user,
+                  max_per_ip=settings.login_max_per_ip)
+    nlu_workers = NluWorkers(settings.nlu_workers, settings.blas_threads, timeout_s=settings.bot_timeout_s / 3) \
+        if settings.nlu_workers and settings.load_bot else None
+    bot = BotBridge(get_agent, settings.bot_timeout_s, nlu_workers)
+    inbox = Inbox(storage.inbox)
+    desk = Desk(settings, storage.store, accounts, bot, inbox)
+    turns = Turns(desk, storage.store, bot, inbox, storage.hub.echo, settings)
+    return Services(settings=settings, storage=storage, accounts=accounts, login=login,
+                    who=RequestAuth(storage.sessions, accounts), bot=bot, nlu_workers=nlu_workers, desk=desk,
+                    turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent))
+
+
+def _admin_loop(settings: Settings, storage: Storage, inbox: Inbox, get_agent: GetAgent) -> AdminLoop | None:
+    """The learning loop is optional at start-up: if it cannot be built, the desk runs without it."""
+    try:
+        root = Path(settings.project_root)
+        data = TrainingData(root)
+        registry = ModelRegistry(storage.models, root / "models" / "versions", Path(settings.model_path))
+        retrainer = Retrainer(storage.retraining, registry, data, RetrainConfig(
+            root=root, config=settings.retrain_config, max_per_intent=settings.retrain_max_per_intent or None,
+            eval_max_per_intent=settings.retrain_eval_max_per_intent or None), settings.instance)
+        watcher = ModelWatcher(registry, storage.hub, settings.instance, swap_loader(get_agent)) \
+            if settings.load_bot else None
+        return AdminLoop(settings, inbox, data, registry, retrainer, watcher)
+    except Exception:
+        log.exception("the admin loop could not be built; /api/admin/* will answer 503")
+        return None
 
 
 def create_app(settings: Settings, name: str = "tandem") -> Sanic:
-    if not settings.redis_url:
-        raise ValueError("settings.redis_url is required (python -m handoff starts a local Redis when unset)")
+    """The composition root: builds every service once (build_services), hands each socket and route module
+    the ones it uses (TandemChannel), and starts and stops them with the server."""
+    # Built before the app (so a bad setting fails before Sanic registers the name); `app` is looked up
+    # only when the agent is asked for, by then it is the app below.
+    services = build_services(settings, lambda: app.ctx.agent)
     app = Sanic(name, configure_logging=False)
     app.config.WEBSOCKET_MAX_SIZE = protocol.HARD_FRAME_BYTES  # above it: close 1009
     app.config.WEBSOCKET_PING_INTERVAL = 20
     app.config.WEBSOCKET_PING_TIMEOUT = 20
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 5.0
-    app.ctx.settings = settings
-    app.ctx.agent = None
+    app.ctx.agent = None  # the Rasa agent, loaded when the server starts
 
     async def on_new_message(message: UserMessage) -> None:  # Rasa's REST channel
         if app.ctx.agent is None:
             return
         await app.ctx.agent.handle_message(message)
 
-    tandem, rest = TandemChannel(settings), RestInput()
+    tandem, rest = TandemChannel(services), RestInput()
     app.blueprint(tandem.blueprint(on_new_message))  # at the root: /ws/*, /api/*, the pages
     register([rest], app, route="/webhooks/")  # /webhooks/rest/webhook
     app.ctx.input_channels = [tandem, rest]
@@ -62,28 +105,14 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
 
     @app.listener("before_server_start")
     async def start(app: Sanic, loop: Any) -> None:
-        client = await store_mod.connect(settings.redis_url)  # type: ignore[arg-type]
-        app.ctx.redis = client
-        hub = Hub(client)
-        await hub.start()
-        accounts = Accounts(AccountRecords(client))
-        sessions = Sessions(client, settings.session_ttl_s)
-        app.ctx.login = Login(LoginFailures(client, settings.login_window_s), accounts, sessions,
-                              max_per_user=settings.login_max_per_user, max_per_ip=settings.login_max_per_ip)
-        app.ctx.nlu_workers = NluWorkers(settings.nlu_workers, settings.blas_threads,
-                                         timeout_s=settings.bot_timeout_s / 3) \
-            if settings.nlu_workers and settings.load_bot else None
-        bridge = BotBridge(lambda: app.ctx.agent, settings.bot_timeout_s, app.ctx.nlu_workers)
-        app.ctx.canned = CannedResponses(client)
-        app.ctx.desk = Desk(settings, store_mod.Store(client, settings.conversation_ttl_s), hub, accounts,
-                            sessions, bridge, Inbox(client))
+        await services.storage.start()
         if settings.load_bot:
             try:
                 app.ctx.agent = await load_agent(settings)
                 log.info("Rasa model loaded from %s", settings.model_path)
                 metrics.set_model(Path(settings.model_path).name, app.ctx.agent)
-                if app.ctx.nlu_workers is not None:
-                    app.ctx.nlu_workers.prepare(model_file(app.ctx.agent))
+                if services.nlu_workers is not None:
+                    services.nlu_workers.prepare(model_file(app.ctx.agent))
             except Exception:
                 # Serve anyway: customers are told the assistant is unavailable and offered a person.
                 log.exception("could not load the Rasa model from %s", settings.model_path)
@@ -95,20 +124,23 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         gc.collect()
         gc.freeze()
         limit_blas_threads(settings.blas_threads)  # a spinning 2nd BLAS thread took a core (bot/minilm.py)
-        app.ctx.sweeper = asyncio.ensure_future(_sweep(app.ctx.desk))
+        app.ctx.sweeper = asyncio.ensure_future(_sweep(services.desk))
+        if services.admin is not None:
+            await services.admin.start(agent_loaded=app.ctx.agent is not None)
         log.info("Tandem gateway %s listening", settings.instance)
 
     @app.listener("before_server_stop")
     async def stopping(app: Sanic, loop: Any) -> None:
         app.ctx.sweeper.cancel()
+        if services.admin is not None:
+            await services.admin.stop()
 
     @app.listener("after_server_stop")
     async def stop(app: Sanic, loop: Any) -> None:
-        if app.ctx.nlu_workers is not None:
-            app.ctx.nlu_workers.close()
-        await app.ctx.desk.stop()
-        await app.ctx.desk.hub.stop()
-        await app.ctx.redis.close()
+        if services.nlu_workers is not None:
+            services.nlu_workers.close()
+        await services.desk.stop()
+        await services.storage.stop()
         agent = app.ctx.agent
         broker = getattr(getattr(agent, "tracker_store", None), "event_broker", None)
         if broker:

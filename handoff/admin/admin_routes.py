@@ -4,16 +4,14 @@ Every route requires a signed-in account with role admin (checked against the ac
 as the console's routes do); the Origin check and JSON body rules are the gateway's (handoff.gateway.http_api).
 The page itself is static (handoff/static/admin/) and served at /admin by the gateway.
 
-Start-up and shutdown ride on blueprint listeners, so the gateway only calls `add_admin_routes(bp)`:
-after the server starts, each instance builds its admin services and starts a ModelWatcher that keeps
-its in-process Rasa agent on the active model version.
+The services behind the routes (handoff/admin/loop.py) are built and started by the composition root
+(handoff/app.py), which hands them to `add_admin_routes`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,52 +19,16 @@ import yaml
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
-from handoff.admin.inbox import REASONS, Inbox
-from handoff.admin.model_registry import BASE, ModelRegistry, ModelWatcher, swap_loader
-from handoff.admin.retrain import (
-    RetrainConfig,
-    Retrainer,
-    check_thresholds,
-    config_thresholds,
-    load_thresholds,
-    save_thresholds,
-    threshold_fields,
-)
-from handoff.admin.training_data import TrainingData
+from handoff.admin.inbox import REASONS
+from handoff.admin.loop import AdminLoop
+from handoff.admin.model_registry import BASE
+from handoff.admin.retrain import config_thresholds, threshold_fields
 from handoff.core import errors, protocol
-from handoff.gateway.web import guarded, json_body, signed_in
-from handoff.settings import Settings
+from handoff.gateway.web import RequestAuth, guarded, json_body
+from handoff.storage.store import Store
 
 log = logging.getLogger(__name__)
 QUERY_MAX = 200
-
-
-@dataclass
-class Admin:
-    """One instance's admin services (app.ctx.admin)."""
-
-    settings: Settings
-    inbox: Inbox
-    data: TrainingData
-    registry: ModelRegistry
-    retrainer: Retrainer
-    watcher: ModelWatcher | None
-
-
-def build(app: Any) -> Admin:
-    settings: Settings = app.ctx.settings
-    client = app.ctx.redis
-    root = Path(settings.project_root)
-    data = TrainingData(root)
-    registry = ModelRegistry(client, root / "models" / "versions", Path(settings.model_path))
-    retrainer = Retrainer(client, registry, data, RetrainConfig(
-        root=root, config=settings.retrain_config, max_per_intent=settings.retrain_max_per_intent or None,
-        eval_max_per_intent=settings.retrain_eval_max_per_intent or None),
-        settings.instance)
-    watcher = None
-    if settings.load_bot:
-        watcher = ModelWatcher(registry, app.ctx.desk.hub, settings.instance, swap_loader(lambda: app.ctx.agent))
-    return Admin(settings, Inbox(client), data, registry, retrainer, watcher)
 
 
 def _ids(body: dict[str, Any]) -> list[str]:
@@ -85,7 +47,7 @@ def _str(body: dict[str, Any], name: str, required: bool = True) -> str:
     return value.strip()
 
 
-def _live_thresholds(admin: Admin, active: str) -> dict[str, Any]:
+def _live_thresholds(admin: AdminLoop, active: str) -> dict[str, Any]:
     """The thresholds inside the model every instance runs now (defaults where its config is silent)."""
     defaults = {f["name"]: f["default"] for f in threshold_fields()}
     try:
@@ -101,33 +63,16 @@ def _live_thresholds(admin: Admin, active: str) -> dict[str, Any]:
     return {k: block.get(k, v) for k, v in defaults.items()}
 
 
-def add_admin_routes(bp: Blueprint) -> None:
-    """/api/admin/* (docs/admin.md); all of them for role admin only."""
+def add_admin_routes(bp: Blueprint, *, who: RequestAuth, loop: AdminLoop | None, store: Store) -> None:
+    """/api/admin/* (docs/admin.md); all of them for role admin only. `loop` None: the learning loop is off on
+    this instance, and every route says so (503)."""
 
-    @bp.listener("after_server_start")
-    async def start_admin(app: Any, _loop: Any) -> None:
-        app.ctx.admin = build(app)
-        if app.ctx.admin.watcher is not None and app.ctx.agent is not None:
-            await app.ctx.admin.watcher.start()
-
-    @bp.listener("before_server_stop")
-    async def stop_admin(app: Any, _loop: Any) -> None:
-        admin: Admin | None = getattr(app.ctx, "admin", None)
-        if admin is None:
-            return
-        await admin.retrainer.close()
-        if admin.watcher is not None:
-            try:
-                await admin.watcher.stop()
-            except Exception:  # noqa: BLE001 — Redis may already be gone at shutdown
-                log.warning("could not unregister this instance's model status")
-
-    async def ready(request: Request) -> tuple[Admin, dict[str, Any]]:
-        user = await signed_in(request, admin=True)
-        admin = getattr(request.app.ctx, "admin", None)
-        if admin is None:
-            raise errors.Unavailable("the admin services are starting; try again in a moment")
-        return admin, user
+    async def ready(request: Request) -> tuple[AdminLoop, dict[str, Any]]:
+        user = await who.user(request, admin=True)
+        if loop is None:
+            raise errors.Unavailable("the admin loop is not running on this instance (it failed at start-up; "
+                                     "see the server log)")
+        return loop, user
 
     # ------------------------------------------------------------ inbox
 
@@ -189,10 +134,11 @@ def add_admin_routes(bp: Blueprint) -> None:
     async def correction(request: Request) -> HTTPResponse:
         """An agent flags a customer message the bot got wrong (the agents' way into the inbox): the
         conversation's own agent or an admin; `intent`, optional, is what the customer meant."""
-        user = await signed_in(request)
-        admin = getattr(request.app.ctx, "admin", None)
-        if admin is None:
-            raise errors.Unavailable("the admin services are starting; try again in a moment")
+        user = await who.user(request)
+        if loop is None:
+            raise errors.Unavailable("the admin loop is not running on this instance (it failed at start-up; "
+                                     "see the server log)")
+        admin = loop
         body = json_body(request)
         cid, seq, intent = body.get("conversation_id"), body.get("seq"), body.get("intent") or ""
         if not isinstance(cid, str) or not protocol.ID_RE.match(cid):
@@ -201,13 +147,12 @@ def add_admin_routes(bp: Blueprint) -> None:
             raise errors.InvalidFrame("seq must be the sequence number of a customer message")
         if not isinstance(intent, str) or (intent and intent not in await asyncio.to_thread(admin.data.intents)):
             raise errors.InvalidFrame("intent must be one of the assistant's intents")
-        desk = request.app.ctx.desk
-        conv = await desk.store.get(cid)
+        conv = await store.get(cid)
         if conv is None:
             raise errors.NotFound("conversation not found")
         if user["role"] != "admin" and conv.get("agent") != user["username"]:
             raise errors.Forbidden("only the conversation's agent or an admin can flag its messages")
-        found = await desk.store.read_log(cid, after_seq=seq - 1, count=1, with_nlu=True)
+        found = await store.read_log(cid, after_seq=seq - 1, count=1, with_nlu=True)
         if not found or found[0]["seq"] != seq or found[0].get("sender") != "customer":
             raise errors.NotFound("no customer message with that seq in this conversation")
         msg = found[0]
@@ -299,7 +244,7 @@ def add_admin_routes(bp: Blueprint) -> None:
         admin, _ = await ready(request)
         active = (await admin.registry.active())["version"]
         live = await asyncio.to_thread(_live_thresholds, admin, active)
-        return response.json({"fields": threshold_fields(), "overrides": await load_thresholds(admin.registry.r),
+        return response.json({"fields": threshold_fields(), "overrides": await admin.retrainer.thresholds(),
                               "live": live, "active_version": active})
 
     @bp.put("/api/admin/escalation")
@@ -309,9 +254,7 @@ def add_admin_routes(bp: Blueprint) -> None:
         values = json_body(request).get("values")
         if not isinstance(values, dict):
             raise errors.InvalidFrame("values must be an object of threshold name -> number")
-        check_thresholds(values)
-        await save_thresholds(admin.registry.r, values)
-        saved = await load_thresholds(admin.registry.r)
+        saved = await admin.retrainer.save_thresholds(values)
         await asyncio.to_thread(admin.data.audit, "models", {"action": "thresholds", "by": user["username"],
                                                              "values": saved})
         return response.json({"overrides": saved})

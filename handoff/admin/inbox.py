@@ -18,13 +18,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from bot.escalation.kinds import Kind
 from handoff.core import errors
 from handoff.core.clock import now_ms
 from handoff.reporting import redaction
-from handoff.storage import keys
+from handoff.storage.inbox import InboxRecords
 
 log = logging.getLogger(__name__)
 REASONS = ("low_confidence", "fallback", "handover", "agent_correction")
@@ -38,30 +36,6 @@ ITEM_TTL_S = 90 * 24 * 3600
 MAX_IDS = 200  # per bulk action
 
 _ID = re.compile(r"^[0-9a-f]{16}$")
-
-# Atomic upsert: a new item starts open; a repeat bumps the count and refreshes the prediction. Only open
-# items sit in the open index; labelled/ignored ones just count (the admin already decided on that text).
-_ADD = """
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then
-  redis.call('HSET', KEYS[1], 'id', ARGV[1], 'text', ARGV[2], 'status', 'open', 'first_ts', ARGV[9], 'count', 0)
-  status = 'open'
-end
-redis.call('HINCRBY', KEYS[1], 'count', 1)
-redis.call('HSET', KEYS[1], 'intent', ARGV[3], 'confidence', ARGV[4], 'ranking', ARGV[5], 'last_ts', ARGV[9],
-           'conversation_id', ARGV[7], 'seq', ARGV[8], 'r_' .. ARGV[6], '1')
-if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'suggested', ARGV[12], 'suggested_by', ARGV[13]) end
-redis.call('EXPIRE', KEYS[1], ARGV[10])
-if status == 'open' then
-  redis.call('ZADD', KEYS[2], ARGV[9], ARGV[1])
-  local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[11])
-  if extra > 0 then
-    local gone = redis.call('ZPOPMIN', KEYS[2], extra)
-    for i = 1, #gone, 2 do redis.call('DEL', ARGV[14] .. gone[i]) end
-  end
-end
-return status
-"""
 
 
 def redact(text: str) -> str:
@@ -96,9 +70,8 @@ def _prediction(parse_data: dict[str, Any]) -> tuple[str, float, str]:
 
 
 class Inbox:
-    def __init__(self, client: aioredis.Redis) -> None:
-        self.r = client
-        self._add = client.register_script(_ADD)
+    def __init__(self, records: InboxRecords) -> None:
+        self.records = records
 
     async def maybe_add(self, parse_data: dict[str, Any], *, conversation_id: str = "", seq: int = 0,
                         threshold: float = DEFAULT_THRESHOLD) -> str | None:
@@ -125,9 +98,9 @@ class Inbox:
             return None
         iid = item_id(clean)
         intent, confidence, ranking = _prediction(parse_data or {})
-        await self._add(keys=[keys.inbox_item(iid), keys.INBOX_OPEN],
-                        args=[iid, clean, intent, confidence, ranking, reason, conversation_id, seq, now_ms(),
-                              ITEM_TTL_S, MAX_OPEN, suggested, suggested_by, keys.INBOX_ITEM_PREFIX])
+        await self.records.add(iid, clean, intent=intent, confidence=confidence, ranking=ranking, reason=reason,
+                               conversation_id=conversation_id, seq=seq, now=now_ms(), ttl_s=ITEM_TTL_S,
+                               max_open=MAX_OPEN, suggested=suggested, suggested_by=suggested_by)
         return iid
 
     async def mark_handover(self, texts: Iterable[str]) -> int:
@@ -136,10 +109,7 @@ class Inbox:
         found = 0
         try:
             for text in texts:
-                key = keys.inbox_item(item_id(redact(text)))
-                if await self.r.exists(key):
-                    await self.r.hset(key, "r_handover", "1")
-                    found += 1
+                found += await self.records.tag(item_id(redact(text)), "r_handover")
         except Exception as exc:  # noqa: BLE001 — the inbox must never break a hand-over
             log.warning("could not tag hand-over messages in the NLU inbox (%s)", type(exc).__name__)
         return found
@@ -149,7 +119,7 @@ class Inbox:
     async def get(self, iid: str) -> dict[str, Any] | None:
         if not _ID.match(iid):
             return None
-        raw = await self.r.hgetall(keys.inbox_item(iid))
+        raw = await self.records.get(iid)
         return _decode(raw) if raw else None
 
     async def search(self, status: str = "open", q: str = "", reason: str = "", intent: str = "",
@@ -159,9 +129,7 @@ class Inbox:
             raise errors.InvalidFrame(f"status must be one of {', '.join(STATUSES)}")
         if reason and reason not in REASONS:
             raise errors.InvalidFrame(f"reason must be one of {', '.join(REASONS)}")
-        index = keys.INBOX_OPEN if status == "open" else keys.INBOX_DONE
-        ids = await self.r.zrevrange(index, 0, scan - 1)
-        items = await self._load(ids)
+        items = await self._load(await self.records.newest(status == "open", scan))
         needle = q.casefold().strip()
         matched = []
         for item in items:
@@ -179,22 +147,12 @@ class Inbox:
                                                                        "items": 0, "messages": 0})
             g["items"] += 1
             g["messages"] += item["count"]
-        counts = {"open": await self.r.zcard(keys.INBOX_OPEN), "done": await self.r.zcard(keys.INBOX_DONE)}
+        counts = await self.records.counts()
         ordered = sorted(groups.values(), key=lambda g: (-g["messages"], g["intent"]))
         return {"items": matched[:limit], "total": len(matched), "groups": ordered, "counts": counts}
 
     async def _load(self, ids: list[str]) -> list[dict[str, Any]]:
-        if not ids:
-            return []
-        async with self.r.pipeline(transaction=False) as p:
-            for iid in ids:
-                p.hgetall(keys.inbox_item(iid))
-            raws = await p.execute()
-        stale = [iid for iid, raw in zip(ids, raws) if not raw]
-        if stale:  # expired hashes leave their ids behind in the index
-            await self.r.zrem(keys.INBOX_OPEN, *stale)
-            await self.r.zrem(keys.INBOX_DONE, *stale)
-        return [_decode(raw) for raw in raws if raw]
+        return [_decode(raw) for raw in await self.records.load(ids)]
 
     async def items(self, ids: list[str]) -> list[dict[str, Any]]:
         """The items for a bulk action; unknown ids are a NotFound (nothing is changed)."""
@@ -214,31 +172,13 @@ class Inbox:
         await self._decide(ids, {"status": "ignored", "label": "", "decided_by": by})
 
     async def reopen(self, ids: list[str]) -> None:
-        ts = now_ms()
-        async with self.r.pipeline(transaction=True) as p:
-            for iid in ids:
-                p.hset(keys.inbox_item(iid), mapping={"status": "open", "label": "", "decided_by": "",
-                                                      "decided_ts": ""})
-                p.zrem(keys.INBOX_DONE, iid)
-                p.zadd(keys.INBOX_OPEN, {iid: ts})
-            await p.execute()
+        await self.records.reopen(ids, now_ms())
 
     async def delete(self, ids: list[str]) -> None:
-        async with self.r.pipeline(transaction=True) as p:
-            for iid in ids:
-                p.delete(keys.inbox_item(iid))
-                p.zrem(keys.INBOX_OPEN, iid)
-                p.zrem(keys.INBOX_DONE, iid)
-            await p.execute()
+        await self.records.delete(ids)
 
     async def _decide(self, ids: list[str], fields: dict[str, str]) -> None:
-        ts = now_ms()
-        async with self.r.pipeline(transaction=True) as p:
-            for iid in ids:
-                p.hset(keys.inbox_item(iid), mapping={**fields, "decided_ts": ts})
-                p.zrem(keys.INBOX_OPEN, iid)
-                p.zadd(keys.INBOX_DONE, {iid: ts})
-            await p.execute()
+        await self.records.decide(ids, fields, now_ms())
 
 
 def _decode(raw: dict[str, str]) -> dict[str, Any]:

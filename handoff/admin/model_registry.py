@@ -22,29 +22,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from handoff.core import errors
 from handoff.core.clock import now_ms
 from handoff.reporting import metrics
 from handoff.storage import keys
+from handoff.storage.models import ModelRecords
 
 log = logging.getLogger(__name__)
 BASE = "base"
 MODEL_FILE = "tandem.tar.gz"
 HISTORY_KEPT = 100
-
-# Set the pointer only if it still names what the caller saw (a stale rollback must not win a race).
-_ACTIVATE = """
-local cur = redis.call('HGET', KEYS[1], 'version') or ARGV[5]
-if ARGV[6] ~= '' and cur ~= ARGV[6] then return {'conflict', cur} end
-if cur == ARGV[1] then return {'same', cur} end
-redis.call('HSET', KEYS[1], 'version', ARGV[1], 'previous', cur, 'by', ARGV[2], 'ts', ARGV[3])
-redis.call('LPUSH', KEYS[2], ARGV[4])
-redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[8]) - 1)
-redis.call('PUBLISH', ARGV[7], ARGV[9])
-return {'ok', cur}
-"""
 
 
 def new_version_name(now: float | None = None) -> str:
@@ -59,11 +46,10 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 class ModelRegistry:
-    def __init__(self, client: aioredis.Redis, versions_dir: Path, base_model: Path) -> None:
-        self.r = client
+    def __init__(self, records: ModelRecords, versions_dir: Path, base_model: Path) -> None:
+        self.records = records
         self.versions_dir = Path(versions_dir)
         self.base_model = Path(base_model)
-        self._activate = client.register_script(_ACTIVATE)
 
     # ------------------------------------------------------------ files
 
@@ -128,7 +114,7 @@ class ModelRegistry:
     # ------------------------------------------------------------ pointer
 
     async def active(self) -> dict[str, Any]:
-        raw = await self.r.hgetall(keys.MODELS_ACTIVE)
+        raw = await self.records.active()
         return {"version": raw.get("version") or BASE, "previous": raw.get("previous") or None,
                 "by": raw.get("by") or None, "ts": int(raw["ts"]) if raw.get("ts") else None}
 
@@ -137,11 +123,10 @@ class ModelRegistry:
         if self.model_file(version) is None:
             raise errors.NotFound("that model version has no model file on this server")
         ts = now_ms()
-        entry = json.dumps({"action": action, "version": version, "by": by, "ts": ts})
-        res = await self._activate(keys=[keys.MODELS_ACTIVE, keys.MODELS_HISTORY],
-                                   args=[version, by, ts, entry, BASE, expect, keys.CH_MODELS, HISTORY_KEPT,
-                                         json.dumps({"version": version, "by": by})])
-        if res[0] == "conflict":
+        outcome, _ = await self.records.activate(
+            version, by, now=ts, entry={"action": action, "version": version, "by": by, "ts": ts}, base=BASE,
+            expect=expect, event={"version": version, "by": by}, history_kept=HISTORY_KEPT)
+        if outcome == "conflict":
             raise errors.Conflict("another admin changed the active model meanwhile; reload")
         return await self.active()
 
@@ -153,11 +138,18 @@ class ModelRegistry:
         return await self.activate(cur["previous"], by, expect=cur["version"], action="rollback")
 
     async def history(self, limit: int = 20) -> list[dict[str, Any]]:
-        return [json.loads(e) for e in await self.r.lrange(keys.MODELS_HISTORY, 0, limit - 1)]
+        return await self.records.history(limit)
 
     async def instances(self) -> list[dict[str, Any]]:
-        raw = await self.r.hgetall(keys.MODELS_INSTANCES)
-        return sorted(({"instance": k, **json.loads(v)} for k, v in raw.items()), key=lambda i: i["instance"])
+        raw = await self.records.instances()
+        return sorted(({"instance": k, **v} for k, v in raw.items()), key=lambda i: i["instance"])
+
+    async def set_instance_status(self, instance: str, status: dict[str, Any]) -> None:
+        """What `instance` has loaded (or is loading, or failed to load), for the admin page."""
+        await self.records.set_instance(instance, status)
+
+    async def forget_instance(self, instance: str) -> None:
+        await self.records.forget_instance(instance)
 
     async def startup_model(self) -> Path | None:
         """What an instance should load when it starts: the active version's file (None: settings' model)."""
@@ -189,7 +181,7 @@ class ModelWatcher:
 
     async def stop(self) -> None:
         await self.hub.unsubscribe(keys.CH_MODELS, self._on_event)
-        await self.registry.r.hdel(keys.MODELS_INSTANCES, self.instance)
+        await self.registry.forget_instance(self.instance)
 
     def _on_event(self, _channel: str, _event: dict[str, Any]) -> None:
         # Loading takes seconds: never inside the hub's delivery loop, which serves every socket.
@@ -236,7 +228,7 @@ class ModelWatcher:
             entry["target"] = target
         if error:
             entry["error"] = error
-        await self.registry.r.hset(keys.MODELS_INSTANCES, self.instance, json.dumps(entry))
+        await self.registry.set_instance_status(self.instance, entry)
 
 
 def swap_loader(get_agent: Callable[[], Any]) -> Loader:

@@ -27,14 +27,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
 import yaml
 
 from handoff.admin.model_registry import MODEL_FILE, ModelRegistry
 from handoff.admin.training_data import DOMAIN_FILE, NLU_FILE, RULES_FILE, VALIDATION, TrainingData
 from handoff.core import errors
 from handoff.core.clock import now_ms
-from handoff.storage import keys
+from handoff.storage.retraining import RetrainRecords
 
 log = logging.getLogger(__name__)
 CODE_ROOT = Path(__file__).resolve().parents[2]
@@ -98,21 +97,6 @@ def check_thresholds(values: dict[str, Any]) -> dict[str, Any]:
     except ValueError as exc:
         raise errors.InvalidFrame(str(exc)) from None
     return values
-
-
-async def load_thresholds(client: aioredis.Redis) -> dict[str, Any]:
-    return {k: json.loads(v) for k, v in (await client.hgetall(keys.ESCALATION_OVERRIDES)).items()}
-
-
-async def save_thresholds(client: aioredis.Redis, values: dict[str, Any]) -> None:
-    """Replace the overrides (a value equal to the default is dropped: defaults stay the policy's)."""
-    defaults = {f["name"]: f["default"] for f in threshold_fields()}
-    keep = {k: v for k, v in check_thresholds(values).items() if v != defaults[k]}
-    async with client.pipeline(transaction=True) as p:
-        p.delete(keys.ESCALATION_OVERRIDES)
-        if keep:
-            p.hset(keys.ESCALATION_OVERRIDES, mapping={k: json.dumps(v) for k, v in keep.items()})
-        await p.execute()
 
 
 def config_thresholds(config: dict[str, Any]) -> dict[str, Any] | None:
@@ -187,9 +171,9 @@ class LineFilter:
 
 
 class Retrainer:
-    def __init__(self, client: aioredis.Redis, registry: ModelRegistry, data: TrainingData, cfg: RetrainConfig,
+    def __init__(self, records: RetrainRecords, registry: ModelRegistry, data: TrainingData, cfg: RetrainConfig,
                  instance: str) -> None:
-        self.r, self.registry, self.data, self.cfg, self.instance = client, registry, data, cfg, instance
+        self.records, self.registry, self.data, self.cfg, self.instance = records, registry, data, cfg, instance
         self._task: asyncio.Task[None] | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._cancelled = False
@@ -202,23 +186,31 @@ class Retrainer:
         if not (self.cfg.root / self.cfg.config).is_file():
             raise errors.Unavailable(f"the training config {self.cfg.config} is missing on this server")
         version, out = self.registry.create_version_dir()
-        if not await self.r.set(keys.RETRAIN_LOCK, version, nx=True, ex=LOCK_TTL_S):
+        if not await self.records.lock(version, LOCK_TTL_S):
             shutil.rmtree(out, ignore_errors=True)
             raise errors.Conflict("a retraining is already running")
         active = await self.registry.active()
         job = {"version": version, "state": "preparing", "by": by, "instance": self.instance,
                "started": now_ms(), "heartbeat": now_ms(), "running_version": active["version"],
                "estimate_s": self._estimate_s(), "error": "", "finished": ""}
-        async with self.r.pipeline(transaction=True) as p:
-            p.delete(keys.RETRAIN, keys.RETRAIN_LOG)
-            p.hset(keys.RETRAIN, mapping=job)
-            await p.execute()
+        await self.records.new_job(job)
         self._cancelled = False
         self._task = asyncio.create_task(self._run(version, out, by, active["version"]), name="tandem-retrain")
         return await self.status_job()
 
+    async def thresholds(self) -> dict[str, Any]:
+        """The escalation thresholds saved for the next candidate (only those that differ from the defaults)."""
+        return await self.records.thresholds()
+
+    async def save_thresholds(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Replace the overrides (a value equal to the default is dropped: defaults stay the policy's); returns
+        what is saved now."""
+        defaults = {f["name"]: f["default"] for f in threshold_fields()}
+        await self.records.replace_thresholds({k: v for k, v in check_thresholds(values).items() if v != defaults[k]})
+        return await self.thresholds()
+
     async def status_job(self) -> dict[str, Any] | None:
-        raw = await self.r.hgetall(keys.RETRAIN)
+        raw = await self.records.job()
         if not raw:
             return None
         job: dict[str, Any] = dict(raw)
@@ -233,7 +225,7 @@ class Retrainer:
         """The job and its progress lines after stream id `after` (poll with the returned `next`)."""
         if not _STREAM_ID.match(after):
             raise errors.InvalidFrame("after: a stream id like 1700000000000-0")
-        entries = await self.r.xrange(keys.RETRAIN_LOG, min=f"({after}" if after != "0-0" else "-", count=500)
+        entries = await self.records.lines(after, 500)
         lines = [{"id": eid, "text": f.get("line", ""), "phase": f.get("phase", "")} for eid, f in entries]
         return {"job": await self.status_job(), "lines": lines, "next": lines[-1]["id"] if lines else after}
 
@@ -269,12 +261,12 @@ class Retrainer:
         beat = asyncio.create_task(self._heartbeat(version))
         try:
             self._log_path = out / "train.log"
-            overrides = await load_thresholds(self.r)
+            overrides = await self.thresholds()
             config = await asyncio.to_thread(self._prepare, out, by, running_version, overrides)
             await self._line(f"training candidate {version} with {self.cfg.config}"
                              + (f", at most {self.cfg.max_per_intent} examples per intent"
                                 if self.cfg.max_per_intent else ""), "preparing")
-            await self.r.hset(keys.RETRAIN, "state", "training")
+            await self.records.update_job({"state": "training"})
             cmd = [self.cfg.python, "-m", "bot.train", "--config", str(config), "--out", str(out)]
             if self.cfg.max_per_intent:
                 cmd += ["--max-per-intent", str(self.cfg.max_per_intent)]
@@ -286,7 +278,7 @@ class Retrainer:
             running_file = self.registry.model_file(running_version)
             if running_file is None:
                 return await self._finish(version, "failed", "the running model's file is missing")
-            await self.r.hset(keys.RETRAIN, "state", "evaluating")
+            await self.records.update_job({"state": "evaluating"})
             await self._line(f"comparing with the running model ({running_version}) on the held-out split",
                              "evaluating")
             cmd = [self.cfg.python, "-m", "handoff.admin.model_compare", "--candidate", str(out),
@@ -304,7 +296,7 @@ class Retrainer:
             brief = {"verdict": report["verdict"], "delta": report["delta"],
                      "accuracy": report["candidate"]["accuracy"], "macro_f1": report["candidate"]["macro_f1"],
                      "now_right": len(report["inbox"]["now_right"])}
-            await self.r.hset(keys.RETRAIN, "report", json.dumps(brief))
+            await self.records.update_job({"report": json.dumps(brief)})
             await self._finish(version, "ready", "")
         except asyncio.CancelledError:
             self._kill()
@@ -375,25 +367,18 @@ class Retrainer:
     async def _line(self, text: str, phase: str, to_file: bool = True) -> None:
         if to_file and self._log_path:
             _append(self._log_path, text)
-        await self.r.xadd(keys.RETRAIN_LOG, {"line": text[:LINE_MAX], "phase": phase}, maxlen=LOG_KEPT,
-                          approximate=True)
+        await self.records.add_line(text[:LINE_MAX], phase, LOG_KEPT)
 
     async def _heartbeat(self, version: str) -> None:
         while True:
-            async with self.r.pipeline(transaction=False) as p:
-                p.hset(keys.RETRAIN, "heartbeat", now_ms())
-                p.expire(keys.RETRAIN_LOCK, LOCK_TTL_S)
-                await p.execute()
+            await self.records.heartbeat(now_ms(), LOCK_TTL_S)
             await asyncio.sleep(HEARTBEAT_S)
 
     async def _finish(self, version: str, state: str, error: str) -> None:
         if error:
             await self._line(error, state)
-        async with self.r.pipeline(transaction=True) as p:
-            p.hset(keys.RETRAIN, mapping={"state": state, "error": error, "finished": now_ms()})
-            await p.execute()
-        if await self.r.get(keys.RETRAIN_LOCK) == version:
-            await self.r.delete(keys.RETRAIN_LOCK)
+        await self.records.update_job({"state": state, "error": error, "finished": now_ms()})
+        await self.records.unlock(version)
 
     def _kill(self) -> None:
         proc = self._proc

@@ -11,12 +11,16 @@ import logging
 from typing import Any
 
 from handoff.accounts import auth
+from handoff.accounts.auth import Accounts
 from handoff.core import errors, protocol
 from handoff.core.protocol import State
 from handoff.gateway.connection import Connection, Cursor
 from handoff.gateway.desk import Desk
+from handoff.settings import Settings
 from handoff.storage import analytics_store, keys
-from handoff.storage.store import summary
+from handoff.storage.accounts import Sessions
+from handoff.storage.hub import Hub
+from handoff.storage.store import Store, summary
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +28,11 @@ log = logging.getLogger(__name__)
 class AgentSession(Connection):
     side = "agent"
 
-    def __init__(self, ws: Any, request: Any, desk: Desk, session: dict[str, str], sid: str) -> None:
+    def __init__(self, ws: Any, request: Any, session: dict[str, str], sid: str, *, desk: Desk, store: Store,
+                 hub: Hub, accounts: Accounts, sessions: Sessions, settings: Settings) -> None:
         super().__init__(ws, request)
-        self.desk, self.store = desk, desk.store
+        self.desk, self.store, self.hub = desk, store, hub
+        self.accounts, self.sessions, self.settings = accounts, sessions, settings
         self.session, self.sid = session, sid
         self.username = session["username"]
         self.user: dict[str, Any] = {}
@@ -41,7 +47,7 @@ class AgentSession(Connection):
 
     async def run(self) -> None:
         try:
-            user = await self.desk.accounts.get(self.username)
+            user = await self.accounts.get(self.username)
             if user is None:
                 await self.send_error(errors.Unauthorized("this account no longer exists"))
                 await self.close(errors.WS_4401_SESSION_EXPIRED, "account removed")
@@ -69,7 +75,7 @@ class AgentSession(Connection):
                 hello_seen = hello_seen or frame["type"] == "hello"
         finally:
             for channel in list(self.channels):
-                await self.desk.hub.unsubscribe(channel, self._on_event)
+                await self.hub.unsubscribe(channel, self._on_event)
             await self.cleanup_tasks()
             try:
                 await self.store.drop_connection(self.username, self.id)
@@ -78,7 +84,7 @@ class AgentSession(Connection):
                 log.warning("could not record that agent %s disconnected", self.username)
 
     async def _session_alive(self) -> bool:
-        if await self.desk.sessions.get(self.sid) is None:
+        if await self.sessions.get(self.sid) is None:
             await self.send_error(errors.Unauthorized("your session has expired; sign in again"))
             await self.close(errors.WS_4401_SESSION_EXPIRED, "session expired")
             return False
@@ -98,12 +104,12 @@ class AgentSession(Connection):
     async def _listen(self, channel: str) -> None:
         if channel not in self.channels:
             self.channels.add(channel)
-            await self.desk.hub.subscribe(channel, self._on_event)
+            await self.hub.subscribe(channel, self._on_event)
 
     async def _unlisten(self, channel: str) -> None:
         if channel in self.channels:
             self.channels.discard(channel)
-            await self.desk.hub.unsubscribe(channel, self._on_event)
+            await self.hub.unsubscribe(channel, self._on_event)
 
     def _on_event(self, channel: str, event: dict[str, Any]) -> None:
         self.inbox.put_nowait((channel, event))
@@ -196,7 +202,7 @@ class AgentSession(Connection):
         self.spawn(self._heartbeat(), "heartbeat")
         await self.send(protocol.frame(
             "welcome", agent=auth.public(self.user, self.status), queue=await self.store.queue_items(),
-            conversations=mine, agents=await self.store.agents(), instance=self.desk.settings.instance))
+            conversations=mine, agents=await self.store.agents(), instance=self.settings.instance))
         await self.desk.agents_changed()
 
     async def on_presence(self, frame: dict[str, Any]) -> None:

@@ -7,29 +7,33 @@ may see it at all (agent mode); handoff.assistant.bot_bridge calls the agent dir
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Request
 
 from handoff.accounts import auth
+from handoff.admin.admin_routes import add_admin_routes
 from handoff.core import errors
 from handoff.core.protocol import encode
 from handoff.gateway.agent_ws import AgentSession
+from handoff.gateway.console_routes import add_console_routes
 from handoff.gateway.customer_ws import CustomerSession
 from handoff.gateway.http_api import add_routes
 from handoff.reporting import metrics
-from handoff.settings import Settings
+from handoff.reporting.dashboard_routes import add_dashboard_routes
+
+if TYPE_CHECKING:  # handoff.services imports the gateway's classes
+    from handoff.services import Services
 
 log = logging.getLogger(__name__)
 
 
 class TandemChannel(InputChannel):
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     @classmethod
     def name(cls) -> str:
@@ -39,38 +43,33 @@ class TandemChannel(InputChannel):
         return ""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Both sockets and every route module, each given the services it uses (and no others)."""
         bp = Blueprint("tandem")
-        settings = self.settings
+        s = self.services
+        store, hub, sessions = s.storage.store, s.storage.hub, s.storage.sessions
 
         @bp.websocket("/ws/customer")
         async def customer_socket(request: Request, ws: Any) -> None:
             with metrics.track_websocket("customer"):
-                await CustomerSession(ws, request, request.app.ctx.desk).run()
+                await CustomerSession(ws, request, desk=s.desk, turns=s.turns, store=store, hub=hub, bot=s.bot,
+                                      settings=s.settings).run()
 
         @bp.websocket("/ws/agent")
         async def agent_socket(request: Request, ws: Any) -> None:
-            desk = request.app.ctx.desk
             sid = request.cookies.get(auth.COOKIE)
-            session = await desk.sessions.get(sid)
+            session = await sessions.get(sid)
             if session is None:
                 # Browsers cannot read an HTTP status from a failed upgrade: say it on the socket.
                 await ws.send(encode(errors.Unauthorized("sign in first").to_frame()))
                 await ws.close(errors.WS_4401_SESSION_EXPIRED, "no session")
                 return
             with metrics.track_websocket("agent"):
-                await AgentSession(ws, request, desk, session, sid).run()
+                await AgentSession(ws, request, session, sid, desk=s.desk, store=store, hub=hub, accounts=s.accounts,
+                                   sessions=sessions, settings=s.settings).run()
 
-        add_routes(bp, settings)
-        from handoff.reporting.dashboard_routes import add_dashboard_routes
-        add_dashboard_routes(bp)
-        if importlib.util.find_spec("handoff.gateway.console_routes") is not None:
-            from handoff.gateway.console_routes import add_console_routes  # written with the console
-
-            add_console_routes(bp)
-        if importlib.util.find_spec("handoff.admin.admin_routes") is not None:
-            from handoff.admin.admin_routes import (
-                add_admin_routes,  # the admin page: inbox, retraining, models
-            )
-
-            add_admin_routes(bp)
+        add_routes(bp, s.settings, who=s.who, sign_in=s.login, sessions=sessions, accounts=s.accounts, store=store,
+                   bot=s.bot, nlu_workers=s.nlu_workers)
+        add_dashboard_routes(bp, who=s.who, store=store, metrics_token=s.settings.metrics_token)
+        add_console_routes(bp, who=s.who, canned=s.storage.canned, store=store)
+        add_admin_routes(bp, who=s.who, loop=s.admin, store=store)
         return bp

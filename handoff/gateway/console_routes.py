@@ -14,8 +14,9 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from handoff.core import errors, protocol
-from handoff.gateway.web import guarded, json_body, signed_in
+from handoff.gateway.web import RequestAuth, guarded, json_body
 from handoff.storage.canned import CannedResponses
+from handoff.storage.store import Store
 
 TITLE_MAX = 80
 TEXT_MAX = protocol.MAX_TEXT_CHARS
@@ -54,43 +55,40 @@ def day_window(day: str | None, tz_offset: str | None) -> tuple[int, int]:
 # ------------------------------------------------------------------------------------------ routes
 
 
-def add_console_routes(bp: Blueprint) -> None:
+def add_console_routes(bp: Blueprint, *, who: RequestAuth, canned: CannedResponses, store: Store) -> None:
     """GET /api/canned, POST /api/canned, PUT|DELETE /api/canned/<id>, GET /api/closed (docs/protocol.md)."""
-
-    def canned(request: Request) -> CannedResponses:
-        return request.app.ctx.canned
 
     @bp.get("/api/canned")
     @guarded
     async def list_canned(request: Request) -> HTTPResponse:
-        await signed_in(request)
-        return response.json({"canned": await canned(request).all()})
+        await who.user(request)
+        return response.json({"canned": await canned.all()})
 
     @bp.post("/api/canned")
     @guarded
     async def create_canned(request: Request) -> HTTPResponse:
-        user = await signed_in(request, admin=True)
+        user = await who.user(request, admin=True)
         title, text = parse_canned(json_body(request))
-        return response.json({"canned": await canned(request).create(title, text, user["username"])}, status=201)
+        return response.json({"canned": await canned.create(title, text, user["username"])}, status=201)
 
     @bp.put("/api/canned/<canned_id:int>")
     @guarded
     async def update_canned(request: Request, canned_id: int) -> HTTPResponse:
-        user = await signed_in(request, admin=True)
+        user = await who.user(request, admin=True)
         title, text = parse_canned(json_body(request))
-        return response.json({"canned": await canned(request).update(canned_id, title, text, user["username"])})
+        return response.json({"canned": await canned.update(canned_id, title, text, user["username"])})
 
     @bp.delete("/api/canned/<canned_id:int>")
     @guarded
     async def delete_canned(request: Request, canned_id: int) -> HTTPResponse:
-        await signed_in(request, admin=True)
-        await canned(request).delete(canned_id)
+        await who.user(request, admin=True)
+        await canned.delete(canned_id)
         return response.empty(status=204)
 
     @bp.get("/api/closed")
     @guarded
     async def closed(request: Request) -> HTTPResponse:
-        user = await signed_in(request)
+        user = await who.user(request)
         whose = request.args.get("agent") or user["username"]
         if not protocol.USERNAME_RE.match(whose):
             raise errors.InvalidFrame("agent must be a username")
@@ -98,5 +96,5 @@ def add_console_routes(bp: Blueprint) -> None:
             raise errors.Forbidden("only admins can see another agent's conversations")
         day = request.args.get("day")
         start_ms, end_ms = day_window(day, request.args.get("tz_offset"))
-        rows = await request.app.ctx.desk.store.closed_conversations(whose, start_ms, end_ms)
+        rows = await store.closed_conversations(whose, start_ms, end_ms)
         return response.json({"agent": whose, "day": day, "conversations": rows})

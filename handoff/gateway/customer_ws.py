@@ -11,13 +11,17 @@ import logging
 from typing import Any
 
 from bot.escalation.kinds import Kind
+from handoff.assistant.bot_bridge import BotBridge
 from handoff.core import errors, protocol
 from handoff.core.context import verify_context
 from handoff.core.protocol import State
-from handoff.gateway import turns
 from handoff.gateway.connection import Connection, Cursor
 from handoff.gateway.desk import Desk
+from handoff.gateway.turns import Turns
+from handoff.settings import Settings
 from handoff.storage import keys
+from handoff.storage.hub import Hub
+from handoff.storage.store import Store
 
 log = logging.getLogger(__name__)
 SENDABLE = (State.BOT, State.QUEUED, State.AGENT)
@@ -26,9 +30,11 @@ SENDABLE = (State.BOT, State.QUEUED, State.AGENT)
 class CustomerSession(Connection):
     side = "customer"
 
-    def __init__(self, ws: Any, request: Any, desk: Desk) -> None:
+    def __init__(self, ws: Any, request: Any, *, desk: Desk, turns: Turns, store: Store, hub: Hub, bot: BotBridge,
+                 settings: Settings) -> None:
         super().__init__(ws, request)
-        self.desk, self.store = desk, desk.store
+        self.desk, self.turns, self.store, self.hub, self.bot = desk, turns, store, hub, bot
+        self.settings = settings
         self.cid = ""
         self.customer: dict[str, Any] = {}
         self.cursor = Cursor(0)
@@ -55,7 +61,7 @@ class CustomerSession(Connection):
                 await self.dispatch(frame, handlers[frame["type"]])
         finally:
             for channel in self.subscribed:
-                await self.desk.hub.unsubscribe(channel, self._on_event)
+                await self.hub.unsubscribe(channel, self._on_event)
             await self.cleanup_tasks()
 
     async def _hello_phase(self) -> bool:
@@ -92,7 +98,7 @@ class CustomerSession(Connection):
         else:
             customer = {}
             if frame.get("context"):
-                customer = verify_context(frame["context"], self.desk.settings.context_secret)
+                customer = verify_context(frame["context"], self.settings.context_secret)
             await self._count_new_chat()
             cid, token = await self.store.create_conversation(customer, frame.get("locale"))
             conv = await self.desk.conv(cid)
@@ -122,10 +128,10 @@ class CustomerSession(Connection):
             await self.send(protocol.frame("rating_request"))
         if resumed and "turn_seq" in conv:
             # A bot answer may have died with another instance: see that it is given (turns.recover).
-            self.desk.background(turns.recover(self.desk, self.cid, self.customer))
+            self.desk.background(self.turns.recover(self.cid, self.customer))
 
     async def _subscribe(self, channel: str) -> None:
-        await self.desk.hub.subscribe(channel, self._on_event)
+        await self.hub.subscribe(channel, self._on_event)
         self.subscribed.append(channel)
 
     def _on_event(self, channel: str, event: dict[str, Any]) -> None:
@@ -134,7 +140,7 @@ class CustomerSession(Connection):
     async def _count_new_chat(self) -> None:
         """One client IP may open only so many conversations per window: a script looping over hello
         must not fill Redis. Resuming an existing conversation is never limited."""
-        settings = self.desk.settings
+        settings = self.settings
         if settings.new_chats_per_ip <= 0:
             return
         count, left_ms = await self.store.count_new_chat(self.request.ip or "unknown", settings.new_chats_window_s)
@@ -202,7 +208,7 @@ class CustomerSession(Connection):
             self.own_ids.clear()
         self.own_ids.add(frame["client_id"])
         text, cid, customer = frame.get("payload") or frame["text"], self.cid, self.customer
-        parsing = self.desk.bot.parse_soon(text)  # in an NLU worker while the message is stored and acked
+        parsing = self.bot.parse_soon(text)  # in an NLU worker while the message is stored and acked
         try:
             seq, dup, state = await self.store.append(cid, msg, dedupe="c:" + frame["client_id"],
                                                       states=SENDABLE, needs_turn=True)
@@ -216,7 +222,7 @@ class CustomerSession(Connection):
                 parsing.cancel()
             return
         # Not tied to this socket: the answer is produced and stored even if the customer is gone.
-        self.desk.submit(cid, lambda: turns.process(self.desk, cid, customer, seq, text, state, parsing=parsing))
+        self.desk.submit(cid, lambda: self.turns.process(cid, customer, seq, text, state, parsing=parsing))
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         if self.state is State.AGENT:

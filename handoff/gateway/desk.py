@@ -24,8 +24,6 @@ from handoff.core.protocol import State
 from handoff.reporting import metrics
 from handoff.settings import Settings
 from handoff.storage import keys
-from handoff.storage.accounts import Sessions
-from handoff.storage.hub import Hub
 from handoff.storage.store import Applied, Store
 
 log = logging.getLogger(__name__)
@@ -37,11 +35,10 @@ def snapshot(conv: dict[str, Any]) -> Snapshot:
 
 
 class Desk:
-    def __init__(self, settings: Settings, store: Store, hub: Hub, accounts: Accounts, sessions: Sessions,
-                 bot: BotBridge, inbox: Inbox) -> None:
-        self.settings, self.store, self.hub, self.bot = settings, store, hub, bot
-        self.accounts, self.sessions = accounts, sessions
-        self.inbox = inbox  # admin NLU inbox: what the bot was unsure of (handoff/admin/inbox.py)
+    def __init__(self, settings: Settings, store: Store, accounts: Accounts, bot: BotBridge, inbox: Inbox) -> None:
+        # Its own collaborators, not a way to them: callers are given what they need by the composition root.
+        self._settings, self._store, self._accounts, self._bot = settings, store, accounts, bot
+        self._inbox = inbox  # admin NLU inbox: what the bot was unsure of (handoff/admin/inbox.py)
         self._work: dict[str, asyncio.Queue[Callable[[], Awaitable[None]]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._load_cache: tuple[float, int, list[int]] | None = None
@@ -79,7 +76,7 @@ class Desk:
         await asyncio.gather(*self._workers, return_exceptions=True)
 
     async def conv(self, conversation_id: str) -> dict[str, Any]:
-        conv = await self.store.get(conversation_id)
+        conv = await self._store.get(conversation_id)
         if conv is None:
             raise errors.NotFound("conversation not found")
         return conv
@@ -87,19 +84,19 @@ class Desk:
     # ------------------------------------------------------------ doorbells
 
     async def queue_changed(self) -> None:
-        await self.store.publish(keys.CH_AGENTS, {"kind": "queue", "items": await self.store.queue_items()})
-        await self.store.publish(keys.CH_QUEUE_POSITIONS, {"kind": "queue"})
+        await self._store.publish(keys.CH_AGENTS, {"kind": "queue", "items": await self._store.queue_items()})
+        await self._store.publish(keys.CH_QUEUE_POSITIONS, {"kind": "queue"})
 
     async def agents_changed(self) -> None:
-        await self.store.publish(keys.CH_AGENTS, {"kind": "agents", "items": await self.store.agents()})
+        await self._store.publish(keys.CH_AGENTS, {"kind": "agents", "items": await self._store.agents()})
 
     async def queue_info(self, conversation_id: str, fresh: bool = False) -> dict[str, Any]:
         """queue_position, estimated_wait_s, agents_online for a queued conversation (state frames)."""
-        position = await self.store.queue_position(conversation_id)
+        position = await self._store.queue_position(conversation_id)
         online, waits = await self._desk_load(fresh)
         if position is None:
             return {"agents_online": online}
-        wait = sm.estimate_wait_s(position, waits, online, self.settings.default_wait_s)
+        wait = sm.estimate_wait_s(position, waits, online, self._settings.default_wait_s)
         return {"queue_position": position, "estimated_wait_s": wait, "agents_online": online}
 
     async def _desk_load(self, fresh: bool = False) -> tuple[int, list[int]]:
@@ -107,14 +104,14 @@ class Desk:
         on this instance ask at once, and the answer is the same for all of them."""
         now = asyncio.get_running_loop().time()
         if fresh or self._load_cache is None or now - self._load_cache[0] > 1.0:
-            self._load_cache = (now, await self.store.online_count(), await self.store.recent_waits())
+            self._load_cache = (now, await self._store.online_count(), await self._store.recent_waits())
         return self._load_cache[1], self._load_cache[2]
 
     # ------------------------------------------------------------ customer side
 
     async def annotate(self, conversation_id: str, seq: int, parse_data: dict[str, Any]) -> dict[str, Any]:
         note = annotation(parse_data)
-        await self.store.annotate(conversation_id, seq, note, {"negativity": str(note["negativity"]),
+        await self._store.annotate(conversation_id, seq, note, {"negativity": str(note["negativity"]),
                                                                "emotion": emotion_label(note)})
         return note
 
@@ -132,43 +129,43 @@ class Desk:
             return False
         t.fields["reason"] = json.dumps(reason)
         if kind in HANDOVER_FOR_FAILURE:
-            await self.inbox.mark_handover(reason["messages"])
+            await self._inbox.mark_handover(reason["messages"])
         try:
-            applied = await self.store.apply(conversation_id, t, {"state": State.QUEUED.value})
+            applied = await self._store.apply(conversation_id, t, {"state": State.QUEUED.value})
         except errors.BadState:
             return False  # another tab or the bot escalated first
         metrics.record_escalation(kind)
-        if not paused_by_bot and self.bot.ready:
+        if not paused_by_bot and self._bot.ready:
             try:
-                await self.bot.pause(conversation_id)
+                await self._bot.pause(conversation_id)
             except Exception:
                 log.exception("could not pause the Rasa conversation %s", conversation_id)
         info = await self.queue_info(conversation_id, fresh=True)  # "nobody is online" must be true
         note = sm.queued_note(info.get("queue_position", applied.position), info.get("estimated_wait_s", 0),
                               info["agents_online"])
-        await self.store.append(conversation_id, note.message())
-        item = next((i for i in await self.store.queue_items() if i["conversation_id"] == conversation_id), None)
+        await self._store.append(conversation_id, note.message())
+        item = next((i for i in await self._store.queue_items() if i["conversation_id"] == conversation_id), None)
         if item is not None:
-            await self.store.publish(keys.CH_AGENTS, {"kind": "escalation", "item": item})
+            await self._store.publish(keys.CH_AGENTS, {"kind": "escalation", "item": item})
         await self.queue_changed()
         return True
 
     async def callback(self, conversation_id: str, text: str) -> None:
         conv = await self.conv(conversation_id)
         sm.callback(snapshot(conv))  # friendly error before storing the text
-        seq, _, _ = await self.store.append(conversation_id, {"sender": "customer", "text": text},
+        seq, _, _ = await self._store.append(conversation_id, {"sender": "customer", "text": text},
                                             states=(State.QUEUED,))
-        await self.store.apply(conversation_id, sm.callback(snapshot(conv)), {"state": State.CLOSED.value})
-        await self.store.add_callback(conversation_id, conv.get("customer") or {}, seq)
+        await self._store.apply(conversation_id, sm.callback(snapshot(conv)), {"state": State.CLOSED.value})
+        await self._store.add_callback(conversation_id, conv.get("customer") or {}, seq)
         await self.queue_changed()
 
     async def rate(self, conversation_id: str, score: int, comment: str) -> None:
         conv = await self.conv(conversation_id)
         note = sm.check_rating(snapshot(conv))
-        agent = await self.store.rate(conversation_id, score, comment)
-        await self.store.append(conversation_id, note.message())
+        agent = await self._store.rate(conversation_id, score, comment)
+        await self._store.append(conversation_id, note.message())
         if agent:
-            await self.store.publish(keys.ch_agent(agent), {"kind": "rating", "conversation_id": conversation_id,
+            await self._store.publish(keys.ch_agent(agent), {"kind": "rating", "conversation_id": conversation_id,
                                                             "score": score, "comment": comment or None})
 
     # ------------------------------------------------------------ agent side
@@ -176,46 +173,46 @@ class Desk:
     async def claim(self, conversation_id: str, user: dict[str, Any]) -> Applied:
         conv = await self.conv(conversation_id)
         t = sm.claim(snapshot(conv), user["username"], user["display_name"])
-        applied = await self.store.apply(conversation_id, t, {
+        applied = await self._store.apply(conversation_id, t, {
             "state": State.AGENT.value, "agent": user["username"], "agent_name": user["display_name"]})
         if applied.queued_at:
             metrics.record_queue_wait((now_ms() - applied.queued_at) / 1000)
-            await self.store.record_wait(max(0, now_ms() - applied.queued_at))
+            await self._store.record_wait(max(0, now_ms() - applied.queued_at))
         await self.queue_changed()
         await self.agents_changed()
         return applied
 
     async def transfer(self, conversation_id: str, user: dict[str, Any], to: str) -> None:
-        target = await self.accounts.get(to)
+        target = await self._accounts.get(to)
         if target is None:
             raise errors.NotFound("no such agent")
-        status = next((a["status"] for a in await self.store.agents() if a["username"] == to), "offline")
+        status = next((a["status"] for a in await self._store.agents() if a["username"] == to), "offline")
         if status != "online":
             raise errors.BadState(f"that agent is {status}; pick someone who is online")
         conv = await self.conv(conversation_id)
         t = sm.transfer(snapshot(conv), user["username"], to, target["display_name"], user["role"] == "admin")
-        await self.store.apply(conversation_id, t, {"state": State.AGENT.value, "agent": to,
+        await self._store.apply(conversation_id, t, {"state": State.AGENT.value, "agent": to,
                                                     "agent_name": target["display_name"]})
-        await self.store.publish(keys.ch_agent(to), {"kind": "assigned", "conversation_id": conversation_id,
+        await self._store.publish(keys.ch_agent(to), {"kind": "assigned", "conversation_id": conversation_id,
                                                      "from": user["username"]})
         await self.agents_changed()
 
     async def handback(self, conversation_id: str, user: dict[str, Any]) -> None:
         conv = await self.conv(conversation_id)
         t = sm.handback(snapshot(conv), user["username"], user["role"] == "admin")
-        if self.bot.ready:
+        if self._bot.ready:
             # Resume Rasa first: if the bot cannot take the conversation back, the agent keeps it.
-            await self.bot.resume(conversation_id)
-        await self.store.apply(conversation_id, t, {"state": State.BOT.value})
+            await self._bot.resume(conversation_id)
+        await self._store.apply(conversation_id, t, {"state": State.BOT.value})
         await self.agents_changed()
 
     async def close(self, conversation_id: str, user: dict[str, Any], resolution: str) -> None:
         conv = await self.conv(conversation_id)
         was_queued = conv["state"] is State.QUEUED
         t = sm.close(snapshot(conv), user["username"], resolution, user["role"] == "admin")
-        await self.store.apply(conversation_id, t, {"state": State.CLOSED.value, "resolution": resolution,
+        await self._store.apply(conversation_id, t, {"state": State.CLOSED.value, "resolution": resolution,
                                                     "rating_request": True})
-        await self.store.record_closed(user["username"], conversation_id, now_ms())
+        await self._store.record_closed(user["username"], conversation_id, now_ms())
         if was_queued:
             await self.queue_changed()
         await self.agents_changed()
@@ -223,21 +220,21 @@ class Desk:
     async def requeue_orphans(self, grace_ms: int) -> int:
         """Conversations of agents with no live socket for `grace_ms` go back to the queue (crash, lost laptop)."""
         moved = 0
-        live = await self.store.connected_agents()
-        for username in await self.accounts.usernames():
+        live = await self._store.connected_agents()
+        for username in await self._accounts.usernames():
             if username in live:
                 continue
-            last_seen = await self.store.last_seen(username)
+            last_seen = await self._store.last_seen(username)
             if last_seen is not None and now_ms() - last_seen < grace_ms:
                 continue
-            for cid in await self.store.assigned_ids(username):
-                conv = await self.store.get(cid)
+            for cid in await self._store.assigned_ids(username):
+                conv = await self._store.get(cid)
                 if conv is None or conv["state"] is not State.AGENT or conv.get("agent") != username:
-                    await self.store.unassign(username, cid)
+                    await self._store.unassign(username, cid)
                     continue
                 t = sm.requeue(snapshot(conv), username, conv.get("priority", 0.5), now_ms())
                 try:
-                    await self.store.apply(cid, t, {"state": State.QUEUED.value})
+                    await self._store.apply(cid, t, {"state": State.QUEUED.value})
                 except errors.TandemError:
                     continue  # claimed back or handled by another instance meanwhile
                 moved += 1

@@ -14,12 +14,17 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from handoff.accounts import auth
+from handoff.accounts.auth import Accounts, Login
+from handoff.assistant.bot_bridge import BotBridge
+from handoff.assistant.nlu_workers import NluWorkers
 from handoff.core import errors
 from handoff.core.context import sign_context
-from handoff.gateway.web import current_session, error_response, json_body
+from handoff.gateway.web import RequestAuth, error_response, json_body
 from handoff.reporting import vocabulary
 from handoff.settings import Settings
 from handoff.storage import keys
+from handoff.storage.accounts import Sessions
+from handoff.storage.store import Store
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -49,7 +54,9 @@ def origin_allowed(request: Request, settings: Settings) -> bool:
     return bool(host) and urlsplit(origin).netloc == host
 
 
-def add_routes(bp: Blueprint, settings: Settings) -> None:
+def add_routes(bp: Blueprint, settings: Settings, *, who: RequestAuth, sign_in: Login, sessions: Sessions,
+               accounts: Accounts, store: Store, bot: BotBridge, nlu_workers: NluWorkers | None) -> None:
+    """Sign-in, the agents list, health, the demo context and the pages (plus the Origin check for all routes)."""
     @bp.middleware("request")
     async def check_origin(request: Request) -> HTTPResponse | None:
         guarded = request.path.startswith(("/ws/", "/api/")) and (
@@ -66,7 +73,7 @@ def add_routes(bp: Blueprint, settings: Settings) -> None:
             username, password = body.get("username"), body.get("password")
             if not isinstance(username, str) or not isinstance(password, str) or len(password) > 1024:
                 raise errors.InvalidFrame("username and password are required strings")
-            sid, user = await request.app.ctx.login.login(username, password, request.ip or "unknown")
+            sid, user = await sign_in.login(username, password, request.ip or "unknown")
         except errors.TandemError as exc:
             return error_response(exc)
         resp = response.json({"agent": auth.public(user)})
@@ -80,12 +87,11 @@ def add_routes(bp: Blueprint, settings: Settings) -> None:
 
     @bp.post("/api/logout")
     async def logout(request: Request) -> HTTPResponse:
-        found = await current_session(request)
+        found = await who.session(request)
         if found:
             sid, session = found
-            desk = request.app.ctx.desk
-            await desk.sessions.delete(sid)
-            await desk.store.publish(keys.ch_agent(session["username"]), {"kind": "logout", "sid": sid})
+            await sessions.delete(sid)
+            await store.publish(keys.ch_agent(session["username"]), {"kind": "logout", "sid": sid})
         resp = response.empty(status=204)
         resp.cookies[auth.COOKIE] = ""
         resp.cookies[auth.COOKIE]["max-age"] = 0
@@ -94,28 +100,26 @@ def add_routes(bp: Blueprint, settings: Settings) -> None:
 
     @bp.get("/api/me")
     async def me(request: Request) -> HTTPResponse:
-        found = await current_session(request)
-        user = await request.app.ctx.desk.accounts.get(found[1]["username"]) if found else None
+        found = await who.session(request)
+        user = await accounts.get(found[1]["username"]) if found else None
         if user is None:
             return error_response(errors.Unauthorized("not signed in"))
-        status = await request.app.ctx.desk.store.presence(user["username"])
+        status = await store.presence(user["username"])
         return response.json({"agent": auth.public(user, status)})
 
     @bp.get("/api/agents")
     async def agents(request: Request) -> HTTPResponse:
-        if not await current_session(request):
+        if not await who.session(request):
             return error_response(errors.Unauthorized("not signed in"))
-        return response.json({"agents": await request.app.ctx.desk.store.agents()})
+        return response.json({"agents": await store.agents()})
 
     @bp.get("/health")
     async def health(request: Request) -> HTTPResponse:
-        desk = request.app.ctx.desk
-        redis_ok = await desk.store.ping()
-        bot_ok = desk.bot.ready
+        redis_ok = await store.ping()
+        bot_ok = bot.ready
         ok = redis_ok and (bot_ok or not settings.load_bot)
-        workers = getattr(request.app.ctx, "nlu_workers", None)
         # Informational: without a ready worker, messages are parsed in the gateway (slower, not down).
-        nlu = {"ready": workers.ready, "of": len(workers.workers)} if workers is not None else None
+        nlu = {"ready": nlu_workers.ready, "of": len(nlu_workers.workers)} if nlu_workers is not None else None
         return response.json({"status": "ok" if ok else "degraded", "redis": redis_ok, "bot": bot_ok,
                               "nlu_workers": nlu, "instance": settings.instance}, status=200 if ok else 503)
 

@@ -11,12 +11,16 @@ import logging
 import time
 from typing import Any
 
+from handoff.admin.inbox import Inbox
+from handoff.assistant.bot_bridge import BotBridge
 from handoff.core import conversation as sm
 from handoff.core import errors
 from handoff.core.protocol import State
 from handoff.gateway.desk import Desk
 from handoff.reporting import metrics
+from handoff.settings import Settings
 from handoff.storage import keys
+from handoff.storage.store import Echo, Store
 
 log = logging.getLogger(__name__)
 # A pending turn older than the bot timeout plus this is orphaned: the instance that took it is gone.
@@ -24,61 +28,114 @@ ORPHAN_GRACE_S = 5.0
 TYPING_OFF = {"kind": "typing", "sender": "bot", "on": False}
 
 
-async def process(desk: Desk, cid: str, customer: dict[str, Any], seq: int, text: str, state: State,
-                  announce: bool = False, parsing: asyncio.Future | None = None) -> None:
-    """The bot's turn for customer message `seq`. Its "typing" was announced by the append that stored the
-    message (handoff/storage/lua.py APPEND); `announce` says it again (a turn re-run by `recover`). `parsing`: the
-    message's parse, started before it was stored (BotBridge.parse_soon)."""
-    bot, store = desk.bot, desk.store
+class Turns:
+    """Built once by the composition root; the customer socket hands each stored message to `process`.
 
-    def parse_started() -> asyncio.Future:
-        """The message's parse: the one started before it was stored, else one started now."""
-        return parsing if parsing is not None else asyncio.ensure_future(bot.parse(text))
+    `echo`: hands a published event to this instance's listeners at once (Hub.echo): the customer waiting
+    for an answer is almost always connected here."""
 
-    if state is not State.BOT:
-        # Agent mode (or queued): the bot must not see it, but the agent still gets the emotions.
-        if bot.ready:
-            try:
-                await desk.annotate(cid, seq, await parse_started())
-            except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
-                log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
-        return
-    echo = desk.hub.echo  # the customer waiting for this answer is almost always connected here
-    if announce:
-        await store.publish(keys.ch_conv(cid), {"kind": "typing", "sender": "bot", "on": True})
-    # Rasa takes the conversation's lock and reads its tracker while the parse is still running
-    # (handoff/assistant/awaitable_parse.py), as its REST channel does before its in-process parse.
-    parse = parse_started()
-    ended = False
-    try:
-        started = time.perf_counter()
-        turn = await bot.turn(cid, text, customer, parse)
-        if not turn.messages and turn.handoff is None:
-            # Rasa swallows a failed custom action (action server down) and answers nothing: never silence.
-            raise errors.Unavailable("the bot turn produced no answer")
-        log.debug("bot turn (NLU included): %.0f ms", (time.perf_counter() - started) * 1000)
-        # Stored only while the bot or the queue has the chat: after a takeover the bot stays silent.
-        ended = True  # reply() ends the turn whatever it stores
-        await store.reply(cid, seq, [{"sender": "bot", **shown} for shown in turn.messages],
-                          (State.BOT, State.QUEUED), TYPING_OFF, echo=echo)
-        if turn.messages:
-            metrics.record_bot_reply(time.perf_counter() - started)
-    except Exception as exc:
-        if isinstance(exc, (errors.Unavailable, asyncio.TimeoutError)):
-            log.warning("the bot is unavailable (%s) for conversation %s", type(exc).__name__, cid)
-        else:
-            log.exception("the bot failed on conversation %s", cid)
-        # Never silence: say so, and offer a person.
-        await store.append(cid, sm.bot_unavailable_note().message(), echo=echo)
-        return
-    finally:
-        if not ended:
-            await store.end_turn(cid, seq, TYPING_OFF, echo=echo)
-        parse_data = await _parsed(parse)  # a failed turn's message still gets its emotions
-        if parse_data is not None:
-            await _annotate(desk, cid, seq, parse_data)
-    if turn.handoff is not None:
-        await desk.escalate(cid, turn.handoff, paused_by_bot=True)
+    def __init__(self, desk: Desk, store: Store, bot: BotBridge, inbox: Inbox, echo: Echo,
+                 settings: Settings) -> None:
+        self.desk, self.store, self.bot, self.inbox, self.echo = desk, store, bot, inbox, echo
+        self.settings = settings
+
+    async def process(self, cid: str, customer: dict[str, Any], seq: int, text: str, state: State,
+                      announce: bool = False, parsing: asyncio.Future | None = None) -> None:
+        """The bot's turn for customer message `seq`. Its "typing" was announced by the append that stored the
+        message (handoff/storage/lua.py APPEND); `announce` says it again (a turn re-run by `recover`).
+        `parsing`: the message's parse, started before it was stored (BotBridge.parse_soon)."""
+        desk, bot, store, echo = self.desk, self.bot, self.store, self.echo
+
+        def parse_started() -> asyncio.Future:
+            """The message's parse: the one started before it was stored, else one started now."""
+            return parsing if parsing is not None else asyncio.ensure_future(bot.parse(text))
+
+        if state is not State.BOT:
+            # Agent mode (or queued): the bot must not see it, but the agent still gets the emotions.
+            if bot.ready:
+                try:
+                    await desk.annotate(cid, seq, await parse_started())
+                except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
+                    log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
+            return
+        if announce:
+            await store.publish(keys.ch_conv(cid), {"kind": "typing", "sender": "bot", "on": True})
+        # Rasa takes the conversation's lock and reads its tracker while the parse is still running
+        # (handoff/assistant/awaitable_parse.py), as its REST channel does before its in-process parse.
+        parse = parse_started()
+        ended = False
+        try:
+            started = time.perf_counter()
+            turn = await bot.turn(cid, text, customer, parse)
+            if not turn.messages and turn.handoff is None:
+                # Rasa swallows a failed custom action (action server down) and answers nothing: never silence.
+                raise errors.Unavailable("the bot turn produced no answer")
+            log.debug("bot turn (NLU included): %.0f ms", (time.perf_counter() - started) * 1000)
+            # Stored only while the bot or the queue has the chat: after a takeover the bot stays silent.
+            ended = True  # reply() ends the turn whatever it stores
+            await store.reply(cid, seq, [{"sender": "bot", **shown} for shown in turn.messages],
+                              (State.BOT, State.QUEUED), TYPING_OFF, echo=echo)
+            if turn.messages:
+                metrics.record_bot_reply(time.perf_counter() - started)
+        except Exception as exc:
+            if isinstance(exc, (errors.Unavailable, asyncio.TimeoutError)):
+                log.warning("the bot is unavailable (%s) for conversation %s", type(exc).__name__, cid)
+            else:
+                log.exception("the bot failed on conversation %s", cid)
+            # Never silence: say so, and offer a person.
+            await store.append(cid, sm.bot_unavailable_note().message(), echo=echo)
+            return
+        finally:
+            if not ended:
+                await store.end_turn(cid, seq, TYPING_OFF, echo=echo)
+            parse_data = await _parsed(parse)  # a failed turn's message still gets its emotions
+            if parse_data is not None:
+                await self._annotate(cid, seq, parse_data)
+        if turn.handoff is not None:
+            await desk.escalate(cid, turn.handoff, paused_by_bot=True)
+
+    async def recover(self, cid: str, customer: dict[str, Any]) -> None:
+        """Answer the customer message whose bot turn died with its instance (kill -9 after the ack).
+
+        The append that stored the message marked its turn pending (handoff/storage/lua.py APPEND); the turn
+        clears it. A customer who reconnects to any instance runs this: a marker older than the bot timeout
+        plus a grace is taken over by exactly one instance (TAKE_STALE_TURN) and the turn runs again there; a
+        younger one may still be answered by its owner, so this waits and asks again. Only the latest pending
+        message is answered, as the bot would have answered it.
+        """
+        desk, store = self.desk, self.store
+        grace_ms = int((self.settings.bot_timeout_s + ORPHAN_GRACE_S) * 1000)
+        for _ in range(3):  # each wait restarts only if a newer message was sent meanwhile
+            seq = await store.take_stale_turn(cid, grace_ms)
+            if seq == 0:
+                return
+            if seq < 0:
+                await asyncio.sleep(-seq / 1000 + 0.05)
+                continue
+            conv = await desk.conv(cid)
+            since = await store.read_log(cid, seq - 1, count=100)
+            answered = any(m.get("sender") != "customer" for m in since[1:])
+            if conv["state"] is not State.BOT or not since or since[0]["seq"] != seq or answered:
+                await store.end_turn(cid, seq)  # answered after all, or no longer the bot's to answer
+                return
+            log.warning("re-running the orphaned bot turn of message %d in conversation %s", seq, cid)
+            text = str(since[0].get("text") or "")
+            desk.submit(cid, lambda seq=seq, text=text: self.process(cid, customer, seq, text, State.BOT, True))
+            return
+
+    async def _annotate(self, cid: str, seq: int, parse_data: dict[str, Any]) -> None:
+        """The agents' emotions and the admin's NLU inbox for a bot-mode message. Run after the answer is
+        out, not beside it: on one event loop, work done during a turn is waited for by its customer (the
+        websocket turn must cost no more than Rasa's REST channel), and before a hand-over, whose priority
+        reads the negativity stored here. Failures are only logged."""
+        results = await asyncio.gather(
+            self.desk.annotate(cid, seq, parse_data),
+            # Unsure or fallback parses (never raises; handoff/admin/inbox.py).
+            self.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=self.settings.inbox_threshold),
+            return_exceptions=True)
+        for failure in results:
+            if isinstance(failure, Exception):
+                log.warning("annotating message %d of %s failed (%s)", seq, cid, type(failure).__name__)
 
 
 async def _parsed(parse: asyncio.Future) -> dict[str, Any] | None:
@@ -91,47 +148,3 @@ async def _parsed(parse: asyncio.Future) -> dict[str, Any] | None:
         raise  # this task itself is being cancelled
     except Exception:  # noqa: BLE001 - the turn has already reported it, or answered without it
         return None
-
-
-async def _annotate(desk: Desk, cid: str, seq: int, parse_data: dict[str, Any]) -> None:
-    """The agents' emotions and the admin's NLU inbox for a bot-mode message. Run after the answer is
-    out, not beside it: on one event loop, work done during a turn is waited for by its customer (the
-    websocket turn must cost no more than Rasa's REST channel), and before a hand-over, whose priority
-    reads the negativity stored here. Failures are only logged."""
-    results = await asyncio.gather(
-        desk.annotate(cid, seq, parse_data),
-        # Unsure or fallback parses (never raises; handoff/admin/inbox.py).
-        desk.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=desk.settings.inbox_threshold),
-        return_exceptions=True)
-    for failure in results:
-        if isinstance(failure, Exception):
-            log.warning("annotating message %d of %s failed (%s)", seq, cid, type(failure).__name__)
-
-
-async def recover(desk: Desk, cid: str, customer: dict[str, Any]) -> None:
-    """Answer the customer message whose bot turn died with its instance (kill -9 after the ack).
-
-    The append that stored the message marked its turn pending (handoff/storage/lua.py APPEND); the turn clears
-    it. A customer who reconnects to any instance runs this: a marker older than the bot timeout plus a
-    grace is taken over by exactly one instance (TAKE_STALE_TURN) and the turn runs again there; a younger
-    one may still be answered by its owner, so this waits and asks again. Only the latest pending message
-    is answered, as the bot would have answered it.
-    """
-    grace_ms = int((desk.settings.bot_timeout_s + ORPHAN_GRACE_S) * 1000)
-    for _ in range(3):  # each wait restarts only if a newer message was sent meanwhile
-        seq = await desk.store.take_stale_turn(cid, grace_ms)
-        if seq == 0:
-            return
-        if seq < 0:
-            await asyncio.sleep(-seq / 1000 + 0.05)
-            continue
-        conv = await desk.conv(cid)
-        since = await desk.store.read_log(cid, seq - 1, count=100)
-        answered = any(m.get("sender") != "customer" for m in since[1:])
-        if conv["state"] is not State.BOT or not since or since[0]["seq"] != seq or answered:
-            await desk.store.end_turn(cid, seq)  # answered after all, or no longer the bot's to answer
-            return
-        log.warning("re-running the orphaned bot turn of message %d in conversation %s", seq, cid)
-        text = str(since[0].get("text") or "")
-        desk.submit(cid, lambda seq=seq, text=text: process(desk, cid, customer, seq, text, State.BOT, True))
-        return

@@ -14,7 +14,9 @@ from sanic import Request, response
 from sanic.response import HTTPResponse
 
 from handoff.accounts import auth
+from handoff.accounts.auth import Accounts
 from handoff.core import errors
+from handoff.storage.accounts import Sessions
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
@@ -24,12 +26,6 @@ def error_response(exc: errors.TandemError) -> HTTPResponse:
     if exc.retry_after_ms:
         headers["Retry-After"] = str(max(1, exc.retry_after_ms // 1000))
     return response.json(exc.to_json_body(), status=exc.http_status, headers=headers)
-
-
-async def current_session(request: Request) -> tuple[str, dict[str, str]] | None:
-    sid = request.cookies.get(auth.COOKIE)
-    session = await request.app.ctx.desk.sessions.get(sid)
-    return (sid, session) if sid and session else None
 
 
 def json_body(request: Request) -> dict[str, Any]:
@@ -44,15 +40,27 @@ def json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-async def signed_in(request: Request, admin: bool = False) -> dict[str, Any]:
-    """The account behind the session cookie; Unauthorized without one, Forbidden if admin is required."""
-    found = await current_session(request)
-    user = await request.app.ctx.desk.accounts.get(found[1]["username"]) if found else None
-    if user is None:
-        raise errors.Unauthorized("not signed in, or the session has expired; sign in again")
-    if admin and user["role"] != "admin":
-        raise errors.Forbidden("only admins can do this")
-    return user
+class RequestAuth:
+    """Who is behind a request's session cookie: every route module gets one from the composition root."""
+
+    def __init__(self, sessions: Sessions, accounts: Accounts) -> None:
+        self.sessions, self.accounts = sessions, accounts
+
+    async def session(self, request: Request) -> tuple[str, dict[str, str]] | None:
+        """(session id, session) of the cookie, or None without a live session."""
+        sid = request.cookies.get(auth.COOKIE)
+        session = await self.sessions.get(sid)
+        return (sid, session) if sid and session else None
+
+    async def user(self, request: Request, admin: bool = False) -> dict[str, Any]:
+        """The account behind the session cookie; Unauthorized without one, Forbidden if admin is required."""
+        found = await self.session(request)
+        user = await self.accounts.get(found[1]["username"]) if found else None
+        if user is None:
+            raise errors.Unauthorized("not signed in, or the session has expired; sign in again")
+        if admin and user["role"] != "admin":
+            raise errors.Forbidden("only admins can do this")
+        return user
 
 
 def guarded(handler: Handler) -> Handler:

@@ -17,40 +17,40 @@ from sanic.response import HTTPResponse
 from handoff.core import errors
 from handoff.core.clock import now_ms
 from handoff.gateway.http_api import PAGE_HEADERS, STATIC
-from handoff.gateway.web import current_session, error_response
+from handoff.gateway.web import RequestAuth, error_response
 from handoff.reporting import analytics, metrics
 from handoff.storage import analytics_store
-from handoff.storage.store import STORAGE_ERRORS
+from handoff.storage.store import STORAGE_ERRORS, Store
 
 log = logging.getLogger(__name__)
 PAGE = STATIC / "dashboard" / "index.html"
 SIGN_IN = "/console"
 
 
-def _metrics_allowed(request: Request) -> bool:
-    token = getattr(request.app.ctx.settings, "metrics_token", "") or ""
+def _metrics_allowed(request: Request, token: str) -> bool:
     if not token:
         return True
     given = request.headers.get("authorization", "")
     return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
-def add_dashboard_routes(bp: Blueprint) -> None:
+def add_dashboard_routes(bp: Blueprint, *, who: RequestAuth, store: Store, metrics_token: str) -> None:
+    """/metrics (`metrics_token`: "" leaves it open), /dashboard and /api/dashboard."""
     gauges = analytics_store.DeskGauges()
 
     @bp.get("/metrics")
     async def prometheus(request: Request) -> HTTPResponse:
-        if not _metrics_allowed(request):
+        if not _metrics_allowed(request, metrics_token):
             return response.text("unauthorized\n", status=401, headers={"WWW-Authenticate": "Bearer"})
         try:
-            await gauges.refresh(request.app.ctx.desk.store)
+            await gauges.refresh(store)
         except STORAGE_ERRORS + (errors.TandemError,) as exc:  # the counters are worth serving anyway
             log.warning("desk-wide gauges not refreshed: %s", type(exc).__name__)
         return response.raw(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
 
     @bp.get("/dashboard")
     async def page(request: Request) -> HTTPResponse:
-        if not await current_session(request):
+        if not await who.session(request):
             return response.redirect(SIGN_IN, status=303)
         if not PAGE.is_file():
             return response.text("not built yet", status=404)
@@ -58,14 +58,14 @@ def add_dashboard_routes(bp: Blueprint) -> None:
 
     @bp.get("/api/dashboard")
     async def figures(request: Request) -> HTTPResponse:
-        if not await current_session(request):
+        if not await who.session(request):
             return error_response(errors.Unauthorized("not signed in"))
         try:
             args = {k: request.args.get(k) for k in ("since", "until", "bucket") if request.args.get(k)}
             since, until, bucket = analytics.dashboard_range(args, now_ms())
         except ValueError as exc:
             return error_response(errors.InvalidFrame(str(exc)))
-        records, truncated = await analytics_store.records_between(request.app.ctx.desk.store, since, until)
+        records, truncated = await analytics_store.records_between(store, since, until)
         # Pure CPU work (redaction included): off the event loop, so the sockets on this instance keep flowing.
         body = await asyncio.to_thread(analytics.dashboard, records, since, until, bucket)
         body["truncated"] = truncated

@@ -7,6 +7,12 @@ single Redis (or Sentinel/replicas); for Redis Cluster those keys would need a s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from handoff.storage import keys
+
 # Append one message to a conversation's transcript, idempotently.
 # KEYS: conv, log, cids
 # ARGV: 1 dedupe key ("" = none), 2 message JSON (without seq), 3 allowed states (csv, "" = any),
@@ -141,3 +147,123 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', '100000', '*', 'conversation_id', ARG
            'comment', ARGV[2], 'agent', closed_by, 'ts', ARGV[4])
 return {'ok', closed_by}
 """
+
+# Add (or count again) one message in the admin's NLU inbox: a new item starts open; a repeat bumps the count
+# and refreshes the prediction. Only open items sit in the open index; labelled/ignored ones just count (the
+# admin already decided on that text). The open index is capped: the oldest open items go first.
+# KEYS: item, open index
+# ARGV: 1 item id, 2 text, 3 intent, 4 confidence, 5 ranking JSON, 6 reason, 7 conversation id, 8 seq,
+#       9 now ms, 10 item ttl s, 11 max open items, 12 suggested intent ("" none), 13 suggested by,
+#       14 item key prefix
+# -> the item's status before this message
+INBOX_ADD = r"""
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then
+  redis.call('HSET', KEYS[1], 'id', ARGV[1], 'text', ARGV[2], 'status', 'open', 'first_ts', ARGV[9], 'count', 0)
+  status = 'open'
+end
+redis.call('HINCRBY', KEYS[1], 'count', 1)
+redis.call('HSET', KEYS[1], 'intent', ARGV[3], 'confidence', ARGV[4], 'ranking', ARGV[5], 'last_ts', ARGV[9],
+           'conversation_id', ARGV[7], 'seq', ARGV[8], 'r_' .. ARGV[6], '1')
+if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'suggested', ARGV[12], 'suggested_by', ARGV[13]) end
+redis.call('EXPIRE', KEYS[1], ARGV[10])
+if status == 'open' then
+  redis.call('ZADD', KEYS[2], ARGV[9], ARGV[1])
+  local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[11])
+  if extra > 0 then
+    local gone = redis.call('ZPOPMIN', KEYS[2], extra)
+    for i = 1, #gone, 2 do redis.call('DEL', ARGV[14] .. gone[i]) end
+  end
+end
+return status
+"""
+
+# Point every instance at a model version: set the pointer only if it still names what the caller saw (a
+# stale rollback must not win a race), keep the history, ring the models channel.
+# KEYS: active pointer, history
+# ARGV: 1 version, 2 by, 3 now ms, 4 history entry JSON, 5 the base version's name (pointer unset),
+#       6 expected current version ("" = any), 7 models channel, 8 history entries kept, 9 event JSON
+# -> {"ok", previous} | {"same", current} | {"conflict", current}
+ACTIVATE_MODEL = r"""
+local cur = redis.call('HGET', KEYS[1], 'version') or ARGV[5]
+if ARGV[6] ~= '' and cur ~= ARGV[6] then return {'conflict', cur} end
+if cur == ARGV[1] then return {'same', cur} end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'previous', cur, 'by', ARGV[2], 'ts', ARGV[3])
+redis.call('LPUSH', KEYS[2], ARGV[4])
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[8]) - 1)
+redis.call('PUBLISH', ARGV[7], ARGV[9])
+return {'ok', cur}
+"""
+
+
+# ------------------------------------------------------------------ typed builders of each script's KEYS/ARGV
+# One per script, beside it: named parameters in, KEYS and ARGV out in the order the script reads them, with
+# key and channel names from keys.py. The store and the other record classes call scripts only through these.
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    """KEYS and ARGV of one script run: `await script(**call.kwargs())`."""
+
+    keys: list[str]
+    args: list[Any]
+
+    def kwargs(self) -> dict[str, list[Any]]:
+        return {"keys": self.keys, "args": self.args}
+
+
+def append_call(conversation_id: str, *, message: str, dedupe: str | None, states: Iterable[str],
+                agent: str | None, ttl_s: int, now: int, needs_turn: bool) -> ScriptCall:
+    """APPEND: `message` (JSON, without seq) stored only in `states` (empty: any) and only for `agent` (None:
+    anyone); `dedupe` (None: none) makes a retry return the first seq."""
+    return ScriptCall(
+        keys=[keys.conv(conversation_id), keys.log(conversation_id), keys.client_ids(conversation_id)],
+        args=[dedupe or "", message, ",".join(states), agent or "", ttl_s, keys.ch_conv(conversation_id),
+              keys.CLIENT_IDS_KEPT_S, now, "1" if needs_turn else "0"])
+
+
+def end_turn_call(conversation_id: str, *, seq: int, event: str | None) -> ScriptCall:
+    """END_TURN of message `seq`; `event` (JSON) is published on the conversation's channel (None: nothing)."""
+    return ScriptCall(keys=[keys.conv(conversation_id)],
+                      args=[seq, keys.ch_conv(conversation_id) if event is not None else "", event or "{}"])
+
+
+def take_stale_turn_call(conversation_id: str, *, now: int, grace_ms: int) -> ScriptCall:
+    return ScriptCall(keys=[keys.conv(conversation_id)], args=[now, grace_ms])
+
+
+def transition_call(conversation_id: str, *, action: str, from_states: Iterable[str], to_state: str,
+                    require_agent: str | None, new_agent: str | None, new_agent_name: str | None,
+                    check_capacity: bool, queue_op: str | None, rank: float | None, note: str | None, now: int,
+                    ttl_s: int, state_event: str, fields: dict[str, Any]) -> ScriptCall:
+    """TRANSITION. `require_agent`: None no check, "*" any agent; `new_agent`: None keeps the agent, "" clears
+    it; `queue_op`: "add" | "remove" | None; `note` and `state_event`: JSON; `fields`: more hash fields to set."""
+    flat: list[Any] = []
+    for name, value in fields.items():
+        flat += [name, value]
+    return ScriptCall(
+        keys=[keys.conv(conversation_id), keys.log(conversation_id), keys.QUEUE],
+        args=[action, ",".join(from_states), to_state, require_agent or "", "-" if new_agent is None else new_agent,
+              new_agent_name or "", "1" if check_capacity else "0", queue_op or "", 0 if rank is None else rank,
+              note or "", conversation_id, now, ttl_s, keys.ch_conv(conversation_id), state_event, keys.PREFIX,
+              len(fields), *flat])
+
+
+def rate_call(conversation_id: str, *, score: int, comment: str, now: int) -> ScriptCall:
+    return ScriptCall(keys=[keys.conv(conversation_id), keys.RATINGS], args=[score, comment, conversation_id, now])
+
+
+def inbox_add_call(item_id: str, *, text: str, intent: str, confidence: float, ranking: str, reason: str,
+                   conversation_id: str, seq: int, now: int, ttl_s: int, max_open: int, suggested: str,
+                   suggested_by: str) -> ScriptCall:
+    """INBOX_ADD; `ranking`: JSON; `suggested` "": no agent suggestion."""
+    return ScriptCall(keys=[keys.inbox_item(item_id), keys.INBOX_OPEN],
+                      args=[item_id, text, intent, confidence, ranking, reason, conversation_id, seq, now, ttl_s,
+                            max_open, suggested, suggested_by, keys.INBOX_ITEM_PREFIX])
+
+
+def activate_model_call(*, version: str, by: str, now: int, entry: str, base: str, expect: str, event: str,
+                        history_kept: int) -> ScriptCall:
+    """ACTIVATE_MODEL; `entry` (history) and `event` (published on the models channel): JSON; `expect` "": any."""
+    return ScriptCall(keys=[keys.MODELS_ACTIVE, keys.MODELS_HISTORY],
+                      args=[version, by, now, entry, base, expect, keys.CH_MODELS, history_kept, event])

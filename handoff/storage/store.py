@@ -35,13 +35,25 @@ STORAGE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
 CLOSED_MAX = 500  # rows of one agent's closed conversations returned for one day
 
 
+def new_client(url: str) -> aioredis.Redis:
+    """A client for `url` that has not connected yet: it opens connections on first use, in the event loop
+    that uses it, so it can be built before the server's loop runs (wait_until_reachable checks it)."""
+    return aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+
+
 async def connect(url: str, retries: int = 5, delay_s: float = 0.5) -> aioredis.Redis:
     """A client that has answered PING; bounded retries, then a loud failure naming the host."""
-    client = aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+    client = new_client(url)
+    await wait_until_reachable(client, retries, delay_s)
+    return client
+
+
+async def wait_until_reachable(client: aioredis.Redis, retries: int = 5, delay_s: float = 0.5) -> None:
+    """Until `client` answers PING; bounded retries, then close it and fail loudly (errors.Unavailable)."""
     for attempt in range(1, retries + 1):
         try:
             await client.ping()
-            return client
+            return
         except (RedisConnectionError, OSError) as exc:
             log.warning("redis not reachable (attempt %d/%d): %s", attempt, retries, type(exc).__name__)
             if attempt == retries:
@@ -138,15 +150,10 @@ class Store:
         msg = dict(msg)  # type: ignore[assignment]
         msg.setdefault("ts", now_ms())
         body, channel = _json(msg), keys.ch_conv(conversation_id)
-        res = await self._append(**self._append_call(conversation_id, body, dedupe, states, agent, needs_turn))
+        res = await self._append(**lua.append_call(conversation_id, message=body, dedupe=dedupe,
+                                                   states=[s.value for s in states], agent=agent, ttl_s=self.ttl,
+                                                   now=now_ms(), needs_turn=needs_turn).kwargs())
         return self._appended(res, msg, body, channel, echo)
-
-    def _append_call(self, conversation_id: str, body: str, dedupe: str | None, states: tuple[State, ...],
-                     agent: str | None, needs_turn: bool) -> dict[str, list[Any]]:
-        """The APPEND script's keys and args for one message."""
-        return {"keys": [keys.conv(conversation_id), keys.log(conversation_id), keys.client_ids(conversation_id)],
-                "args": [dedupe or "", body, ",".join(s.value for s in states), agent or "", self.ttl,
-                         keys.ch_conv(conversation_id), keys.CLIENT_IDS_KEPT_S, now_ms(), "1" if needs_turn else "0"]}
 
     @staticmethod
     def _appended(res: list[Any], msg: Message, body: str, channel: str, echo: Echo | None) -> tuple[int, bool, State]:
@@ -169,8 +176,10 @@ class Store:
         bodies, channel, raw = [_json(m) for m in stamped], keys.ch_conv(conversation_id), _json(event)
         async with self.r.pipeline(transaction=False) as p:
             for body in bodies:
-                await self._append(**self._append_call(conversation_id, body, None, states, None, False), client=p)
-            await self._end_turn(keys=[keys.conv(conversation_id)], args=[seq, channel, raw], client=p)
+                await self._append(**lua.append_call(conversation_id, message=body, dedupe=None,
+                                                     states=[s.value for s in states], agent=None, ttl_s=self.ttl,
+                                                     now=now_ms(), needs_turn=False).kwargs(), client=p)
+            await self._end_turn(**lua.end_turn_call(conversation_id, seq=seq, event=raw).kwargs(), client=p)
             results = await p.execute()
         stored = 0
         try:
@@ -188,15 +197,16 @@ class Store:
     async def end_turn(self, conversation_id: str, seq: int, event: dict[str, Any] | None = None,
                        echo: Echo | None = None) -> None:
         """Clear the pending-turn marker of message `seq`; then publish `event` on the conversation."""
-        channel, raw = (keys.ch_conv(conversation_id) if event is not None else ""), _json(event or {})
-        await self._end_turn(keys=[keys.conv(conversation_id)], args=[seq, channel, raw])
-        if channel and echo is not None:
-            echo(channel, raw)
+        raw = _json(event) if event is not None else None
+        await self._end_turn(**lua.end_turn_call(conversation_id, seq=seq, event=raw).kwargs())
+        if raw is not None and echo is not None:
+            echo(keys.ch_conv(conversation_id), raw)
 
     async def take_stale_turn(self, conversation_id: str, grace_ms: int) -> int:
         """Seq of a bot turn left pending longer than `grace_ms` (its instance died), now ours to answer;
         0 if none is pending; -N: one is pending but may still be answered, ask again in N ms."""
-        return int(await self._take_stale_turn(keys=[keys.conv(conversation_id)], args=[now_ms(), grace_ms]))
+        return int(await self._take_stale_turn(**lua.take_stale_turn_call(conversation_id, now=now_ms(),
+                                                                          grace_ms=grace_ms).kwargs()))
 
     async def read_log(self, conversation_id: str, after_seq: int = 0, count: int = 1000,
                        with_nlu: bool = False) -> list[Message]:
@@ -233,17 +243,12 @@ class Store:
 
     async def apply(self, conversation_id: str, t: Transition, state_event: dict[str, Any]) -> Applied:
         """Apply a Transition atomically; raises Conflict/BadState/Forbidden/OverCapacity/NotFound."""
-        flat: list[Any] = []
-        for k, v in t.fields.items():
-            flat += [k, v]
-        new_agent = "-" if t.new_agent is None else t.new_agent
-        res = await self._transition(
-            keys=[keys.conv(conversation_id), keys.log(conversation_id), keys.QUEUE],
-            args=[t.action, ",".join(s.value for s in t.from_states), t.to.value, t.require_agent or "",
-                  new_agent, t.new_agent_name or "", "1" if t.check_capacity else "0", t.queue or "",
-                  t.rank if t.rank is not None else 0, _json({**t.note.message(), "ts": now_ms()}) if t.note else "",
-                  conversation_id, now_ms(), self.ttl, keys.ch_conv(conversation_id),
-                  _json({"kind": "state", **state_event}), keys.PREFIX, len(t.fields), *flat])
+        res = await self._transition(**lua.transition_call(
+            conversation_id, action=t.action, from_states=[s.value for s in t.from_states], to_state=t.to.value,
+            require_agent=t.require_agent, new_agent=t.new_agent, new_agent_name=t.new_agent_name,
+            check_capacity=t.check_capacity, queue_op=t.queue, rank=t.rank,
+            note=_json({**t.note.message(), "ts": now_ms()}) if t.note else None, now=now_ms(), ttl_s=self.ttl,
+            state_event=_json({"kind": "state", **state_event}), fields=t.fields).kwargs())
         if res[0] == "err":
             if res[1] == "not_found" and t.check_capacity and res[2]:
                 raise errors.NotFound("no such agent")
@@ -263,8 +268,7 @@ class Store:
 
     async def rate(self, conversation_id: str, score: int, comment: str) -> str:
         """Store a rating once; returns the username of the agent who handled the chat ('' if none)."""
-        res = await self._rate(keys=[keys.conv(conversation_id), keys.RATINGS],
-                               args=[score, comment, conversation_id, now_ms()])
+        res = await self._rate(**lua.rate_call(conversation_id, score=score, comment=comment, now=now_ms()).kwargs())
         if res[0] == "err":
             if res[1] == "conflict":
                 raise errors.Conflict("this conversation has already been rated")

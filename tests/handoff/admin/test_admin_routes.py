@@ -17,6 +17,7 @@ import yaml
 
 from handoff.admin.inbox import Inbox
 from handoff.storage import store as store_mod
+from handoff.storage.inbox import InboxRecords
 from tests.admin_workspace import admin_env, make_workspace, signed_in
 from tests.gateway import ACCOUNTS, LiveGateway, seed_accounts, start_gateway
 from tests.handoff.clients import Customer
@@ -52,7 +53,7 @@ def add_to_inbox(gateway: LiveGateway, *texts: str, intent: str = "card_arrival"
     async def run() -> list[str]:
         client = await store_mod.connect(gateway.redis_url)
         try:
-            inbox = Inbox(client)
+            inbox = Inbox(InboxRecords(client))
             return [await inbox.maybe_add({"text": t, "intent": {"name": intent, "confidence": confidence},
                                            "intent_ranking": []}, conversation_id="c" * 32, seq=1) for t in texts]
         finally:

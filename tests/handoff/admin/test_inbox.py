@@ -15,6 +15,7 @@ from handoff.admin.inbox import Inbox, item_id
 from handoff.admin.training_data import AUDIT_DIR, DOMAIN_FILE, NLU_FILE, RULES_FILE, TrainingData
 from handoff.core import errors
 from handoff.storage import keys
+from handoff.storage.inbox import InboxRecords
 from tests.support import ROOT, copy_shipped, free_port
 
 
@@ -27,7 +28,7 @@ def parse(text: str, intent: str, confidence: float, ranking: list[tuple[str, fl
 
 @pytest.fixture
 def inbox(redis) -> Inbox:  # type: ignore[no-untyped-def]
-    return Inbox(redis)
+    return Inbox(InboxRecords(redis))
 
 
 @pytest.fixture
@@ -264,7 +265,7 @@ async def test_a_redis_failure_never_breaks_the_customers_turn() -> None:
     import redis.asyncio as aioredis
 
     client = aioredis.from_url(f"redis://127.0.0.1:{free_port()}/0", decode_responses=True)  # nobody there
-    broken = Inbox(client)
+    broken = Inbox(InboxRecords(client))
     assert await broken.maybe_add(parse("unsure message", "card_arrival", 0.1)) is None
     assert await broken.mark_handover(["unsure message"]) == 0
     await client.close()

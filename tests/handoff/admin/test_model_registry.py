@@ -18,6 +18,7 @@ from handoff.core import errors
 from handoff.storage import keys
 from handoff.storage import store as store_mod
 from handoff.storage.hub import Hub
+from handoff.storage.models import ModelRecords
 from tests.handoff.conftest import UNIT_DB
 
 WAIT_S = 10.0
@@ -71,7 +72,7 @@ async def make_instance(redis_url: str, redis, versions: Path) -> AsyncIterator:
         client = await store_mod.connect(redis_url.rsplit("/", 1)[0] + f"/{UNIT_DB}")
         hub = Hub(client)
         await hub.start()
-        inst = Instance(client, ModelRegistry(client, versions, versions.parent / "base"), hub, name)
+        inst = Instance(client, ModelRegistry(ModelRecords(client), versions, versions.parent / "base"), hub, name)
         made.append(inst)
         if start:
             await inst.watcher.start()
@@ -93,7 +94,7 @@ async def test_versions_are_listed_newest_first_with_their_figures_and_base_last
     add_version(versions, "20250102-000000", {"candidate": {"accuracy": 0.8, "macro_f1": 0.7},
                                               "running": {"version": "base"}})
     (versions / "20250103-000000").mkdir()  # a failed run: no model file
-    reg = ModelRegistry(redis, versions, versions.parent / "base")
+    reg = ModelRegistry(ModelRecords(redis), versions, versions.parent / "base")
     listed = reg.versions()
     assert [v["version"] for v in listed] == ["20250102-000000", "20250101-000000", BASE]
     assert (listed[0]["accuracy"], listed[0]["macro_f1"], listed[0]["has_report"]) == (0.8, 0.7, True)
@@ -104,7 +105,7 @@ async def test_versions_are_listed_newest_first_with_their_figures_and_base_last
 
 
 async def test_new_version_folders_never_collide(redis, versions: Path) -> None:  # type: ignore[no-untyped-def]
-    reg = ModelRegistry(redis, versions, versions.parent / "base")
+    reg = ModelRegistry(ModelRecords(redis), versions, versions.parent / "base")
     names = [reg.create_version_dir()[0] for _ in range(3)]
     assert len(set(names)) == 3 and all((versions / n).is_dir() for n in names)
 
@@ -112,7 +113,7 @@ async def test_new_version_folders_never_collide(redis, versions: Path) -> None:
 async def test_activate_moves_the_pointer_records_history_and_rollback_goes_back(redis, versions: Path) -> None:  # type: ignore[no-untyped-def]
     add_version(versions, "v1")
     add_version(versions, "v2")
-    reg = ModelRegistry(redis, versions, versions.parent / "base")
+    reg = ModelRegistry(ModelRecords(redis), versions, versions.parent / "base")
     assert (await reg.active())["version"] == BASE
     with pytest.raises(errors.BadState):
         await reg.rollback("ada")  # nothing earlier yet
@@ -128,7 +129,7 @@ async def test_activate_moves_the_pointer_records_history_and_rollback_goes_back
 
 
 async def test_a_version_without_a_model_file_cannot_be_activated(redis, versions: Path) -> None:  # type: ignore[no-untyped-def]
-    reg = ModelRegistry(redis, versions, versions.parent / "base")
+    reg = ModelRegistry(ModelRecords(redis), versions, versions.parent / "base")
     for bad in ("20990101-000000", "../../etc", ""):
         with pytest.raises(errors.NotFound):
             await reg.activate(bad, "ada")
@@ -138,7 +139,7 @@ async def test_a_version_without_a_model_file_cannot_be_activated(redis, version
 async def test_a_stale_rollback_loses_to_a_newer_activation(redis, versions: Path) -> None:  # type: ignore[no-untyped-def]
     for v in ("v1", "v2", "v3"):
         add_version(versions, v)
-    reg = ModelRegistry(redis, versions, versions.parent / "base")
+    reg = ModelRegistry(ModelRecords(redis), versions, versions.parent / "base")
     await reg.activate("v1", "ada")
     await reg.activate("v2", "ada")
     with pytest.raises(errors.Conflict):

@@ -18,13 +18,13 @@ from handoff.admin.retrain import (
     Retrainer,
     apply_thresholds,
     check_thresholds,
-    load_thresholds,
-    save_thresholds,
     threshold_fields,
 )
 from handoff.admin.training_data import TrainingData
 from handoff.core import errors
 from handoff.storage import keys
+from handoff.storage.models import ModelRecords
+from handoff.storage.retraining import RetrainRecords
 from tests.support import TIME_SCALE
 
 
@@ -32,8 +32,8 @@ from tests.support import TIME_SCALE
 def retrainer(redis, tmp_path: Path) -> Retrainer:  # type: ignore[no-untyped-def]
     (tmp_path / "base").mkdir()
     (tmp_path / "base" / "tandem.tar.gz").write_bytes(b"base")
-    registry = ModelRegistry(redis, tmp_path / "models" / "versions", tmp_path / "base")
-    return Retrainer(redis, registry, TrainingData(tmp_path), RetrainConfig(root=tmp_path, config="missing.yml"),
+    registry = ModelRegistry(ModelRecords(redis), tmp_path / "models" / "versions", tmp_path / "base")
+    return Retrainer(RetrainRecords(redis), registry, TrainingData(tmp_path), RetrainConfig(root=tmp_path, config="missing.yml"),
                      "gw-test")
 
 
@@ -56,7 +56,7 @@ async def test_a_missing_config_is_refused_before_any_job_starts(retrainer: Retr
     assert not (tmp_path / "models" / "versions").exists() or not any((tmp_path / "models" / "versions").iterdir())
 
 
-async def test_a_failing_trainer_streams_its_output_and_reports_the_exit_code(retrainer: Retrainer,
+async def test_a_failing_trainer_streams_its_output_and_reports_the_exit_code(retrainer: Retrainer, redis,  # type: ignore[no-untyped-def]
                                                                              tmp_path: Path) -> None:
     (tmp_path / "bad.yml").write_text("pipeline: [{name: NoSuchComponent}]\npolicies: []\n")
     retrainer.cfg = RetrainConfig(root=tmp_path, config="bad.yml")
@@ -65,7 +65,7 @@ async def test_a_failing_trainer_streams_its_output_and_reports_the_exit_code(re
         "preparing", "ada", "gw-test", "base")
     status = await finished(retrainer)
     assert status["job"]["state"] == "failed"
-    assert await retrainer.r.get(keys.RETRAIN_LOCK) is None
+    assert await redis.get(keys.RETRAIN_LOCK) is None
     assert [v["version"] for v in retrainer.registry.versions()] == ["base"]  # nothing to activate
     assert status["job"]["error"].startswith("training failed (exit code")
     texts = [line["text"] for line in status["lines"]]
@@ -128,12 +128,11 @@ def test_thresholds_are_checked_by_the_policys_own_rules() -> None:
             check_thresholds(bad)
 
 
-async def test_saved_thresholds_keep_only_what_differs_from_the_default(redis) -> None:  # type: ignore[no-untyped-def]
+async def test_saved_thresholds_keep_only_what_differs_from_the_default(retrainer: Retrainer) -> None:
     defaults = {f["name"]: f["default"] for f in threshold_fields()}
-    await save_thresholds(redis, {"rolling_threshold": 0.7, "spike_level": defaults["spike_level"]})
-    assert await load_thresholds(redis) == {"rolling_threshold": 0.7}
-    await save_thresholds(redis, {})
-    assert await load_thresholds(redis) == {}
+    saved = await retrainer.save_thresholds({"rolling_threshold": 0.7, "spike_level": defaults["spike_level"]})
+    assert saved == await retrainer.thresholds() == {"rolling_threshold": 0.7}
+    assert await retrainer.save_thresholds({}) == {}
 
 
 def test_thresholds_go_into_the_escalation_policy_block_of_the_candidates_config() -> None:

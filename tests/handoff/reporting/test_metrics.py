@@ -17,8 +17,8 @@ from handoff.gateway.desk import Desk, snapshot
 from handoff.reporting import metrics
 from handoff.settings import Settings
 from handoff.storage import analytics_store
-from handoff.storage.accounts import AccountRecords, Sessions
-from handoff.storage.hub import Hub
+from handoff.storage.accounts import AccountRecords
+from handoff.storage.inbox import InboxRecords
 from handoff.storage.store import Store
 
 
@@ -64,8 +64,8 @@ def test_unknown_label_values_are_folded_into_other() -> None:
 async def test_each_escalation_kind_is_counted_under_its_own_name(kind: Kind, store: Store, redis) -> None:  # type: ignore[no-untyped-def]
     """The desk's escalate, as a handover from the policy or the gateway reaches it: one series per kind
     (they used to fall into "other" for sensitive, negativity and failure)."""
-    desk = Desk(Settings(load_bot=False), store, Hub(redis), Accounts(AccountRecords(redis)), Sessions(redis, 3600),
-                BotBridge(lambda: None, 1.0), Inbox(redis))
+    desk = Desk(Settings(load_bot=False), store, Accounts(AccountRecords(redis)), BotBridge(lambda: None, 1.0),
+                Inbox(InboxRecords(redis)))
     cid, _ = await store.create_conversation({}, None)
     before = {k.value: sample("tandem_escalations_total", reason=k.value) for k in Kind}
     other = sample("tandem_escalations_total", reason="other")

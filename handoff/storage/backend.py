@@ -1,0 +1,55 @@
+"""Every Redis-backed part of the desk over one client, built without I/O and started by the server.
+
+`Storage.build(settings)` is what the composition root (handoff/app.py) calls: it makes the client and every
+record class on it, so nothing outside handoff.storage ever holds the client. `start()` waits for Redis
+(bounded retries, then a loud failure) and starts the pub/sub hub; `stop()` undoes both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from handoff.settings import Settings
+from handoff.storage import store as store_mod
+from handoff.storage.accounts import AccountRecords, LoginFailures, Sessions
+from handoff.storage.canned import CannedResponses
+from handoff.storage.hub import Hub
+from handoff.storage.inbox import InboxRecords
+from handoff.storage.models import ModelRecords
+from handoff.storage.retraining import RetrainRecords
+
+
+@dataclass(frozen=True)
+class Storage:
+    store: store_mod.Store  # conversations, transcripts, queue, presence
+    hub: Hub  # this instance's one pub/sub connection
+    accounts: AccountRecords
+    sessions: Sessions
+    login_failures: LoginFailures
+    canned: CannedResponses
+    inbox: InboxRecords
+    models: ModelRecords
+    retraining: RetrainRecords
+    client: aioredis.Redis  # for start() and stop(); the record classes above are the way in
+
+    @classmethod
+    def build(cls, settings: Settings) -> Storage:
+        if not settings.redis_url:
+            raise ValueError("settings.redis_url is required (python -m handoff starts a local Redis when unset)")
+        client = store_mod.new_client(settings.redis_url)
+        return cls(store=store_mod.Store(client, settings.conversation_ttl_s), hub=Hub(client),
+                   accounts=AccountRecords(client), sessions=Sessions(client, settings.session_ttl_s),
+                   login_failures=LoginFailures(client, settings.login_window_s), canned=CannedResponses(client),
+                   inbox=InboxRecords(client), models=ModelRecords(client), retraining=RetrainRecords(client),
+                   client=client)
+
+    async def start(self) -> None:
+        """Wait for Redis (errors.Unavailable after bounded retries), then start the hub."""
+        await store_mod.wait_until_reachable(self.client)
+        await self.hub.start()
+
+    async def stop(self) -> None:
+        await self.hub.stop()
+        await self.client.close()
