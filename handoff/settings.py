@@ -124,9 +124,12 @@ def _convert(key: str, raw: str, kind: Any) -> Any:
 
 
 def load(env: Mapping[str, str] | None = None, dotenv: Path | None = None, **overrides: Any) -> Settings:
-    """Settings from `env` (default os.environ), then `.env` in the project root, then defaults."""
+    """Settings from `env` (default os.environ), then the `.env` file, then defaults.
+
+    The file is `.env` in the project root unless TANDEM_DOTENV names another (tests name os.devnull, so a
+    user's `.env` never reaches a test gateway)."""
     env = dict(os.environ if env is None else env)
-    file_values = _read_dotenv(dotenv if dotenv is not None else ROOT / ".env")
+    file_values = _read_dotenv(dotenv if dotenv is not None else Path(env.get("TANDEM_DOTENV") or ROOT / ".env"))
     values: dict[str, Any] = {}
     for f in fields(Settings):
         key = f.name.upper()

@@ -69,7 +69,7 @@ def gateway_env(redis_url: str, model: Path, action_url: str, log_dir: Path, nam
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url, "MODEL_PATH": str(model),
            "ACTION_ENDPOINT_URL": action_url, "CONTEXT_SECRET": CONTEXT_SECRET, "DEMO": "1",
            "INSTANCE": name, "BOT_TIMEOUT_S": str(30 * TIME_SCALE), "DATA_DIR": str(log_dir / name),
-           "LOGIN_MAX_PER_IP": "1000", "NEW_CHATS_PER_IP": "0", **(extra_env or {})}
+           "LOGIN_MAX_PER_IP": "1000", "NEW_CHATS_PER_IP": "0", "TANDEM_DOTENV": os.devnull, **(extra_env or {})}
     if "PROJECT_ROOT" not in (extra_env or {}):
         from tests.admin_workspace import make_workspace
 

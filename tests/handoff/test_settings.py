@@ -1,8 +1,8 @@
 """Settings come from the environment, refuse malformed values by name, and never print a secret."""
-
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
 
@@ -44,3 +44,11 @@ def test_the_secret_values_are_still_there_for_the_code_that_needs_them() -> Non
 def test_a_malformed_number_is_refused_with_the_key_named() -> None:
     with pytest.raises(SettingsError, match="PORT"):
         settings_mod.load(env={"PORT": "eighty"})
+
+
+def test_tandem_dotenv_names_the_file_read_instead_of_the_project_root_env(tmp_path) -> None:
+    """A test gateway (TANDEM_DOTENV=os.devnull) never reads the user's .env; another file can be named."""
+    other = tmp_path / "other.env"
+    other.write_text("BOT_TIMEOUT_S=7.5\n")
+    assert settings_mod.load(env={"TANDEM_DOTENV": str(other)}).bot_timeout_s == 7.5
+    assert settings_mod.load(env={"TANDEM_DOTENV": os.devnull}).bot_timeout_s == Settings().bot_timeout_s
