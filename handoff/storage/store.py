@@ -128,6 +128,14 @@ class Store:
             _, count, left = await p.execute()
         return int(count), max(int(left), 0)
 
+    async def mark_sent(self, conversation_id: str, reader: str, seq: int) -> None:
+        """Remember the highest seq sent to `reader` (a transport whose client keeps no seq of its own)."""
+        await self.r.set(keys.sent(conversation_id, reader), seq, ex=self.ttl)
+
+    async def last_sent(self, conversation_id: str, reader: str) -> int:
+        raw = await self.r.get(keys.sent(conversation_id, reader))
+        return int(raw) if raw else 0
+
     async def get(self, conversation_id: str) -> dict[str, Any] | None:
         raw = await self.r.hgetall(keys.conv(conversation_id))
         return _decode_conv(conversation_id, raw) if raw else None

@@ -1,0 +1,200 @@
+"""Rasa's socket.io wire against a real gateway process and Redis, with python-socketio's own client: the
+session handshake and its persistence, quick replies, custom payloads, agents, rating, bad frames, Origin."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import socketio
+import websockets
+
+from handoff.core import errors
+from handoff.core.protocol import HARD_FRAME_BYTES, MAX_TEXT_CHARS
+from handoff.core.rasa_wire import ERROR_EVENT, parse_session_id
+from handoff.storage import store as store_mod
+from tests.handoff.clients import BOT_WAIT, Agent
+from tests.handoff.gateway.sio_client import RasaClient, close_all
+
+
+@pytest.fixture(autouse=True)
+async def _close_sio_clients() -> AsyncIterator[None]:
+    yield
+    await close_all()
+
+
+async def gateway_store(gw: str) -> store_mod.Store:
+    return store_mod.Store(await store_mod.connect(gw.redis_url), conversation_ttl_s=3600)  # type: ignore[attr-defined]
+
+
+def has_reply(title: str):  # type: ignore[no-untyped-def]
+    return lambda d: isinstance(d, dict) and title in [r["title"] for r in d.get("quick_replies") or []]
+
+
+async def test_session_request_is_confirmed_with_a_session_that_names_a_stored_conversation(bare_gateway: str) -> None:
+    c = await RasaClient().connect(bare_gateway)
+    session = await c.session()
+    cid, _ = parse_session_id(session) or ("", "")
+    store = await gateway_store(bare_gateway)
+    try:
+        assert (await store.get(cid))["state"].value == "bot"  # type: ignore[index]
+        await c.say("hello?")  # no model: the bot is unavailable, and says so with Rasa's quick replies
+        note = await c.expect("bot_uttered", has_reply("Talk to a person"))
+        assert note["quick_replies"][0] == {"content_type": "text", "title": "Talk to a person",
+                                            "payload": "/tandem_request_human"}
+        assert [m["text"] for m in await store.read_log(cid, 0) if m["sender"] == "customer"] == ["hello?"]
+    finally:
+        await store.r.close()
+
+
+async def test_a_reload_resumes_the_conversation_and_gets_only_what_it_missed(bare_gateway: str) -> None:
+    c = await RasaClient().connect(bare_gateway)
+    session = await c.session()
+    await c.say("hello?")
+    await c.expect("bot_uttered", has_reply("Talk to a person"))
+    await c.close()
+    store = await gateway_store(bare_gateway)
+    cid = session.split(".")[0]
+    try:  # while the page reloads, the desk writes to the customer (an agent, a system note)
+        await store.append(cid, {"sender": "bot", "text": "Sent while you were away."})
+    finally:
+        await store.r.close()
+    again = await RasaClient().connect(bare_gateway)
+    assert await again.session(session) == session
+    got = await again.quiet(1.0)
+    assert [d["text"] for e, d in got if e == "bot_uttered"] == ["Sent while you were away."]
+
+
+async def test_an_unknown_or_forged_session_gets_a_new_conversation(bare_gateway: str) -> None:
+    c = await RasaClient().connect(bare_gateway)
+    real = await c.session()
+    forged = real.split(".")[0] + ".not-the-token-of-this-chat"
+    for asked in (forged, "a1b2c3d4e5f6", None):
+        other = await RasaClient().connect(bare_gateway)
+        confirmed = await other.session(asked)
+        assert confirmed not in (real, asked) and parse_session_id(confirmed)
+
+
+async def test_buttons_become_quick_replies_and_a_click_is_stored_under_its_title(bare_gateway: str) -> None:
+    c = await RasaClient().connect(bare_gateway)
+    cid = (await c.session()).split(".")[0]
+    store = await gateway_store(bare_gateway)
+    try:
+        await store.append(cid, {"sender": "bot", "text": "Which card?\n\nPick one.",
+                                 "buttons": [{"title": "Debit", "payload": '/choose{"card":"debit"}'}]})
+        first = await c.text("Which card?")
+        last = await c.text("Pick one.")
+        assert "quick_replies" not in first
+        assert last["quick_replies"] == [{"content_type": "text", "title": "Debit", "payload": '/choose{"card":"debit"}'}]
+        await c.say('/choose{"card":"debit"}')
+        await c.expect("bot_uttered", has_reply("Talk to a person"))  # the answer (no model here)
+        said = [m for m in await store.read_log(cid, 0) if m["sender"] == "customer"]
+        assert said[-1]["text"] == "Debit"
+    finally:
+        await store.r.close()
+
+
+async def test_custom_payloads_images_and_attachments_arrive_in_rasas_shapes(bare_gateway: str) -> None:
+    c = await RasaClient().connect(bare_gateway)
+    cid = (await c.session()).split(".")[0]
+    store = await gateway_store(bare_gateway)
+    try:
+        await store.append(cid, {"sender": "bot", "custom": {"data": {"map": {"lat": 51.5, "lon": -0.1}}}})
+        await store.append(cid, {"sender": "bot", "custom": {"kind": "card_picker"}})
+        await store.append(cid, {"sender": "bot", "text": "Our branch", "image": "https://example.com/b.png"})
+        assert await c.expect("bot_uttered", lambda d: "map" in d) == {"map": {"lat": 51.5, "lon": -0.1}}
+        assert await c.expect("bot_uttered", lambda d: "kind" in d) == {"kind": "card_picker"}
+        assert (await c.text("Our branch")) == {"text": "Our branch"}
+        image = await c.expect("bot_uttered", lambda d: "attachment" in d)
+        assert image == {"attachment": {"type": "image", "payload": {"src": "https://example.com/b.png"}}}
+    finally:
+        await store.r.close()
+
+
+async def test_handover_agent_reply_with_name_close_and_rating_by_quick_reply(bare_gateway: str) -> None:
+    sam = await Agent.connect(bare_gateway, "sam")
+    c = await RasaClient().connect(bare_gateway)
+    cid = (await c.session()).split(".")[0]
+    await c.say("/tandem_request_human")
+    await c.expect("bot_uttered", lambda d: "queue" in str(d.get("text")) or "online" in str(d.get("text")))
+    await sam.do("claim", conversation_id=cid)
+    await sam.expect("claimed", conversation_id=cid)
+    await c.text("Sam has joined the chat.")
+    await sam.reply(cid, "Hi, I'm Sam. How can I help?")
+    reply = await c.text("How can I help?")
+    assert reply["metadata"] == {"sender": "agent", "agent_name": "Sam"}
+    await c.say("my card is blocked")
+    await sam.expect("message", conversation_id=cid, sender="customer", text="my card is blocked")
+    await sam.do("close", conversation_id=cid, resolution="resolved")
+    ask = await c.expect("bot_uttered", has_reply("5"))
+    await c.say(ask["quick_replies"][4]["payload"])
+    await c.text("Thank you for your feedback.")
+
+
+async def test_bad_frames_get_error_events_and_the_socket_stays_open(bare_gateway: str) -> None:
+    c = await RasaClient().connect(bare_gateway)
+    await c.session()
+    await c.sio.emit("user_uttered", ["not", "an", "object"])
+    assert (await c.expect(ERROR_EVENT))["code"] == errors.BAD_JSON
+    await c.sio.emit("user_uttered", {"message": 42})
+    assert (await c.expect(ERROR_EVENT))["code"] == errors.INVALID_FRAME
+    await c.sio.emit("user_uttered", {"session_id": "x"})
+    assert (await c.expect(ERROR_EVENT))["code"] == errors.INVALID_FRAME
+    await c.say("x" * (MAX_TEXT_CHARS + 1))
+    assert (await c.expect(ERROR_EVENT))["code"] == errors.INVALID_FRAME
+    await c.say("x" * 9000)
+    assert (await c.expect(ERROR_EVENT))["code"] == errors.FRAME_TOO_LARGE
+    await c.say("still here?")
+    await c.expect("bot_uttered", has_reply("Talk to a person"))
+    assert c.sio.connected
+
+
+async def test_a_frame_above_the_hard_limit_is_refused_before_it_reaches_the_conversation(bare_gateway: str) -> None:
+    c = await RasaClient().connect(bare_gateway)
+    cid = (await c.session()).split(".")[0]
+    await c.say("x" * (HARD_FRAME_BYTES + 10))  # polling: HTTP 413 (websocket: close 1009, as natively)
+    await asyncio.sleep(1.0)
+    store = await gateway_store(bare_gateway)
+    try:
+        assert await store.read_log(cid, 0) == []
+    finally:
+        await store.r.close()
+
+
+async def test_flooding_is_rate_limited_like_the_native_socket(bare_gateway: str) -> None:
+    c = await RasaClient().connect(bare_gateway)
+    await c.session()
+    for _ in range(30):  # one at a time: Engine.IO itself refuses a poll carrying more than 16 packets
+        await c.sio.emit("user_uttered", {"message": 7})  # invalid, so no turns are started
+        await asyncio.sleep(0.02)
+    limited = await c.expect(ERROR_EVENT, lambda d: d["code"] == errors.RATE_LIMITED)
+    assert limited["retry_after_ms"] > 0
+
+
+async def test_a_foreign_origin_is_refused_and_the_gateways_own_is_not(bare_gateway: str) -> None:
+    with pytest.raises(socketio.exceptions.ConnectionError):  # the Engine.IO handshake got 400
+        await RasaClient().connect(bare_gateway, origin="https://evil.example")
+    own = await RasaClient().connect(bare_gateway, origin=bare_gateway)
+    assert parse_session_id(await own.session())
+
+
+async def test_a_foreign_origin_cannot_open_the_websocket_transport_either(bare_gateway: str) -> None:
+    url = bare_gateway.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+    with pytest.raises(websockets.exceptions.InvalidStatusCode) as refused:
+        await websockets.connect(url, origin="https://evil.example")  # type: ignore[arg-type]
+    assert refused.value.status_code == 400
+    ws = await websockets.connect(url, origin=bare_gateway)  # type: ignore[arg-type]
+    try:
+        assert (await asyncio.wait_for(ws.recv(), 5)).startswith("0{")  # Engine.IO v4 "open"
+    finally:
+        await ws.close()
+
+
+@pytest.mark.model
+async def test_the_bot_answers_over_socketio(live_gateway: str) -> None:
+    c = await RasaClient().connect(live_gateway)
+    await c.session()
+    await c.say("hello")
+    answer = await c.expect("bot_uttered", timeout=BOT_WAIT)
+    assert answer["text"]
+    await asyncio.sleep(0)
