@@ -55,7 +55,7 @@ class WireConfig:
             if not isinstance(getattr(config, name), str) or not getattr(config, name):
                 raise ValueError(f"socketio.{name} must be a non-empty string")
         if not isinstance(config.session_persistence, bool):
-            raise ValueError("socketio.session_persistence must be true or false")
+            raise TypeError("socketio.session_persistence must be true or false")
         return config
 
 
@@ -201,7 +201,7 @@ class RasaWire:
         custom = msg.get("custom")
         if isinstance(custom, dict):
             # Rasa emits `custom["data"]` (SocketIOOutput.send_custom_json passes the dict as emit's kwargs).
-            out.append(custom["data"] if "data" in custom else custom)
+            out.append(custom.get("data", custom))
         if sender == Sender.AGENT.value:
             for payload in out:
                 if isinstance(payload, dict):
