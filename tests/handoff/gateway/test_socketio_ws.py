@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import socketio
 import websockets
 
+from handoff import settings as settings_mod
 from handoff.core import errors
 from handoff.core.protocol import HARD_FRAME_BYTES, MAX_TEXT_CHARS
-from handoff.core.rasa_wire import ERROR_EVENT, parse_session_id
+from handoff.core.rasa_wire import ERROR_EVENT, WireConfig, parse_session_id
+from handoff.gateway.socketio_ws import wire_config
 from handoff.storage import store as store_mod
 from tests.handoff.clients import BOT_WAIT, Agent
 from tests.handoff.gateway.sio_client import RasaClient, close_all
@@ -198,3 +201,18 @@ async def test_the_bot_answers_over_socketio(live_gateway: str) -> None:
     answer = await c.expect("bot_uttered", timeout=BOT_WAIT)
     assert answer["text"]
     await asyncio.sleep(0)
+
+
+def test_credentials_yml_configures_the_channel_the_rasa_way_and_settings_override_it(tmp_path: Path) -> None:
+    creds = tmp_path / "credentials.yml"
+    creds.write_text("rest:\nsocketio:\n  user_message_evt: say\n  bot_message_evt: hear\n"
+                     "  session_persistence: true\n  socketio_path: /chat.io\n")
+    env = {"CREDENTIALS_PATH": str(creds), "SOCKETIO_BOT_MESSAGE_EVT": "answer"}
+    config = wire_config(settings_mod.load(env=env, dotenv=tmp_path / "none"))
+    assert (config.user_message_evt, config.bot_message_evt, config.session_persistence, config.socketio_path) == (
+        "say", "answer", True, "/chat.io")
+    off = settings_mod.load(env={**env, "SOCKETIO_SESSION_PERSISTENCE": "false"}, dotenv=tmp_path / "none")
+    assert wire_config(off).session_persistence is False
+    missing = settings_mod.load(env={"CREDENTIALS_PATH": str(tmp_path / "absent.yml")}, dotenv=tmp_path / "none")
+    assert wire_config(missing) == WireConfig()
+    assert wire_config(settings_mod.load(env={}, dotenv=tmp_path / "none")).session_persistence  # the repo's file
