@@ -123,8 +123,8 @@ class _SioConversation:
 
     @classmethod
     async def connect(cls, url: str, run: Run) -> _SioConversation:
-        ws = await websockets.connect(url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
-                                      max_size=2**20)
+        ws = await websockets.connect(  # type: ignore[attr-defined]
+            url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", max_size=2**20)
         await ws.recv()  # Engine.IO "open"
         conv = cls(ws, run)
         await ws.send(eio_packet.Packet(eio_packet.MESSAGE, sio_packet.Packet(sio_packet.CONNECT).encode()).encode())
@@ -148,7 +148,8 @@ class _SioConversation:
                 msg = sio_packet.Packet(encoded_packet=pkt.data)
                 if msg.packet_type != sio_packet.EVENT:
                     continue
-                event, data = msg.data[0], (msg.data[1] if len(msg.data) > 1 else None)
+                event = msg.data[0]
+                data: dict[str, Any] = msg.data[1] if len(msg.data) > 1 and isinstance(msg.data[1], dict) else {}
                 if event == "session_confirm":
                     self.confirmed.set()
                 elif event == "tandem_typing" and not data.get("on") and self.pending:

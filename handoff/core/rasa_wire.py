@@ -69,7 +69,7 @@ def parse_session_id(value: Any) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-def _raw(frame: dict[str, Any]) -> str:
+def _raw(frame: Any) -> str:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
