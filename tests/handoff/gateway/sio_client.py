@@ -84,9 +84,12 @@ class RasaClient:
     async def close(self) -> None:
         """Disconnect without waiting out the pending long-poll (up to a ping interval, 20 s)."""
         eio = self.sio.eio
-        read = eio.read_loop_task
+        read, write = eio.read_loop_task, eio.write_loop_task
         if eio.state == "connected":
             await eio.disconnect(abort=True)
+            if write is not None:  # it exits once the CLOSE packet is posted: the server knows we left
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait_for(write, WAIT)
         if read is not None and not read.done():
             read.cancel()
             with contextlib.suppress(BaseException):
