@@ -30,6 +30,10 @@ RATING_PROMPT = "How did we do? Rate this chat from 1 (poor) to 5 (excellent)."
 CALLBACK_PROMPT = "Please write your message and how to reach you; an adviser will call you back."
 ERROR_EVENT = "tandem_error"  # socket.io reserves "error" on older clients
 TYPING_EVENT = "tandem_typing"
+# Where a site puts the signed customer context (docs/protocol.md, the native hello's `context`): in
+# rasa-webchat's `customData` (or the channel's `metadata_key` object) of session_request or a message.
+CONTEXT_KEY = "tandem_context"
+CUSTOM_DATA_KEY = "customData"  # what rasa-webchat names it, whatever metadata_key says
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class RasaWire:
         self.session: str | None = None  # the session_id confirmed to the client
         self.requested: str | None = None  # the session_id the client asked to resume
         self.context: str | None = None
+        self.context_checked = False  # the first user message's customData was looked at
         self.hello_sent = False
         self.offered: dict[str, str] = {}  # payload -> title of the last quick replies shown
         self.awaiting_callback = False
@@ -96,12 +101,11 @@ class RasaWire:
 
     def hello(self, data: Any) -> dict[str, Any]:
         """The native hello for a session_request: resume the conversation its session_id names (with
-        session_persistence), else start one. The caller adds `last_seq` (what this session was sent)."""
+        session_persistence), else start one, with the signed context it carries. The caller adds
+        `last_seq` (what this session was sent)."""
         data = data if isinstance(data, dict) else {}
         self.hello_sent = True
-        metadata = data.get(self.config.metadata_key)
-        context = data.get("context") or (metadata.get("context") if isinstance(metadata, dict) else None)
-        self.context = context if isinstance(context, str) else None
+        self.context = self.signed_context(data)
         frame: dict[str, Any] = {"type": "hello"}
         if self.context:
             frame["context"] = self.context
@@ -111,15 +115,43 @@ class RasaWire:
             return {"type": "hello", "conversation_id": found[0], "token": found[1]}
         return frame
 
+    def signed_context(self, data: Any) -> str | None:
+        """The signed context token in `customData.tandem_context` (or `<metadata_key>.tandem_context`).
+        Only this token is ever read from customData: the rest is the browser's word, and is dropped. A
+        value that is not a non-empty string comes back as one that fails verification, not as None."""
+        if not isinstance(data, dict):
+            return None
+        for key in (self.config.metadata_key, CUSTOM_DATA_KEY):
+            holder = data.get(key)
+            if isinstance(holder, dict) and holder.get(CONTEXT_KEY) is not None:
+                token = holder[CONTEXT_KEY]
+                return token if isinstance(token, str) and token else "invalid"
+        return None
+
+    def late_context(self, data: Any) -> str | None:
+        """The signed context of the first user message, when session_request carried none (rasa-webchat
+        sends customData only with messages): the session verifies it and gives it to its conversation.
+        None for every later message, and when session_request had one."""
+        if self.context_checked:
+            return None
+        self.context_checked = True
+        if self.context:
+            return None
+        self.context = self.signed_context(data)
+        return self.context
+
     def fresh_hello(self) -> dict[str, Any]:
         """After a failed resume (expired, unknown or forged session_id): a new conversation instead, as
         Rasa would give one; session_confirm then carries the new id and rasa-webchat clears its copy."""
         self.requested = None
         return {"type": "hello", **({"context": self.context} if self.context else {})}
 
-    def auto_hello(self) -> dict[str, Any]:
-        """A user message before any session_request (a plain socket.io client): a new conversation."""
-        return self.hello({})
+    def auto_hello(self, data: Any = None) -> dict[str, Any]:
+        """A user message before any session_request (a plain socket.io client): a new conversation, with
+        the signed context that message carries."""
+        data = data if isinstance(data, dict) else {}
+        self.context_checked = True
+        return self.hello({k: data[k] for k in (self.config.metadata_key, CUSTOM_DATA_KEY) if k in data})
 
     def user_uttered(self, data: Any) -> str:
         """The raw native frame for a user message event. Bad input is passed on as it came, so the native

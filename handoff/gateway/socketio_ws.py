@@ -23,6 +23,8 @@ import yaml
 from sanic import Sanic
 
 from handoff.core import errors, protocol
+from handoff.core.context import verify_context
+from handoff.core.protocol import State
 from handoff.core.rasa_wire import ERROR_EVENT, RasaWire, WireConfig
 from handoff.gateway.customer_ws import CustomerSession
 from handoff.gateway.http_api import origin_allowed
@@ -93,6 +95,7 @@ class SocketIOCustomer(CustomerSession):
         self.sio, self.sid, self.namespace = sio, sid, config.namespace or "/"
         self.wire = RasaWire(config, self.id)
         self.sent_seq = 0
+        self.pending_context: str | None = None  # the first message's signed context, not yet verified
 
     # ------------------------------------------------------------ socket.io events → native frames
 
@@ -104,8 +107,35 @@ class SocketIOCustomer(CustomerSession):
 
     def user_uttered(self, data: Any) -> None:
         if not self.wire.hello_sent:
-            self.link.feed(self.wire.auto_hello())
+            self.link.feed(self.wire.auto_hello(data))
+        else:
+            self.pending_context = self.wire.late_context(data) or self.pending_context
         self.link.feed(self.wire.user_uttered(data))
+
+    async def dispatch(self, frame: dict[str, Any], handler: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        if self.pending_context is not None:  # before the message that brought it is stored and answered
+            token, self.pending_context = self.pending_context, None
+            if not await self._adopt_context(token):
+                return
+        await super().dispatch(frame, handler)
+
+    async def _adopt_context(self, token: str) -> bool:
+        """The first message's signed context, verified as the native hello verifies it, becomes the
+        conversation's customer: the bot's metadata, the queue and the console. A conversation that knows
+        its customer keeps it (a resume, as natively, ignores the context). A bad one is refused as the
+        native hello refuses it: the same error, then the socket closes; the message is not stored."""
+        if self.customer:
+            return True
+        try:
+            customer = verify_context(token, self.settings.context_secret)
+        except errors.TandemError as exc:
+            await self.send_error(exc)
+            await self.close(errors.WS_1008_POLICY_VIOLATION, exc.code)
+            return False
+        self.customer = await self.store.adopt_customer(self.cid, customer)
+        if self.state is State.QUEUED:
+            await self.desk.queue_changed()
+        return True
 
     # ------------------------------------------------------------ native frames → socket.io events
 

@@ -103,6 +103,7 @@ class Store:
         self._rate = client.register_script(lua.RATE)
         self._end_turn = client.register_script(lua.END_TURN)
         self._take_stale_turn = client.register_script(lua.TAKE_STALE_TURN)
+        self._adopt_customer = client.register_script(lua.ADOPT_CUSTOMER)
 
     # ------------------------------------------------------------ conversations
 
@@ -117,6 +118,14 @@ class Store:
             p.expire(keys.conv(cid), self.ttl)
             await p.execute()
         return cid, token
+
+    async def adopt_customer(self, conversation_id: str, customer: dict[str, Any]) -> dict[str, Any]:
+        """Set a conversation's (verified) customer if it has none yet; returns the customer it has now
+        (a conversation that already knows its customer keeps it). NotFound when it is gone."""
+        raw = await self._adopt_customer(keys=[keys.conv(conversation_id)], args=[_json(customer)])
+        if raw is None:
+            raise errors.NotFound("conversation not found or expired; start a new one")
+        return dict(json.loads(raw))
 
     async def count_new_chat(self, ip: str, window_s: int) -> tuple[int, int]:
         """Count one more conversation opened from `ip` in its current window: (count, ms left in it)."""

@@ -55,10 +55,25 @@ def test_session_request_resumes_with_persistence_and_starts_afresh_without() ->
 
 def test_a_failed_resume_becomes_a_new_conversation_keeping_the_signed_context() -> None:
     w = wire()
-    w.hello({"session_id": session_id(CID, TOKEN), "metadata": {"context": "signed.ctx"}})
+    w.hello({"session_id": session_id(CID, TOKEN), "customData": {"tandem_context": "signed.ctx"}})
     assert w.fresh_hello() == {"type": "hello", "context": "signed.ctx"}
     assert w.events({"type": "welcome", "conversation_id": "f" * 32, "token": "t" * 43, "resumed": False}) == [
         ("session_confirm", "f" * 32 + "." + "t" * 43)]
+
+
+def test_the_signed_context_is_read_from_custom_data_of_session_request_or_the_first_message() -> None:
+    w = wire()
+    assert w.hello({"metadata": {"tandem_context": "a.b"}}) == {"type": "hello", "context": "a.b"}
+    assert w.late_context({"customData": {"tandem_context": "c.d"}}) is None  # session_request had one
+    late = wire()
+    assert late.hello({"customData": {"name": "Mallory", "context": "x.y"}}) == {"type": "hello"}  # unsigned
+    assert late.late_context({"message": "hi", "customData": {"tandem_context": "c.d"}}) == "c.d"
+    assert late.late_context({"customData": {"tandem_context": "e.f"}}) is None  # only the first message's
+    assert wire().late_context({"customData": {"tandem_context": {"name": "Ada"}}}) == "invalid"
+    plain = wire()
+    assert plain.auto_hello({"message": "hi", "customData": {"tandem_context": "g.h"}}) == {
+        "type": "hello", "context": "g.h"}
+    assert plain.late_context({"customData": {"tandem_context": "i.j"}}) is None
 
 
 def test_user_messages_become_native_frames_that_the_native_validation_accepts() -> None:

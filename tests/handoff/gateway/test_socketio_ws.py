@@ -12,12 +12,14 @@ import websockets
 
 from handoff import settings as settings_mod
 from handoff.core import errors
+from handoff.core.context import sign_context
 from handoff.core.protocol import HARD_FRAME_BYTES, MAX_TEXT_CHARS
 from handoff.core.rasa_wire import ERROR_EVENT, WireConfig, parse_session_id
 from handoff.gateway.socketio_ws import wire_config
 from handoff.storage import store as store_mod
 from tests.handoff.clients import BOT_WAIT, Agent
 from tests.handoff.gateway.sio_client import RasaClient, close_all
+from tests.handoff.rasa_tracker import tracker_events
 
 
 @pytest.fixture(autouse=True)
@@ -136,6 +138,72 @@ async def test_handover_agent_reply_with_name_close_and_rating_by_quick_reply(ba
     await c.text("Thank you for your feedback.")
 
 
+ADA = {"name": "Ada Lovelace", "customer_id": "C-1815",
+       "cards": [{"last_four": "1234", "type": "debit", "label": "Everyday debit"}]}
+
+
+async def test_a_signed_context_in_custom_data_makes_the_customer_known_to_the_desk(bare_gateway: str) -> None:
+    context = sign_context(ADA, bare_gateway.context_secret)  # type: ignore[attr-defined]
+    sam = await Agent.connect(bare_gateway, "sam")
+    c = await RasaClient().connect(bare_gateway)
+    cid = (await c.session()).split(".")[0]  # rasa-webchat: customData comes only with the messages
+    await c.say("hello?", customData={"tandem_context": context, "language": "en", "name": "Mallory"})
+    await c.expect("bot_uttered", has_reply("Talk to a person"))
+    await c.say("/tandem_request_human", customData={"tandem_context": "not.checked-again"})
+    alert = await sam.expect("escalation")
+    assert alert["item"]["customer"] == {"name": "Ada Lovelace", "customer_id": "C-1815"}
+    await sam.do("claim", conversation_id=cid)
+    claimed = await sam.expect("claimed", conversation_id=cid)
+    assert claimed["conversation"]["customer"] == ADA  # only what was signed: not customData's "name"
+    store = await gateway_store(bare_gateway)
+    try:
+        assert (await store.get(cid))["customer"] == ADA  # type: ignore[index]
+        assert [m["text"] for m in await store.read_log(cid, 0) if m["sender"] == "customer"] == ["hello?"]
+    finally:
+        await store.r.close()
+
+
+async def test_a_signed_context_in_session_request_and_unsigned_custom_data(bare_gateway: str) -> None:
+    context = sign_context(ADA, bare_gateway.context_secret)  # type: ignore[attr-defined]
+    signed = await RasaClient().connect(bare_gateway)
+    await signed.sio.emit("session_request", {"session_id": None, "customData": {"tandem_context": context}})
+    signed_cid = str(await signed.expect("session_confirm")).split(".")[0]
+    plain = await RasaClient().connect(bare_gateway)
+    plain_cid = (await plain.session()).split(".")[0]
+    await plain.say("hi", customData={"name": "Mallory", "customer_id": "C-1", "cards": [{"last_four": "9999"}]})
+    await plain.expect("bot_uttered", has_reply("Talk to a person"))
+    store = await gateway_store(bare_gateway)
+    try:
+        assert (await store.get(signed_cid))["customer"] == ADA  # type: ignore[index]
+        assert (await store.get(plain_cid))["customer"] == {}  # type: ignore[index]
+    finally:
+        await store.r.close()
+
+
+async def test_a_forged_or_expired_context_in_custom_data_is_refused_like_the_native_hellos(
+        bare_gateway: str) -> None:
+    forged = sign_context({"name": "Mallory", "customer_id": "C-1"}, "not-the-secret")
+    expired = sign_context(ADA, bare_gateway.context_secret, ttl_s=-10)  # type: ignore[attr-defined]
+    store = await gateway_store(bare_gateway)
+    try:
+        for context in (forged, expired, 42):
+            c = await RasaClient().connect(bare_gateway)
+            cid = (await c.session()).split(".")[0]
+            await c.say("I am Mallory", customData={"tandem_context": context})
+            refused = await c.expect(ERROR_EVENT)
+            assert refused == {"code": errors.UNAUTHORIZED, "message": "the customer context is invalid or expired"}
+            await c.expect("disconnect")
+            conv = await store.get(cid)
+            assert conv is not None and conv["customer"] == {} and await store.read_log(cid, 0) == []
+        early = await RasaClient().connect(bare_gateway)  # in session_request: refused as the hello is
+        await early.sio.emit("session_request", {"customData": {"tandem_context": forged}})
+        assert (await early.expect(ERROR_EVENT))["code"] == errors.UNAUTHORIZED
+        await early.expect("disconnect")
+        assert not [e for e, _ in early.events if e == "session_confirm"]
+    finally:
+        await store.r.close()
+
+
 async def test_bad_frames_get_error_events_and_the_socket_stays_open(bare_gateway: str) -> None:
     c = await RasaClient().connect(bare_gateway)
     await c.session()
@@ -193,6 +261,17 @@ async def test_a_foreign_origin_cannot_open_the_websocket_transport_either(bare_
         assert (await asyncio.wait_for(ws.recv(), 5)).startswith("0{")  # Engine.IO v4 "open"
     finally:
         await ws.close()
+
+
+@pytest.mark.model
+async def test_the_signed_context_reaches_the_assistants_metadata(live_gateway: str) -> None:
+    c = await RasaClient().connect(live_gateway)
+    cid = (await c.session()).split(".")[0]
+    context = sign_context(ADA, live_gateway.context_secret)  # type: ignore[attr-defined]
+    await c.say("hello", customData={"tandem_context": context, "page": "/cards"})
+    await c.expect("bot_uttered", timeout=BOT_WAIT)
+    users = [e for e in tracker_events(live_gateway.redis_url, cid) if e["event"] == "user"]  # type: ignore[attr-defined]
+    assert users[0]["metadata"] == {"customer": ADA}  # customData's unsigned "page" is not passed on
 
 
 @pytest.mark.model
