@@ -41,8 +41,19 @@ $(STAMP):
 
 install: $(STAMP)
 
+# The real rasa-webchat from npm for tests/browser/test_rasa_webchat.py (git-ignored; the tests never carry a copy).
+WEBCHAT := tests/browser/fixtures/rasa-webchat
+WEBCHAT_VERSION := 1.0.1
+
+$(WEBCHAT)/lib/index.js:
+	@command -v npm >/dev/null || { echo "npm is needed to fetch rasa-webchat for the browser tests"; exit 1; }
+	@echo "==> fetching rasa-webchat@$(WEBCHAT_VERSION) from npm into $(WEBCHAT)"
+	@mkdir -p $(WEBCHAT) && cd $(WEBCHAT) && npm pack --silent rasa-webchat@$(WEBCHAT_VERSION) >/dev/null && \
+	  tar xzf rasa-webchat-$(WEBCHAT_VERSION).tgz --strip-components=1 package/lib package/package.json package/LICENSE && \
+	  rm rasa-webchat-$(WEBCHAT_VERSION).tgz
+
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
-browser:
+browser: $(WEBCHAT)/lib/index.js
 	@command -v chromium >/dev/null || { echo "==> installing Debian chromium"; \
 	  $$( [ $$(id -u) = 0 ] || echo sudo ) apt-get install -y -q chromium chromium-driver >/dev/null; }
 

@@ -30,6 +30,7 @@ from handoff.core import protocol
 from handoff.gateway.channel import TandemChannel
 from handoff.gateway.desk import Desk
 from handoff.gateway.http_api import STATIC
+from handoff.gateway.socketio_ws import add_socketio  # issue #22
 from handoff.gateway.turns import Turns
 from handoff.gateway.web import RequestAuth
 from handoff.reporting import metrics
@@ -102,6 +103,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
     register([rest], app, route="/webhooks/")  # /webhooks/rest/webhook
     app.ctx.input_channels = [tandem, rest]
     app.static("/static", str(STATIC), name="static")
+    add_socketio(app, services)  # Rasa's socket.io channel (issue #22)
 
     @app.listener("before_server_start")
     async def start(app: Sanic, loop: Any) -> None:

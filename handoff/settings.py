@@ -56,6 +56,15 @@ class Settings:
     retrain_max_per_intent: int = 0  # 0: every example; the reduced test loop uses 25
     retrain_eval_max_per_intent: int = 0  # 0: the whole held-out split; tests compare on a sample of it
     inbox_threshold: float = 0.6  # bot-mode messages parsed below this confidence go to the NLU inbox
+    # Rasa's socket.io channel for rasa-webchat and other socket.io clients (docs/rasa-webchat.md). Unset
+    # (None) values come from credentials.yml's `socketio:` section, then Rasa 3.6's defaults.
+    socketio: bool = True
+    credentials_path: str = str(ROOT / "credentials.yml")
+    socketio_path: str | None = None  # Rasa's default: /socket.io
+    socketio_user_message_evt: str | None = None  # user_uttered
+    socketio_bot_message_evt: str | None = None  # bot_uttered
+    socketio_session_persistence: bool | None = None  # false (Tandem's credentials.yml says true)
+    socketio_websocket_only: bool = False  # true: no long-polling, so no sticky sessions behind a balancer
 
     def __repr__(self) -> str:
         parts = []

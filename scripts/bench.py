@@ -1,7 +1,7 @@
 """`python -m scripts.bench --out BENCHMARKS.md [--model models/rasa] [--quick] [--only PART ...]`
 
 Starts a private Redis, the action server and gateway processes on loopback, drives them with the same
-routine questions through the customer websocket and Rasa's REST webhook, and writes every figure with its
+routine questions through the customer websocket, Rasa's REST webhook and the socket.io channel, and writes every figure with its
 target, verdict and the command that produced it. Bounded: the full run takes about 6 minutes on 2 quiet
 cores (13 when other work shared them).
 """
@@ -62,22 +62,22 @@ async def _measure(args: argparse.Namespace, plan: Plan, only: set[str], service
     if only & {"latency", "saturation", "throughput"}:
         await load.rest_run(urls, 1, 3, closed_loop=True)  # warm both paths up (lazy Rasa/TF graphs)
         await load.ws_run(urls, 1, 3, closed_loop=True)
+        await load.sio_run(urls, 1, 3, closed_loop=True)
     if "latency" in only:
         _progress("latency")
         cmd = command(args, "latency")
-        ws, rest = await load.alternating(urls, 1, plan.single_s, plan.rounds, closed_loop=True,
-                                          cpu=lambda: env.cpu_seconds(gw.proc.pid))
-        report.latency("closed loop, 1 conversation", "ws", ws, cmd)
-        report.latency("closed loop, 1 conversation", "rest", rest, cmd)
-        report.cpu_per_turn("closed loop, 1 conversation", ws, rest, cmd)
+        runs = await load.alternating(urls, 1, plan.single_s, plan.rounds, closed_loop=True,
+                                      cpu=lambda: env.cpu_seconds(gw.proc.pid))
+        for channel, run in runs.items():
+            report.latency("closed loop, 1 conversation", channel, run, cmd)
+        report.cpu_per_turn("closed loop, 1 conversation", runs, cmd)
         for level in plan.levels:
             scenario = f"open loop, {level} conversation{'s' if level > 1 else ''} × 1 msg/5 s"
             if level != plan.levels[-1]:
                 # Within one instance's capacity, the two channels take turns too: one 20-s run each swung
                 # the 50-conversation p50s by ±6 ms between two runs of the same build.
-                ws, rest = await load.alternating(urls, level, plan.level_s[level], plan.rounds)
-                report.latency(scenario, "ws", ws, cmd)
-                report.latency(scenario, "rest", rest, cmd)
+                for channel, run in (await load.alternating(urls, level, plan.level_s[level], plan.rounds)).items():
+                    report.latency(scenario, channel, run, cmd, level=level if channel == "sio" else None)
                 continue
             for channel in ("ws", "rest"):
                 runner = load.ws_run if channel == "ws" else load.rest_run

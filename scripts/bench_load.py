@@ -1,5 +1,5 @@
-"""Load generators: customer websockets and Rasa's REST webhook with the same messages, open and closed
-loop; handoff latency to the agent console; idle socket capacity.
+"""Load generators: customer websockets, Rasa's REST webhook and the socket.io channel (rasa-webchat's wire)
+with the same messages, open and closed loop; handoff latency to the agent console; idle socket capacity.
 
 Clients are the test clients of tests/handoff/clients.py (websockets 10.4) and aiohttp, on plain asyncio.
 A websocket turn ends at the bot's `typing on:false`, which the gateway sends after the turn's last
@@ -16,8 +16,12 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
+import websockets
+from engineio import packet as eio_packet
+from socketio import packet as sio_packet
 
 from tests.handoff.clients import OPEN, Agent, Customer
 
@@ -104,6 +108,72 @@ class _WsConversation:
         await self.c.close()
 
 
+class _SioConversation:
+    """One socket.io customer on the websocket transport, as rasa-webchat ends up after its upgrade: the
+    packets are python-engineio's and python-socketio's own codecs (their asyncio client's websocket needs
+    aiohttp >= 3.10, and Rasa 3.6 pins 3.9). A turn ends at the gateway's `tandem_typing` off, the point
+    where the native socket's turn ends; the bot's `bot_uttered` events arrive just before it."""
+
+    def __init__(self, ws: Any, run: Run) -> None:
+        self.ws, self.run = ws, run
+        self.pending: deque[float] = deque()
+        self.turn_done = asyncio.Event()
+        self.confirmed = asyncio.Event()
+        self.reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def connect(cls, url: str, run: Run) -> _SioConversation:
+        ws = await websockets.connect(  # type: ignore[attr-defined]
+            url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", max_size=2**20)
+        await ws.recv()  # Engine.IO "open"
+        conv = cls(ws, run)
+        await ws.send(eio_packet.Packet(eio_packet.MESSAGE, sio_packet.Packet(sio_packet.CONNECT).encode()).encode())
+        await conv.emit("session_request", {"session_id": None})
+        await asyncio.wait_for(conv.confirmed.wait(), 30)
+        return conv
+
+    async def emit(self, event: str, data: Any) -> None:
+        body = sio_packet.Packet(sio_packet.EVENT, data=[event, data]).encode()
+        await self.ws.send(eio_packet.Packet(eio_packet.MESSAGE, body).encode())
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                pkt = eio_packet.Packet(encoded_packet=raw)
+                if pkt.packet_type == eio_packet.PING:
+                    await self.ws.send(eio_packet.Packet(eio_packet.PONG).encode())
+                    continue
+                if pkt.packet_type != eio_packet.MESSAGE:
+                    continue
+                msg = sio_packet.Packet(encoded_packet=pkt.data)
+                if msg.packet_type != sio_packet.EVENT:
+                    continue
+                event = msg.data[0]
+                data: dict[str, Any] = msg.data[1] if len(msg.data) > 1 and isinstance(msg.data[1], dict) else {}
+                if event == "session_confirm":
+                    self.confirmed.set()
+                elif event == "tandem_typing" and not data.get("on") and self.pending:
+                    self.run.latencies_ms.append((time.perf_counter() - self.pending.popleft()) * 1000)
+                    self.turn_done.set()
+                elif event == "bot_uttered" and "queue" in str(data.get("text", "")):
+                    self.run.escalated += 1
+                elif event == "bot_uttered" and any(r.get("payload") == "/tandem_request_human"
+                                                    for r in data.get("quick_replies") or []):
+                    self.run.errors += 1  # the bot_unavailable notice offers a person
+        except Exception:  # noqa: BLE001 - a dropped socket shows up as unanswered turns
+            return
+
+    async def send(self, i: int) -> None:
+        self.turn_done.clear()
+        self.pending.append(time.perf_counter())
+        self.run.sent += 1
+        await self.emit("user_uttered", {"message": _text(i), "session_id": None})
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        await self.ws.close()
+
+
 async def _schedule(conversations: int, send: Callable[[int, int], Awaitable[None]], interval: float,
                     duration: float, closed: Callable[[int], Awaitable[None]] | None) -> None:
     """Open loop: conversation k sends every `interval` s from a random phase. Closed loop (`closed` set):
@@ -159,6 +229,32 @@ async def ws_run(urls: Sequence[str], conversations: int, duration: float, inter
     return run
 
 
+async def sio_run(urls: Sequence[str], conversations: int, duration: float, interval: float = 5.0,
+                  closed_loop: bool = False, drain_s: float = 35.0) -> Run:
+    """As ws_run, on the socket.io channel."""
+    run = Run()
+    convs = await asyncio.gather(*(_SioConversation.connect(urls[k % len(urls)], run)
+                                   for k in range(conversations)))
+
+    async def send(k: int, i: int) -> None:
+        await convs[k].send(i)
+
+    async def answered(k: int) -> None:
+        try:
+            await asyncio.wait_for(convs[k].turn_done.wait(), drain_s)
+        except asyncio.TimeoutError:
+            pass
+
+    started = time.perf_counter()
+    await _schedule(conversations, send, interval, duration, answered if closed_loop else None)
+    deadline = time.perf_counter() + drain_s
+    while any(c.pending for c in convs) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    run.duration_s = time.perf_counter() - started
+    await asyncio.gather(*(c.close() for c in convs), return_exceptions=True)
+    return run
+
+
 async def rest_run(urls: Sequence[str], conversations: int, duration: float, interval: float = 5.0,
                    closed_loop: bool = False, timeout_s: float = 35.0) -> Run:
     run = Run()
@@ -210,21 +306,24 @@ def merged(runs: Sequence[Run]) -> Run:
     return out
 
 
+RUNNERS = {"ws": lambda *a, **k: ws_run(*a, **k), "rest": lambda *a, **k: rest_run(*a, **k),
+           "sio": lambda *a, **k: sio_run(*a, **k)}
+
+
 async def alternating(urls: Sequence[str], conversations: int, duration: float, rounds: int,
-                      closed_loop: bool = False, cpu: Callable[[], float] | None = None) -> tuple[Run, Run]:
-    """(websocket, REST) measured in `rounds` slices that take turns (ws then REST, then REST then ws, ...),
-    so the machine's drift during the measurement falls on both channels alike; each slice is a fresh
+                      closed_loop: bool = False, cpu: Callable[[], float] | None = None,
+                      channels: Sequence[str] = ("ws", "rest", "sio")) -> dict[str, Run]:
+    """Each channel's run, measured in `rounds` slices that take turns (the order rotates every round), so
+    the machine's drift during the measurement falls on every channel alike; each slice is a fresh
     conversation, as short as real ones. `cpu`: the gateway's CPU seconds so far, read around each slice."""
-    ws: list[Run] = []
-    rest: list[Run] = []
+    slices: dict[str, list[Run]] = {c: [] for c in channels}
     for k in range(rounds):
-        for channel in (("ws", "rest") if k % 2 == 0 else ("rest", "ws")):
-            runner = ws_run if channel == "ws" else rest_run
+        for channel in list(channels[k % len(channels):]) + list(channels[:k % len(channels)]):
             before = cpu() if cpu else 0.0
-            run = await runner(urls, conversations, duration / rounds, closed_loop=closed_loop)
+            run = await RUNNERS[channel](urls, conversations, duration / rounds, closed_loop=closed_loop)
             run.cpu_s = cpu() - before if cpu else 0.0
-            (ws if channel == "ws" else rest).append(run)
-    return merged(ws), merged(rest)
+            slices[channel].append(run)
+    return {c: merged(runs) for c, runs in slices.items()}
 
 
 async def settle(url: str, quiet_ms: float = 1000.0, cap_s: float = 150.0) -> float:

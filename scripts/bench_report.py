@@ -13,6 +13,7 @@ from scripts.bench_stats import Summary, at_most, fmt_ms, summarize, verdict
 
 P99_TARGET_MS = 100.0  # at 200 conversations, one message every 5 s each
 REST_MARGIN_MS = 2.0
+LABELS = {"ws": "websocket", "rest": "REST", "sio": "socket.io"}
 HANDOFF_P99_MS = 50.0
 BYTES_PER_SOCKET = 50 * 1024
 
@@ -57,33 +58,34 @@ class Report:
         self.latency_rows.append((scenario, channel, run, s))
         pair = self._by_scenario.setdefault(scenario, {})
         pair[channel] = s
-        if len(pair) == 2:
-            ws, rest = pair["ws"], pair["rest"]
-            ok = None if math.isnan(ws.p50) or math.isnan(rest.p50) else ws.p50 <= rest.p50 + REST_MARGIN_MS
-            self.figures.append(Figure(f"websocket vs REST turn p50 — {scenario}",
-                                       f"ws {fmt_ms(ws.p50)} vs REST {fmt_ms(rest.p50)}",
-                                       f"ws ≤ REST + {REST_MARGIN_MS:.0f} ms", verdict(ok), cmd))
-        if channel == "ws" and level is not None:  # the top level of the plan only
+        for other in ("ws", "sio"):
+            if "rest" in pair and other in pair and channel in (other, "rest"):
+                mine, rest = pair[other], pair["rest"]
+                ok = None if math.isnan(mine.p50) or math.isnan(rest.p50) else mine.p50 <= rest.p50 + REST_MARGIN_MS
+                self.figures.append(Figure(f"{LABELS[other]} vs REST turn p50 — {scenario}",
+                                           f"{other} {fmt_ms(mine.p50)} vs REST {fmt_ms(rest.p50)}",
+                                           f"{other} ≤ REST + {REST_MARGIN_MS:.0f} ms", verdict(ok), cmd))
+        if channel in ("ws", "sio") and level is not None:  # the websocket: the top level of the plan only
             ok = at_most(s.p99, P99_TARGET_MS)
             if run.unanswered:
                 ok = False
-            self.figures.append(Figure(f"websocket turn p99 — {level} conversations × 1 msg/5 s",
+            self.figures.append(Figure(f"{LABELS[channel]} turn p99 — {level} conversations × 1 msg/5 s",
                                        f"{fmt_ms(s.p99)} ({run.unanswered} of {run.sent} unanswered)",
                                        f"≤ {P99_TARGET_MS:.0f} ms", verdict(ok), cmd))
 
-    def cpu_per_turn(self, scenario: str, ws: Run, rest: Run, cmd: str) -> None:
+    def cpu_per_turn(self, scenario: str, runs: dict[str, Run], cmd: str) -> None:
         """What one turn costs the instance in CPU (gateway, all threads, plus its NLU worker; REST turns
         are parsed in the gateway itself): the bound on one instance's capacity."""
-        if not ws.answered or not rest.answered:
+        if not all(r.answered for r in runs.values()):
             self.failed("cpu", "no answered turns")
             return
-        self.figures.append(Figure(f"instance CPU per turn (gateway + NLU worker) — {scenario}",
-                                   f"ws {ws.cpu_s * 1000 / ws.answered:.1f} ms vs REST "
-                                   f"{rest.cpu_s * 1000 / rest.answered:.1f} ms", "(measured)", "n/a", cmd))
+        value = " vs ".join(f"{c} {r.cpu_s * 1000 / r.answered:.1f} ms" for c, r in runs.items())
+        self.figures.append(Figure(f"instance CPU per turn (gateway + NLU worker) — {scenario}", value,
+                                   "(measured)", "n/a", cmd))
 
     def saturation(self, channel: str, conversations: int, run: Run, cmd: str) -> None:
         self.latency(f"closed loop (saturation), {conversations} conversations", channel, run, cmd)
-        label = "websocket" if channel == "ws" else "REST"
+        label = LABELS[channel]
         self.figures.append(Figure(f"throughput, one instance, {label}", f"{run.throughput:.1f} turns/s",
                                    "(measured)", "n/a", cmd))
 
@@ -163,14 +165,16 @@ class Report:
             + (" — the REDUCED test model: models/rasa was not trained" if "reduced" in self.model_dir else ""),
             ("- everything on loopback: a private Redis (AOF, fsync always), the rasa-sdk action server, gateway "
             "processes (`python -m handoff`, one Sanic worker with the Rasa agent in-process)"),
-            (f"- clients: plain asyncio, websockets 10.4 (customer socket) and aiohttp (Rasa's REST webhook "
-            f"`/webhooks/rest/webhook` on the same gateway and model), the same {len(MESSAGES)} routine Banking77 "
-            "questions on both channels; a websocket turn ends at the bot's `typing on:false`, sent after the "
-            "turn's last message (the moment REST returns); closed-loop clients pause "
-            f"{THINK_S * 1000:.0f} ms between an answer and their next message, on both channels; below the top "
-            "load level the two channels take turns in alternating slices (ws then REST, REST then ws, ...), "
-            "each with fresh conversations, so the machine's drift falls on both alike; the top level, beyond "
-            "one instance's capacity, runs once per channel with the backlog drained in between"),
+            (f"- clients: plain asyncio, websockets 10.4 (customer socket), aiohttp (Rasa's REST webhook "
+            "`/webhooks/rest/webhook` on the same gateway and model) and the socket.io channel on its websocket "
+            "transport (python-socketio's packet codecs, as rasa-webchat after its upgrade), the same "
+            f"{len(MESSAGES)} routine Banking77 questions on every channel; a websocket or socket.io turn ends at "
+            "the bot's `typing on:false` (`tandem_typing` on socket.io), sent after the turn's last message (the "
+            f"moment REST returns); closed-loop clients pause {THINK_S * 1000:.0f} ms between an answer and "
+            "their next message, on every channel; below the top load level the channels take turns in slices "
+            "whose order rotates each round, each with fresh conversations, so the machine's drift falls on all "
+            "alike; the top level, beyond one instance's capacity, runs once for ws and REST with the backlog "
+            "drained in between"),
             "",
             "## Figures",
             "",
@@ -183,7 +187,7 @@ class Report:
                       "| run | channel | p50 | p99 | mean | max | answered / sent | errors | handed off | turns/s |",
                       "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
             for scenario, channel, run, s in self.latency_rows:
-                lines.append(f"| {scenario} | {'websocket' if channel == 'ws' else 'REST'} | {fmt_ms(s.p50)} | "
+                lines.append(f"| {scenario} | {LABELS[channel]} | {fmt_ms(s.p50)} | "
                              f"{fmt_ms(s.p99)} | {fmt_ms(s.mean)} | {fmt_ms(s.max)} | {run.answered} / {run.sent} | "
                              f"{run.errors} | {run.escalated} | {run.throughput:.1f} |")
         notes = list(self.extra)

@@ -7,6 +7,7 @@ on every call, so an admin can swap in a retrained model without touching open s
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -27,8 +28,30 @@ _ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
 @dataclass
 class BotTurn:
-    messages: list[dict[str, Any]] = field(default_factory=list)  # {"text", "buttons"?}
+    messages: list[dict[str, Any]] = field(default_factory=list)  # shown_message()s
     handoff: dict[str, Any] | None = None  # the custom payload of action_handoff
+
+
+MAX_CUSTOM_BYTES = 4096  # a custom payload larger than this is not stored
+
+
+def shown_message(m: dict[str, Any]) -> dict[str, Any]:
+    """What the transcript keeps of one of Rasa's output messages: text, buttons, and the image, attachment
+    or custom payload a response may carry (the socket.io channel sends them on; docs/rasa-webchat.md)."""
+    shown: dict[str, Any] = {}
+    if m.get("text"):
+        shown["text"] = str(m["text"])
+    buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+               for b in (m.get("buttons") or []) if isinstance(b, dict)]
+    if buttons and shown:
+        shown["buttons"] = buttons
+    if isinstance(m.get("image"), str) and len(m["image"]) <= 2000:
+        shown["image"] = m["image"]
+    for key in ("attachment", "custom"):
+        value = m.get(key)
+        if isinstance(value, dict) and len(json.dumps(value)) <= MAX_CUSTOM_BYTES:
+            shown[key] = value
+    return shown
 
 
 def annotation(parse_data: dict[str, Any]) -> dict[str, Any]:
@@ -158,12 +181,8 @@ class BotBridge:
             if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
                 turn.handoff = custom["handoff"]
                 continue
-            if m.get("text"):
-                shown: dict[str, Any] = {"text": str(m["text"])}
-                buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                           for b in (m.get("buttons") or []) if isinstance(b, dict)]
-                if buttons:
-                    shown["buttons"] = buttons
+            shown = shown_message(m)
+            if shown:
                 turn.messages.append(shown)
         return turn
 

@@ -63,6 +63,9 @@ class Message(TypedDict, total=False):
     agent_name: str
     buttons: list[dict[str, str]]
     actions: list[dict[str, str]]
+    image: str  # a bot response's image URL
+    attachment: dict[str, Any]  # a bot response's attachment, as Rasa's channels send it
+    custom: dict[str, Any]  # a bot response's custom payload (not the handoff one, which the gateway acts on)
     event: str
     intent: str
     confidence: float
@@ -241,7 +244,8 @@ def typing(sender: str, on: bool, conversation_id: str | None = None) -> dict[st
     return frame("typing", conversation_id=conversation_id, sender=sender, on=on)
 
 
-_CUSTOMER_FIELDS = ("seq", "sender", "text", "ts", "client_id", "agent_name", "buttons", "actions", "event")
+_CUSTOMER_FIELDS = ("seq", "sender", "text", "ts", "client_id", "agent_name", "buttons", "actions", "event",
+                    "image", "attachment", "custom")
 _AGENT_ONLY = ("agent", "intent", "confidence", "emotions", "negativity")
 
 

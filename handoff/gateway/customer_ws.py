@@ -29,6 +29,7 @@ SENDABLE = (State.BOT, State.QUEUED, State.AGENT)
 
 class CustomerSession(Connection):
     side = "customer"
+    hello_timeout_s = protocol.HELLO_TIMEOUT_S
 
     def __init__(self, ws: Any, request: Any, *, desk: Desk, turns: Turns, store: Store, hub: Hub, bot: BotBridge,
                  settings: Settings) -> None:
@@ -67,7 +68,7 @@ class CustomerSession(Connection):
     async def _hello_phase(self) -> bool:
         failures = 0
         while not self.closed:
-            frame = await self.next_frame(timeout=protocol.HELLO_TIMEOUT_S)
+            frame = await self.next_frame(timeout=self.hello_timeout_s)
             if frame is None:
                 if not self.closed:
                     await self.close(errors.WS_1008_POLICY_VIOLATION, "no hello")

@@ -8,6 +8,7 @@ The whole schema in one screen (arq's constants.py habit). All keys start with `
 | tandem:conv:<id>:log | stream | the transcript; entry id is "<seq>-0", fields are the Message |
 | tandem:conv:<id>:cids | hash | client_id -> seq (idempotent retries) |
 | tandem:conv:<id>:nlu | hash | seq -> JSON {intent, confidence, emotions, negativity} known after the bot ran |
+| tandem:conv:<id>:sent:<reader> | string | highest seq sent to a transport that keeps no seq of its own (socket.io) |
 | tandem:queue | zset | conversation id -> rank (lower = sooner) |
 | tandem:user:<username> | hash | password_hash, display_name, role, capacity, created |
 | tandem:users | set | usernames |
@@ -71,6 +72,11 @@ def client_ids(conversation_id: str) -> str:
 
 def nlu(conversation_id: str) -> str:
     return f"{PREFIX}conv:{conversation_id}:nlu"
+
+
+def sent(conversation_id: str, reader: str) -> str:
+    """What a socket.io session was last sent (rasa-webchat keeps no seq; a reload resumes after it)."""
+    return f"{PREFIX}conv:{conversation_id}:sent:{reader}"
 
 
 def user(username: str) -> str:

@@ -64,6 +64,17 @@ if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return 1
 """
 
+# Give an anonymous conversation its signed customer context (a socket.io client that signs in with its
+# first message, after the session was confirmed): only if it has none yet; a known customer never
+# changes. KEYS: conv  ARGV: 1 customer JSON  -> the customer JSON now stored | false (no conversation)
+ADOPT_CUSTOMER = r"""
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local current = redis.call('HGET', KEYS[1], 'customer')
+if current and current ~= '' and current ~= '{}' then return current end
+redis.call('HSET', KEYS[1], 'customer', ARGV[1])
+return ARGV[1]
+"""
+
 # Take over a bot turn whose instance died: only when the marker is older than the grace period, and
 # only one taker (the marker's clock restarts). KEYS: conv  ARGV: 1 now ms, 2 grace ms
 # -> seq to answer now | 0 nothing pending | -ms to wait before asking again

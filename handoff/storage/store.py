@@ -103,6 +103,7 @@ class Store:
         self._rate = client.register_script(lua.RATE)
         self._end_turn = client.register_script(lua.END_TURN)
         self._take_stale_turn = client.register_script(lua.TAKE_STALE_TURN)
+        self._adopt_customer = client.register_script(lua.ADOPT_CUSTOMER)
 
     # ------------------------------------------------------------ conversations
 
@@ -118,6 +119,14 @@ class Store:
             await p.execute()
         return cid, token
 
+    async def adopt_customer(self, conversation_id: str, customer: dict[str, Any]) -> dict[str, Any]:
+        """Set a conversation's (verified) customer if it has none yet; returns the customer it has now
+        (a conversation that already knows its customer keeps it). NotFound when it is gone."""
+        raw = await self._adopt_customer(keys=[keys.conv(conversation_id)], args=[_json(customer)])
+        if raw is None:
+            raise errors.NotFound("conversation not found or expired; start a new one")
+        return dict(json.loads(raw))
+
     async def count_new_chat(self, ip: str, window_s: int) -> tuple[int, int]:
         """Count one more conversation opened from `ip` in its current window: (count, ms left in it)."""
         key = keys.NEW_CHATS_PREFIX_IP + ip
@@ -127,6 +136,14 @@ class Store:
             p.pttl(key)
             _, count, left = await p.execute()
         return int(count), max(int(left), 0)
+
+    async def mark_sent(self, conversation_id: str, reader: str, seq: int) -> None:
+        """Remember the highest seq sent to `reader` (a transport whose client keeps no seq of its own)."""
+        await self.r.set(keys.sent(conversation_id, reader), seq, ex=self.ttl)
+
+    async def last_sent(self, conversation_id: str, reader: str) -> int:
+        raw = await self.r.get(keys.sent(conversation_id, reader))
+        return int(raw) if raw else 0
 
     async def get(self, conversation_id: str) -> dict[str, Any] | None:
         raw = await self.r.hgetall(keys.conv(conversation_id))
