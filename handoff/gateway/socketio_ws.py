@@ -154,7 +154,9 @@ class SocketIOCustomer(CustomerSession):
         seq = frame.get("seq")
         if frame.get("type") == "message" and isinstance(seq, int) and seq > self.sent_seq and self.cid:
             self.sent_seq = seq
-            await self.store.mark_sent(self.cid, READER, seq)
+            # Shielded: a client that hangs up right after receiving cancels this session's task, and an
+            # unrecorded cursor would send the message again on its reload.
+            await asyncio.shield(self.store.mark_sent(self.cid, READER, seq))
 
     async def _emit(self, event: str, data: Any) -> None:
         await self.sio.emit(event, data, to=self.sid, namespace=self.namespace)

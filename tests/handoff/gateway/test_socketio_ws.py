@@ -320,3 +320,32 @@ async def test_a_socketio_customer_and_an_agent_on_another_instance_meet_through
     await sam.reply(cid, "Still here.")
     await again.text("Still here.")
     await sam.do("close", conversation_id=cid, resolution="resolved")
+
+
+NEW_CHATS_DB = 14  # a database of its own: the per-IP counter is the desk's, shared by every test on loopback
+
+
+async def test_one_network_opens_only_so_many_new_socketio_chats_but_may_always_resume(
+    redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.reliability.conftest import start_bare
+    from tests.support import stop
+
+    gw = await asyncio.to_thread(start_bare, redis_url.rsplit("/", 1)[0] + f"/{NEW_CHATS_DB}",
+                                 tmp_path_factory.mktemp("gateway-sio-newchats"), "gw-sio-newchats",
+                                 NEW_CHATS_PER_IP="2", NEW_CHATS_WINDOW_S="600")
+    try:
+        first = await RasaClient().connect(gw)
+        first_id = await first.session()
+        await (await RasaClient().connect(gw)).session()
+        extra = await RasaClient().connect(gw)
+        await extra.sio.emit("session_request", {"session_id": None})
+        refused = await extra.expect(ERROR_EVENT)
+        assert refused["code"] == errors.RATE_LIMITED and refused["retry_after_ms"] > 0
+        assert not [e for e, _ in await extra.quiet(0.3) if e == "session_confirm"]
+        # The limit is on opening conversations, never on coming back to one's own.
+        await first.close()
+        back = await RasaClient().connect(gw)
+        assert await back.session(first_id) == first_id
+    finally:
+        await asyncio.to_thread(stop, gw.proc)
