@@ -21,6 +21,7 @@ from typing import TextIO
 
 LOGS = Path("var/logs")
 PROGRESS = re.compile(r"\d+%\|")  # tqdm's bar: "Epochs:  42%|████▏     | 21/50 [...]"
+BAR_END = re.compile(r"\d+%\|[^\]]*\]")  # to the bar's closing "]": a warning printed on its line stays in the log
 TAIL_LINES = 25
 
 
@@ -89,7 +90,8 @@ def run(title: str, name: str, command: list[str], out: TextIO = sys.stdout) -> 
             segments, pending = split_output(pending + text)
             for segment, end in segments:
                 if PROGRESS.search(segment):
-                    terminal.bar(segment)
+                    bar_end = BAR_END.search(segment)
+                    terminal.bar(segment[: bar_end.end()] if bar_end else segment)
                     if end == "\n":
                         terminal.end_bar()
                 elif segment.strip():

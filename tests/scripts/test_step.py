@@ -48,3 +48,14 @@ def test_a_failed_step_shows_its_last_lines_and_returns_its_status(logs_in_tmp: 
 
 def test_output_split_on_carriage_returns_and_newlines_keeps_the_unfinished_rest() -> None:
     assert step.split_output("a\rb\nc") == ([("a", "\r"), ("b", "\n")], "c")
+
+
+def test_a_warning_printed_on_a_bars_line_goes_to_the_log_not_the_terminal(logs_in_tmp: Path) -> None:
+    """tqdm's first draw has no newline, so a warning printed right after it lands on the bar's line."""
+    script = ("import sys\nsys.stdout.write('encoding:   0%|          | 0/9 [00:00<?, ?text/s]"
+              "/x.py:1: PyparsingDeprecationWarning: deprecated\\n')\n"
+              "sys.stdout.write('encoding: 100%|##########| 9/9 [00:01<00:00, 9.00text/s]\\n')\n")
+    out = io.StringIO()
+    assert step.run("encoding", "enc", [sys.executable, "-c", script], out) == 0
+    assert "Deprecation" not in out.getvalue()
+    assert "PyparsingDeprecationWarning" in (logs_in_tmp / "enc.log").read_text()
