@@ -92,13 +92,17 @@ return tonumber(seq)
 # ARGV: 1 action, 2 allowed from-states (csv), 3 to-state, 4 required agent ("" none, "*" any),
 #       5 new agent ("-" keep, "" clear), 6 new agent display name, 7 check capacity "1"/"0",
 #       8 queue op ("add"/"remove"/""), 9 rank, 10 system note JSON ("" none), 11 conversation id,
-#       12 now ms, 13 ttl s, 14 conv channel, 15 state event JSON, 16 key prefix, 17 field count,
-#       18.. field/value pairs
+#       12 now ms, 13 ttl s, 14 conv channel, 15 state event JSON, 16 an agent's account key and
+#       17 an agent's conversations key, each with AGENT_SLOT for the name (keys.py's shapes: the previous
+#       agent is only known here), 18 field count, 19.. field/value pairs
 # -> {"ok", note seq (0 = none), old state, old agent, queue position (0 = not queued), queued_at}
 #  | {"err", code, state, agent}
+AGENT_SLOT = "{agent}"  # where TRANSITION puts an agent's name into keys.py's key shapes
 TRANSITION = r"""
 local conv, log, queue = KEYS[1], KEYS[2], KEYS[3]
-local id, prefix = ARGV[11], ARGV[16]
+local id = ARGV[11]
+local function agent_key(template, name) return (string.gsub(template, '{agent}', function() return name end)) end
+local function convs_of(name) return agent_key(ARGV[17], name) end
 if redis.call('EXISTS', conv) == 0 then return {'err', 'not_found', '', ''} end
 local state = redis.call('HGET', conv, 'state')
 local agent = redis.call('HGET', conv, 'agent') or ''
@@ -111,24 +115,24 @@ end
 if ARGV[4] ~= '' and ARGV[4] ~= '*' and agent ~= ARGV[4] then return {'err', 'forbidden', state, agent} end
 local new_agent = ARGV[5]
 if ARGV[7] == '1' then
-  local cap = redis.call('HGET', prefix .. 'user:' .. new_agent, 'capacity')
+  local cap = redis.call('HGET', agent_key(ARGV[16], new_agent), 'capacity')
   if not cap then return {'err', 'not_found', state, agent} end
-  if redis.call('SCARD', prefix .. 'agent:' .. new_agent .. ':convs') >= tonumber(cap) then
+  if redis.call('SCARD', convs_of(new_agent)) >= tonumber(cap) then
     return {'err', 'over_capacity', state, agent}
   end
 end
 local queued_at = redis.call('HGET', conv, 'queued_at') or '0'
 if new_agent ~= '-' then
   if agent ~= '' then
-    redis.call('SREM', prefix .. 'agent:' .. agent .. ':convs', id)
+    redis.call('SREM', convs_of(agent), id)
     redis.call('HSET', conv, 'last_agent', agent)
   end
-  if new_agent ~= '' then redis.call('SADD', prefix .. 'agent:' .. new_agent .. ':convs', id) end
+  if new_agent ~= '' then redis.call('SADD', convs_of(new_agent), id) end
   redis.call('HSET', conv, 'agent', new_agent, 'agent_name', ARGV[6])
 end
 redis.call('HSET', conv, 'state', ARGV[3], 'updated', ARGV[12])
-local n = tonumber(ARGV[17])
-for i = 0, n - 1 do redis.call('HSET', conv, ARGV[18 + 2 * i], ARGV[19 + 2 * i]) end
+local n = tonumber(ARGV[18])
+for i = 0, n - 1 do redis.call('HSET', conv, ARGV[19 + 2 * i], ARGV[20 + 2 * i]) end
 if ARGV[8] == 'add' then redis.call('ZADD', queue, ARGV[9], id)
 elseif ARGV[8] == 'remove' then redis.call('ZREM', queue, id) end
 local note_seq = 0
@@ -256,8 +260,8 @@ def transition_call(conversation_id: str, *, action: str, from_states: Iterable[
         keys=[keys.conv(conversation_id), keys.log(conversation_id), keys.QUEUE],
         args=[action, ",".join(from_states), to_state, require_agent or "", "-" if new_agent is None else new_agent,
               new_agent_name or "", "1" if check_capacity else "0", queue_op or "", 0 if rank is None else rank,
-              note or "", conversation_id, now, ttl_s, keys.ch_conv(conversation_id), state_event, keys.PREFIX,
-              len(fields), *flat])
+              note or "", conversation_id, now, ttl_s, keys.ch_conv(conversation_id), state_event,
+              keys.user(AGENT_SLOT), keys.agent_convs(AGENT_SLOT), len(fields), *flat])
 
 
 def rate_call(conversation_id: str, *, score: int, comment: str, now: int) -> ScriptCall:

@@ -66,9 +66,13 @@ def test_the_transition_builder_puts_each_named_argument_where_the_script_reads_
         "claim", "queued", "agent", "", "sam", "Sam", "1")
     assert (argv[8], argv[9], argv[10], argv[11], argv[12], argv[13]) == (
         "remove", 0, '{"sender":"system"}', CID, 7, 60)
-    assert (argv[14], argv[15], argv[16], argv[17]) == (keys.ch_conv(CID), '{"kind":"state"}', keys.PREFIX, 2)
-    assert call.args[17:] == ["claimed_at", "7", "wait_ms", "3"]
-    assert highest(lua.TRANSITION, "ARGV") == 17  # then the field/value pairs, read in a loop
+    assert (argv[14], argv[15], argv[18]) == (keys.ch_conv(CID), '{"kind":"state"}', 2)
+    # The agents' key shapes are keys.py's, with the name left to the script (it reads the previous agent).
+    assert argv[16].replace(lua.AGENT_SLOT, "sam") == keys.user("sam")
+    assert argv[17].replace(lua.AGENT_SLOT, "sam") == keys.agent_convs("sam")
+    assert call.args[18:] == ["claimed_at", "7", "wait_ms", "3"]
+    assert highest(lua.TRANSITION, "ARGV") == 18  # then the field/value pairs, read in a loop
+    assert "'user:'" not in lua.TRANSITION and "':convs'" not in lua.TRANSITION
 
 
 def test_keeping_clearing_and_requiring_any_agent_are_spelled_as_the_transition_script_expects() -> None:
