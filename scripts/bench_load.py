@@ -201,13 +201,10 @@ async def _schedule(conversations: int, send: Callable[[int, int], Awaitable[Non
     await asyncio.gather(*(one(k) for k in range(conversations)))
 
 
-async def ws_run(urls: Sequence[str], conversations: int, duration: float, interval: float = 5.0,
-                 closed_loop: bool = False, drain_s: float = 35.0, on_ready: Hook = None) -> Run:
-    run = Run()
-    clients = await asyncio.gather(*(Customer.connect(urls[k % len(urls)]) for k in range(conversations)))
-    convs = [_WsConversation(c, run) for c in clients]
-    if on_ready:
-        await on_ready()
+async def _drive(convs: Sequence[_WsConversation | _SioConversation], run: Run, duration: float, interval: float,
+                 closed_loop: bool, drain_s: float) -> None:
+    """Send on the schedule (closed loop: each waits for its answer), drain the pending turns, close: the same
+    for every streaming channel, so ws and socket.io are measured alike."""
 
     async def send(k: int, i: int) -> None:
         await convs[k].send(i)
@@ -219,12 +216,22 @@ async def ws_run(urls: Sequence[str], conversations: int, duration: float, inter
             pass
 
     started = time.perf_counter()
-    await _schedule(conversations, send, interval, duration, answered if closed_loop else None)
+    await _schedule(len(convs), send, interval, duration, answered if closed_loop else None)
     deadline = time.perf_counter() + drain_s
     while any(c.pending for c in convs) and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)
     run.duration_s = time.perf_counter() - started
     await asyncio.gather(*(c.close() for c in convs), return_exceptions=True)
+
+
+async def ws_run(urls: Sequence[str], conversations: int, duration: float, interval: float = 5.0,
+                 closed_loop: bool = False, drain_s: float = 35.0, on_ready: Hook = None) -> Run:
+    run = Run()
+    clients = await asyncio.gather(*(Customer.connect(urls[k % len(urls)]) for k in range(conversations)))
+    convs = [_WsConversation(c, run) for c in clients]
+    if on_ready:
+        await on_ready()
+    await _drive(convs, run, duration, interval, closed_loop, drain_s)
     OPEN.clear()
     return run
 
@@ -235,23 +242,7 @@ async def sio_run(urls: Sequence[str], conversations: int, duration: float, inte
     run = Run()
     convs = await asyncio.gather(*(_SioConversation.connect(urls[k % len(urls)], run)
                                    for k in range(conversations)))
-
-    async def send(k: int, i: int) -> None:
-        await convs[k].send(i)
-
-    async def answered(k: int) -> None:
-        try:
-            await asyncio.wait_for(convs[k].turn_done.wait(), drain_s)
-        except asyncio.TimeoutError:
-            pass
-
-    started = time.perf_counter()
-    await _schedule(conversations, send, interval, duration, answered if closed_loop else None)
-    deadline = time.perf_counter() + drain_s
-    while any(c.pending for c in convs) and time.perf_counter() < deadline:
-        await asyncio.sleep(0.05)
-    run.duration_s = time.perf_counter() - started
-    await asyncio.gather(*(c.close() for c in convs), return_exceptions=True)
+    await _drive(convs, run, duration, interval, closed_loop, drain_s)
     return run
 
 
