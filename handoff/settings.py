@@ -45,6 +45,11 @@ class Settings:
     instance: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     data_dir: str = str(ROOT / "var")
     default_wait_s: int = 120  # shown as "typical wait" until real waits have been measured
+    # When advisers are expected (handoff/core/opening_hours.py): said to a queued customer when nobody is online.
+    opening_hours: str = "Mon-Fri 08:00-20:00; Sat 09:00-17:00"
+    opening_timezone: str = "Europe/London"
+    opening_holidays: str = "GB-ENG"  # bank holidays of this region close the desk ("" = none)
+    bot_while_queued: bool = True  # the bot answers routine questions while a customer waits (they may say no)
     login_max_per_user: int = 5
     login_max_per_ip: int = 20
     login_window_s: int = 900

@@ -165,7 +165,8 @@ class BotBridge:
         return asyncio.ensure_future(self.parse(text))
 
     async def turn(self, conversation_id: str, text: str, customer: dict[str, Any],
-                   parse_data: dict[str, Any] | Awaitable[dict[str, Any]] | None) -> BotTurn:
+                   parse_data: dict[str, Any] | Awaitable[dict[str, Any]] | None,
+                   metadata: dict[str, Any] | None = None) -> BotTurn:
         """One bot turn; `parse_data` from `parse` spares a second NLU run. It may still be running (an
         awaitable): Rasa then takes the lock and reads the tracker meanwhile (handoff/assistant/awaitable_parse.py)."""
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -173,7 +174,7 @@ class BotBridge:
         agent = self._agent()
         out = CollectingOutputChannel()
         message = UserMessage(text, output_channel=out, sender_id=conversation_id, input_channel="tandem",
-                              metadata={"customer": customer}, parse_data=parse_data)
+                              metadata={**(metadata or {}), "customer": customer}, parse_data=parse_data)
         await asyncio.wait_for(agent.handle_message(message), self.timeout)
         turn = BotTurn()
         for m in out.messages:
@@ -214,6 +215,15 @@ class BotBridge:
             events.append(SlotSet("handoff_reason", None))
         events.append(ActionExecuted(ACTION_LISTEN_NAME))
         await self._append(conversation_id, events)
+
+    async def resume_if_paused(self, conversation_id: str) -> bool:
+        """`resume` only when the Rasa conversation is paused (a queued customer's turn); True if it was."""
+        agent = self._agent()
+        tracker = await agent.processor.get_tracker(conversation_id)
+        if not tracker.is_paused():
+            return False
+        await self.resume(conversation_id)
+        return True
 
     def _has_slot(self, name: str) -> bool:
         domain = self._agent().domain

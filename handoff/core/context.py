@@ -28,7 +28,18 @@ def _unb64(text: str) -> bytes:
 
 def sign_context(customer: dict[str, Any], secret: str, ttl_s: int | None = 3600,
                  now: float | None = None) -> str:
-    body: dict[str, Any] = {"customer": customer}
+    return sign_body({"customer": customer}, secret, ttl_s, now)
+
+
+def verify_context(token: str, secret: str, now: float | None = None) -> dict[str, Any]:
+    """The validated customer object; raises Unauthorized for any bad, expired or malformed context."""
+    body = verify_body(token, secret, now, what="customer context")
+    return clean_customer(body.get("customer"))
+
+
+def sign_body(body: dict[str, Any], secret: str, ttl_s: int | None = 3600, now: float | None = None) -> str:
+    """Sign any JSON object in the context's format (the customer context, a proactive event: same rules)."""
+    body = dict(body)
     if ttl_s is not None:
         body["exp"] = int((now if now is not None else time.time()) + ttl_s)
     head = _b64(json.dumps(body, separators=(",", ":")).encode())
@@ -36,11 +47,11 @@ def sign_context(customer: dict[str, Any], secret: str, ttl_s: int | None = 3600
     return f"{head}.{_b64(mac)}"
 
 
-def verify_context(token: str, secret: str, now: float | None = None) -> dict[str, Any]:
-    """The validated customer object; raises Unauthorized for any bad, expired or malformed context."""
-    bad = errors.Unauthorized("the customer context is invalid or expired")
+def verify_body(token: str, secret: str, now: float | None = None, what: str = "customer context") -> dict[str, Any]:
+    """The signed JSON object, checked (signature, `exp`); raises Unauthorized naming `what` otherwise."""
+    bad = errors.Unauthorized(f"the {what} is invalid or expired")
     if not secret:
-        raise errors.Unauthorized("this gateway accepts no customer context (CONTEXT_SECRET is not set)")
+        raise errors.Unauthorized(f"this gateway accepts no {what} (CONTEXT_SECRET is not set)")
     head, dot, sig = token.partition(".")
     if not dot or not head or not sig:
         raise bad
@@ -56,7 +67,7 @@ def verify_context(token: str, secret: str, now: float | None = None) -> dict[st
     exp = body.get("exp")
     if exp is not None and (not isinstance(exp, (int, float)) or exp < (now if now is not None else time.time())):
         raise bad
-    return clean_customer(body.get("customer"))
+    return body
 
 
 def clean_customer(raw: Any) -> dict[str, Any]:

@@ -71,6 +71,7 @@ class Message(TypedDict, total=False):
     confidence: float
     emotions: dict[str, float]
     negativity: float
+    while_queued: bool  # a bot answer given while a person is coming
 
 
 # ---------------------------------------------------------------- field specs and frame schemas
@@ -277,3 +278,14 @@ def message_frame(msg: Message, view: Callable[[Message], Message | None],
 ACTION_REQUEST_HUMAN = {"id": "request_human", "title": "Talk to a person"}
 ACTION_STAY = {"id": "stay_in_queue", "title": "Stay in the queue"}
 ACTION_LEAVE_MESSAGE = {"id": "leave_message", "title": "Leave a message for a call back"}
+
+
+# ---------------------------------------------------------------- the customer's own controls and proactive help
+# (docs/protocol.md: `end`, `bot_while_queued`, `event`). Added here rather than in the table above so each
+# feature's frames read together.
+
+CUSTOMER_FRAMES["end"] = {}  # the customer ends the chat (then rates it)
+CUSTOMER_FRAMES["bot_while_queued"] = {"on": Field(bool)}  # may the bot answer while a person is coming?
+CUSTOMER_FRAMES["event"] = {"client_id": _CLIENT_ID, "event": Field(str, max_len=2000, min_len=1)}
+WHILE_QUEUED = "while_queued"  # on a bot message answered while the customer waits for a person
+_CUSTOMER_FIELDS += (WHILE_QUEUED,)

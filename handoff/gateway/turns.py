@@ -14,7 +14,7 @@ from typing import Any
 from handoff.admin.inbox import Inbox
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.core import conversation as sm
-from handoff.core import errors
+from handoff.core import errors, protocol
 from handoff.core.protocol import State
 from handoff.gateway.desk import Desk
 from handoff.reporting import metrics
@@ -40,18 +40,26 @@ class Turns:
         self.settings = settings
 
     async def process(self, cid: str, customer: dict[str, Any], seq: int, text: str, state: State,
-                      announce: bool = False, parsing: asyncio.Future | None = None) -> None:
+                      announce: bool = False, parsing: asyncio.Future | None = None,
+                      metadata: dict[str, Any] | None = None) -> None:
         """The bot's turn for customer message `seq`. Its "typing" was announced by the append that stored the
         message (handoff/storage/lua.py APPEND); `announce` says it again (a turn re-run by `recover`).
-        `parsing`: the message's parse, started before it was stored (BotBridge.parse_soon)."""
+        `parsing`: the message's parse, started before it was stored (BotBridge.parse_soon). `metadata`: more
+        Rasa metadata for the turn ({"proactive": true} for an accepted site event).
+
+        While queued the bot still answers, marked `while_queued`, unless the customer switched that off:
+        nobody waits in silence for a person to answer a routine question."""
         desk, bot, store, echo = self.desk, self.bot, self.store, self.echo
+        queued = state is State.QUEUED and await self._answers_while_queued(cid)
+        if queued:
+            announce = True  # the append announces typing only in bot mode
 
         def parse_started() -> asyncio.Future:
             """The message's parse: the one started before it was stored, else one started now."""
             return parsing if parsing is not None else asyncio.ensure_future(bot.parse(text))
 
-        if state is not State.BOT:
-            # Agent mode (or queued): the bot must not see it, but the agent still gets the emotions.
+        if state is not State.BOT and not queued:
+            # Agent mode (or queued with the bot switched off): the bot must not see it, but the agent still gets the emotions.
             if bot.ready:
                 try:
                     await desk.annotate(cid, seq, await parse_started())
@@ -66,14 +74,21 @@ class Turns:
         ended = False
         try:
             started = time.perf_counter()
-            turn = await bot.turn(cid, text, customer, parse)
+            if queued:
+                await bot.resume_if_paused(cid)  # the escalation paused it; a person has not taken over yet
+            turn = await bot.turn(cid, text, customer, parse, metadata)
+            if queued and turn.handoff is not None:
+                # Already on the way to a person: not a second hand-over, just say that one is still coming.
+                turn.messages = [{"text": sm.STILL_QUEUED_TEXT}]
+                turn.handoff = None
             if not turn.messages and turn.handoff is None:
                 # Rasa swallows a failed custom action (action server down) and answers nothing: never silence.
                 raise errors.Unavailable("the bot turn produced no answer")
             log.debug("bot turn (NLU included): %.0f ms", (time.perf_counter() - started) * 1000)
             # Stored only while the bot or the queue has the chat: after a takeover the bot stays silent.
             ended = True  # reply() ends the turn whatever it stores
-            await store.reply(cid, seq, [{"sender": "bot", **shown} for shown in turn.messages],
+            mark = {protocol.WHILE_QUEUED: True} if queued else {}
+            await store.reply(cid, seq, [{"sender": "bot", **shown, **mark} for shown in turn.messages],
                               (State.BOT, State.QUEUED), TYPING_OFF, echo=echo)
             if turn.messages:
                 metrics.record_bot_reply(time.perf_counter() - started)
@@ -82,8 +97,9 @@ class Turns:
                 log.warning("the bot is unavailable (%s) for conversation %s", type(exc).__name__, cid)
             else:
                 log.exception("the bot failed on conversation %s", cid)
-            # Never silence: say so, and offer a person.
-            await store.append(cid, sm.bot_unavailable_note().message(), echo=echo)
+            # Never silence: say so, and offer a person (unless one is already coming).
+            if not queued:
+                await store.append(cid, sm.bot_unavailable_note().message(), echo=echo)
             return
         finally:
             if not ended:
@@ -93,6 +109,13 @@ class Turns:
                 await self._annotate(cid, seq, parse_data)
         if turn.handoff is not None:
             await desk.escalate(cid, turn.handoff, paused_by_bot=True)
+
+    async def _answers_while_queued(self, cid: str) -> bool:
+        """The desk allows it (BOT_WHILE_QUEUED), the bot is loaded, and the customer did not switch it off."""
+        if not self.settings.bot_while_queued or not self.bot.ready:
+            return False
+        conv = await self.desk.conv(cid)
+        return conv["state"] is State.QUEUED and conv.get("bot_while_queued") != "0"
 
     async def recover(self, cid: str, customer: dict[str, Any]) -> None:
         """Answer the customer message whose bot turn died with its instance (kill -9 after the ack).

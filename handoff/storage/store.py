@@ -258,14 +258,18 @@ class Store:
     async def update_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
         await self.r.hset(keys.conv(conversation_id), mapping=_flat_fields(fields))
 
-    async def apply(self, conversation_id: str, t: Transition, state_event: dict[str, Any]) -> Applied:
-        """Apply a Transition atomically; raises Conflict/BadState/Forbidden/OverCapacity/NotFound."""
+    async def apply(self, conversation_id: str, t: Transition, state_event: dict[str, Any],
+                    also_publish: tuple[str, dict[str, Any]] | None = None) -> Applied:
+        """Apply a Transition atomically; raises Conflict/BadState/Forbidden/OverCapacity/NotFound.
+        `also_publish`: (channel, event) published in the same step, after the state event; a value equal to
+        lua.POSITION_SLOT becomes the conversation's queue position."""
+        extra = (also_publish[0], _json(also_publish[1])) if also_publish else None
         res = await self._transition(**lua.transition_call(
             conversation_id, action=t.action, from_states=[s.value for s in t.from_states], to_state=t.to.value,
             require_agent=t.require_agent, new_agent=t.new_agent, new_agent_name=t.new_agent_name,
             check_capacity=t.check_capacity, queue_op=t.queue, rank=t.rank,
             note=_json({**t.note.message(), "ts": now_ms()}) if t.note else None, now=now_ms(), ttl_s=self.ttl,
-            state_event=_json({"kind": "state", **state_event}), fields=t.fields).kwargs())
+            state_event=_json({"kind": "state", **state_event}), fields=t.fields, also_publish=extra).kwargs())
         if res[0] == "err":
             if res[1] == "not_found" and t.check_capacity and res[2]:
                 raise errors.NotFound("no such agent")
@@ -332,6 +336,11 @@ class Store:
     async def queue_position(self, conversation_id: str) -> int | None:
         rank = await self.r.zrank(keys.QUEUE, conversation_id)
         return None if rank is None else rank + 1
+
+    async def queue_position_for_rank(self, rank: float) -> int:
+        """The position a conversation entering the queue with `rank` would take (a forecast for its notice;
+        the state frame that follows carries the position the queue really gave it)."""
+        return int(await self.r.zcount(keys.QUEUE, "-inf", rank)) + 1
 
     async def queue_items(self) -> list[dict[str, Any]]:
         ids = await self.r.zrange(keys.QUEUE, 0, -1)
