@@ -52,8 +52,19 @@ $(WEBCHAT)/lib/index.js:
 	  tar xzf rasa-webchat-$(WEBCHAT_VERSION).tgz --strip-components=1 package/lib package/package.json package/LICENSE && \
 	  rm rasa-webchat-$(WEBCHAT_VERSION).tgz
 
+# axe-core from npm for the widget's accessibility checks (tests/browser/widget_page.py; git-ignored, pinned).
+AXE := tests/browser/fixtures/axe-core
+AXE_VERSION := 4.14.1
+
+$(AXE)/axe.min.js:
+	@command -v npm >/dev/null || { echo "npm is needed to fetch axe-core for the browser tests"; exit 1; }
+	@echo "==> fetching axe-core@$(AXE_VERSION) from npm into $(AXE)"
+	@mkdir -p $(AXE) && cd $(AXE) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+	  tar xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js package/package.json package/LICENSE && \
+	  rm axe-core-$(AXE_VERSION).tgz
+
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
-browser: $(WEBCHAT)/lib/index.js
+browser: $(WEBCHAT)/lib/index.js $(AXE)/axe.min.js
 	@command -v chromium >/dev/null || { echo "==> installing Debian chromium"; \
 	  $$( [ $$(id -u) = 0 ] || echo sudo ) apt-get install -y -q chromium chromium-driver >/dev/null; }
 

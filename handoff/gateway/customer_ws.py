@@ -213,14 +213,17 @@ class CustomerSession(Connection):
         and the bot gets the event's intent payload with its data (handoff/core/proactive.py)."""
         event = proactive.verify_event(frame["event"], self.settings.context_secret)
         msg = {"sender": "customer", "text": event.acceptance_text(), "client_id": frame["client_id"]}
-        await self._customer_turn(frame["client_id"], msg, event.payload(), dict(proactive.METADATA))
+        # Echoed to this socket too: the client learns the words the transcript shows from the server.
+        await self._customer_turn(frame["client_id"], msg, event.payload(), dict(proactive.METADATA), echo=True)
 
     async def _customer_turn(self, client_id: str, msg: dict[str, Any], text: str,
-                             metadata: dict[str, Any] | None = None) -> None:
-        """Store the customer's message (idempotent on client_id), ack it, then hand `text` to the turn."""
+                             metadata: dict[str, Any] | None = None, echo: bool = False) -> None:
+        """Store the customer's message (idempotent on client_id), ack it, then hand `text` to the turn.
+        `echo`: the stored message is sent back to this socket as well (not only to the customer's other tabs)."""
         if len(self.own_ids) > 1000:
             self.own_ids.clear()
-        self.own_ids.add(client_id)
+        if not echo:
+            self.own_ids.add(client_id)
         cid, customer = self.cid, self.customer
         parsing = self.bot.parse_soon(text)  # in an NLU worker while the message is stored and acked
         try:

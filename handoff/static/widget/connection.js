@@ -116,6 +116,17 @@
       return item;
     }
 
+    /** The customer accepted the site's proactive offer: the signed event goes like a message (outbox, resent
+     * with its client_id until acked); the words the transcript shows come back from the server. */
+    sendEvent(signed) {
+      const item = { client_id: uuid(), event: String(signed), text: "", ts: Date.now() };
+      this.outbox.push(item);
+      this._persist();
+      if (this.ready) this._sendItem(item);
+      this.start();
+      return item;
+    }
+
     /** "Talk to a person": remembered while offline and sent once connected. */
     requestHuman() {
       this.pendingHuman = true;
@@ -305,7 +316,9 @@
     }
 
     _sendItem(item) {
-      const frame = { type: "message", client_id: item.client_id, text: item.text };
+      const frame = item.event
+        ? { type: "event", client_id: item.client_id, event: item.event }
+        : { type: "message", client_id: item.client_id, text: item.text };
       if (item.payload) frame.payload = item.payload;
       try {
         this.ws.send(JSON.stringify(frame));
