@@ -119,6 +119,8 @@ class CustomerSession(Connection):
         if self.state is State.QUEUED:
             self.last_queue_info = await self.desk.queue_info(self.cid)
             welcome.update(self.last_queue_info)
+        if conv.get("bot_while_queued") == "0":
+            welcome["bot_while_queued"] = False  # the customer's switch, as they left it
         await self.send(welcome)
         self.cursor = Cursor(last_seq)
         for msg in await self.store.read_log(self.cid, last_seq, count=10_000):

@@ -252,7 +252,7 @@ def test_the_transcript_downloads_as_the_customer_saw_it(open_desk: LiveGateway,
     assert re.fullmatch(r"harbour-bank-chat-\d{4}-\d{2}-\d{2}\.txt", download.suggested_filename)
     text = Path(download.path()).read_text(encoding="utf-8")
     assert text.startswith("Chat with Harbour Bank")
-    assert re.search(r"^You \(\d\d:\d\d\): Where is my card\?$", text, re.M), text
+    assert re.search(r"^You \(\d\d:\d\d\): Where is my card\?$", text, re.MULTILINE), text
     assert "No advisers are online right now" in text  # the notices too, in order
     assert text.index("Where is my card?") < text.index("No advisers are online")
 

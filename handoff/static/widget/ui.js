@@ -287,6 +287,7 @@
         this.log.prepend(intro); // above anything replayed or typed offline
       }
       this.replayedUpTo = frame.last_seq || 0;
+      this.queue.box.checked = frame.bot_while_queued !== false;
       this._setState(frame);
       this._refreshPending();
     }
@@ -556,7 +557,8 @@
 
     /** The "rated" notice confirms the rating: the form goes and focus lands on what comes next. */
     _ratingDone() {
-      const hadFocus = this.rating && this.rating.contains(this.shadow.activeElement);
+      const active = this.shadow.activeElement; // null: the disabled submit button just lost it
+      const hadFocus = this.isOpen && this.rating && (!active || this.rating.contains(active));
       this._hideRating();
       this.rated = true;
       if (hadFocus) this.ended.querySelector("button.primary").focus();
