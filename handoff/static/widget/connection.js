@@ -302,7 +302,9 @@
         this.timer = setTimeout(() => this._connect(), wait);
         return;
       }
-      if (frame.ref && (code === "invalid_frame" || code === "frame_too_large" || code === "bad_state")) {
+      const refused = code === "invalid_frame" || code === "frame_too_large" || code === "bad_state" ||
+        (code === "unauthorized" && frame.frame === "event"); // a site event whose signature failed or expired
+      if (frame.ref && refused) {
         this._removeFromOutbox(frame.ref); // the server will never accept this one: don't resend it forever
       }
       if (code === "rate_limited" || code === "unavailable") {
