@@ -35,7 +35,7 @@ from handoff.gateway.turns import Turns
 from handoff.gateway.web import RequestAuth
 from handoff.reporting import metrics
 from handoff.services import Services
-from handoff.settings import Settings
+from handoff.settings import Settings, exposure_warnings
 from handoff.storage.backend import Storage
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def build_services(settings: Settings, get_agent: GetAgent) -> Services:
     storage = Storage.build(settings)
     accounts = Accounts(storage.accounts)
     login = Login(storage.login_failures, accounts, storage.sessions, max_per_user=settings.login_max_per_user,
-                  max_per_ip=settings.login_max_per_ip)
+                  max_per_ip=settings.login_max_per_ip, max_per_account=settings.login_max_per_account)
     nlu_workers = NluWorkers(settings.nlu_workers, settings.blas_threads, timeout_s=settings.bot_timeout_s / 3) \
         if settings.nlu_workers and settings.load_bot else None
     bot = BotBridge(get_agent, settings.bot_timeout_s, nlu_workers)
@@ -107,6 +107,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
 
     @app.listener("before_server_start")
     async def start(app: Sanic, loop: Any) -> None:
+        for warning in exposure_warnings(settings):
+            log.warning("%s (docs/deploy.md)", warning)
         await services.storage.start()
         if settings.load_bot:
             try:

@@ -45,8 +45,9 @@ class Settings:
     instance: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     data_dir: str = str(ROOT / "var")
     default_wait_s: int = 120  # shown as "typical wait" until real waits have been measured
-    login_max_per_user: int = 5
-    login_max_per_ip: int = 20
+    login_max_per_user: int = 5  # failed sign-ins to one account from one address before that pair is locked
+    login_max_per_ip: int = 20  # failed sign-ins from one address, any account
+    login_max_per_account: int = 500  # failed sign-ins to one account from anywhere (far above one address's)
     login_window_s: int = 900
     new_chats_per_ip: int = 60  # conversations one client IP may open per window (0: no limit)
     new_chats_window_s: int = 600
@@ -156,3 +157,20 @@ def load(env: Mapping[str, str] | None = None, dotenv: Path | None = None, **ove
 
 def generated_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def exposure_warnings(settings: Settings) -> list[str]:
+    """What the gateway should warn about at start-up: it serves a non-loopback address (reachable from
+    other machines) without a /metrics token or without the Secure flag on the session cookie."""
+    if settings.host in LOOPBACK_HOSTS or settings.host.startswith("127."):
+        return []
+    out = []
+    if not settings.metrics_token:
+        out.append(f"serving {settings.host} with /metrics open to anyone: set METRICS_TOKEN")
+    if not settings.cookie_secure:
+        out.append(f"serving {settings.host} with a session cookie sent over plain HTTP: set COOKIE_SECURE=1 "
+                   "(behind HTTPS)")
+    return out
