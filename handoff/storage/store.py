@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import BusyLoadingError, ClusterDownError, MasterDownError, ReadOnlyError, RedisError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from handoff.core import errors
 from handoff.core.clock import now_ms
@@ -32,6 +33,10 @@ from handoff.storage import keys, lua
 log = logging.getLogger(__name__)
 # What a Redis call can raise when the server is gone or refuses: for callers that carry on without it.
 STORAGE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
+# What a Redis call raises while Redis is down, restarting, or failing over (a replica not yet promoted
+# refuses writes; a cluster slot without its primary is down): try again soon, nothing was done.
+UNREACHABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, ClusterDownError,
+                                            TryAgainError, MasterDownError, BusyLoadingError, OSError)
 CLOSED_MAX = 500  # rows of one agent's closed conversations returned for one day
 
 
