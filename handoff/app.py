@@ -29,6 +29,7 @@ from handoff.assistant.nlu_workers import NluWorkers
 from handoff.core import protocol
 from handoff.gateway.channel import TandemChannel
 from handoff.gateway.desk import Desk
+from handoff.gateway.drain import Drain
 from handoff.gateway.http_api import STATIC
 from handoff.gateway.socketio_ws import add_socketio  # issue #22
 from handoff.gateway.turns import Turns
@@ -59,7 +60,8 @@ def build_services(settings: Settings, get_agent: GetAgent) -> Services:
     turns = Turns(desk, storage.store, bot, inbox, storage.hub.echo, settings)
     return Services(settings=settings, storage=storage, accounts=accounts, login=login,
                     who=RequestAuth(storage.sessions, accounts), bot=bot, nlu_workers=nlu_workers, desk=desk,
-                    turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent))
+                    turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent),
+                    drain=Drain(settings.drain_timeout_s))
 
 
 def _admin_loop(settings: Settings, storage: Storage, inbox: Inbox, get_agent: GetAgent) -> AdminLoop | None:
@@ -135,6 +137,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
 
     @app.listener("before_server_stop")
     async def stopping(app: Sanic, loop: Any) -> None:
+        # SIGTERM (a rolling deploy): the loop still serves here, so sockets are told and turns finish.
+        await services.drain.run(services.desk)
         app.ctx.sweeper.cancel()
         if services.admin is not None:
             await services.admin.stop()

@@ -66,6 +66,8 @@ class Settings:
     socketio_bot_message_evt: str | None = None  # bot_uttered
     socketio_session_persistence: bool | None = None  # false (Tandem's credentials.yml says true)
     socketio_websocket_only: bool = False  # true: no long-polling, so no sticky sessions behind a balancer
+    # Rolling deploys (handoff/gateway/drain.py, docs/deploy.md): on SIGTERM, how long running turns may finish.
+    drain_timeout_s: float = 20.0
 
     def __repr__(self) -> str:
         parts = []

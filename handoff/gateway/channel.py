@@ -22,6 +22,7 @@ from handoff.gateway.agent_ws import AgentSession
 from handoff.gateway.connection import unavailable_error
 from handoff.gateway.console_routes import add_console_routes
 from handoff.gateway.customer_ws import CustomerSession
+from handoff.gateway.health import add_health_routes
 from handoff.gateway.http_api import add_routes
 from handoff.reporting import metrics
 from handoff.reporting.dashboard_routes import add_dashboard_routes
@@ -56,7 +57,8 @@ class TandemChannel(InputChannel):
                 session = CustomerSession(ws, request, desk=s.desk, turns=s.turns, store=store, hub=hub, bot=s.bot,
                                           settings=s.settings)
                 try:
-                    await session.run()
+                    with s.drain.track(session):
+                        await session.run()
                 except UNREACHABLE:  # Redis went away during hello: the client is told, and comes back
                     await session.refuse_unavailable("hello")
 
@@ -78,12 +80,14 @@ class TandemChannel(InputChannel):
                 agent = AgentSession(ws, request, session, sid, desk=s.desk, store=store, hub=hub, accounts=s.accounts,
                                      sessions=sessions, settings=s.settings)
                 try:
-                    await agent.run()
+                    with s.drain.track(agent):
+                        await agent.run()
                 except UNREACHABLE:
                     await agent.refuse_unavailable("hello")
 
         add_routes(bp, s.settings, who=s.who, sign_in=s.login, sessions=sessions, accounts=s.accounts, store=store,
                    bot=s.bot, nlu_workers=s.nlu_workers)
+        add_health_routes(bp, s.settings, store=store, bot=s.bot, drain=s.drain)
         add_dashboard_routes(bp, who=s.who, store=store, metrics_token=s.settings.metrics_token)
         add_console_routes(bp, who=s.who, canned=s.storage.canned, store=store)
         add_admin_routes(bp, who=s.who, loop=s.admin, store=store)
