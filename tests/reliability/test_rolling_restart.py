@@ -6,99 +6,23 @@ twice. The turn p50/p99 across the whole run is printed and recorded (the issue 
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
-import websockets
-from websockets.exceptions import ConnectionClosed, InvalidStatusCode
 
 from handoff.core import errors
 from handoff.storage import store as store_mod
 from tests.gateway import LiveGateway
 from tests.reliability.conftest import start_bare
+from tests.reliability.journeys import Balancer, LoadCustomer
 from tests.reliability.test_faults import private_redis  # noqa: F401 - a fixture
 from tests.support import TIME_SCALE, stop
 
 CONVERSATIONS = 50
 DRAIN_TIMEOUT_S = 10
-
-
-class Balancer:
-    """Round robin over the instances' URLs; a client that cannot get in tries the next one."""
-
-    def __init__(self, urls: list[str]) -> None:
-        self.urls, self.turn = urls, 0
-
-    def next(self) -> str:
-        self.turn += 1
-        return self.urls[self.turn % len(self.urls)]
-
-
-class LoadCustomer:
-    """One conversation: say something, wait for its ack and its one answer, again; on a 1012 (or any
-    close) resume on another instance and send the unacknowledged message again with its client_id."""
-
-    def __init__(self, balancer: Balancer) -> None:
-        self.balancer = balancer
-        self.cid: str | None = None
-        self.token: str | None = None
-        self.ws: websockets.WebSocketClientProtocol | None = None
-        self.seen: dict[int, dict] = {}
-        self.acked: dict[str, int] = {}  # client_id -> seq
-        self.closes: list[int] = []
-
-    async def _open(self) -> None:
-        for _ in range(int(200 * TIME_SCALE)):
-            url = self.balancer.next()
-            try:
-                ws = await websockets.connect(url.replace("http", "ws", 1) + "/ws/customer")
-            except (OSError, InvalidStatusCode, asyncio.TimeoutError):
-                await asyncio.sleep(0.1)  # down, or draining (503 before the upgrade): the next instance
-                continue
-            hello: dict = {"type": "hello", "last_seq": max(self.seen, default=0)}
-            if self.cid:
-                hello.update(conversation_id=self.cid, token=self.token)
-            try:
-                await ws.send(json.dumps(hello))
-                frame = json.loads(await asyncio.wait_for(ws.recv(), 10 * TIME_SCALE))
-            except (ConnectionClosed, asyncio.TimeoutError):
-                await ws.close()
-                continue
-            if frame["type"] != "welcome":
-                await ws.close()
-                await asyncio.sleep(0.1)
-                continue
-            self.cid, self.token, self.ws = frame["conversation_id"], frame.get("token") or self.token, ws
-            return
-        raise AssertionError("no instance took the customer back")
-
-    def _answered(self, seq: int) -> bool:
-        return any(s > seq and m.get("sender") != "customer" for s, m in self.seen.items())
-
-    async def exchange(self, text: str) -> float:
-        """Seconds from sending `text` to its answer, reconnects included."""
-        client_id, started = uuid.uuid4().hex, time.perf_counter()
-        while True:
-            if self.ws is None:
-                await self._open()
-            assert self.ws is not None
-            try:
-                await self.ws.send(json.dumps({"type": "message", "client_id": client_id, "text": text}))
-                while not (client_id in self.acked and self._answered(self.acked[client_id])):
-                    frame = json.loads(await asyncio.wait_for(self.ws.recv(), 60 * TIME_SCALE))
-                    if frame["type"] == "message":
-                        self.seen[frame["seq"]] = frame
-                    elif frame["type"] == "ack" and frame["client_id"] == client_id:
-                        self.acked[client_id] = frame["seq"]
-                return time.perf_counter() - started
-            except ConnectionClosed as closed:
-                self.closes.append(closed.code)
-                self.ws = None  # resume elsewhere; the message goes again, stored once
 
 
 def ready(url: str) -> bool:
