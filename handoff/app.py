@@ -93,6 +93,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
     app.config.WEBSOCKET_PING_TIMEOUT = 20
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 5.0
+    app.config.PROXIES_COUNT = settings.proxies_count  # request.remote_addr: the client behind a balancer
     app.ctx.agent = None  # the Rasa agent, loaded when the server starts
 
     async def on_new_message(message: UserMessage) -> None:  # Rasa's REST channel

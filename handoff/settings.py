@@ -68,6 +68,7 @@ class Settings:
     socketio_websocket_only: bool = False  # true: no long-polling, so no sticky sessions behind a balancer
     # Rolling deploys (handoff/gateway/drain.py, docs/deploy.md): on SIGTERM, how long running turns may finish.
     drain_timeout_s: float = 20.0
+    proxies_count: int = 0  # trusted proxies in front (a balancer: 1) whose X-Forwarded-For names the client
     # Past one Redis (handoff/storage/topology.py, docs/deploy.md). REDIS_URL still gives db and password.
     redis_sentinels: tuple[str, ...] = ()  # host:port of each sentinel: the primary is asked of them
     redis_sentinel_service: str = "tandem"  # the name the sentinels monitor the primary by

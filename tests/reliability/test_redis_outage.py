@@ -168,6 +168,10 @@ async def test_make_run_restarts_its_redis_after_kill9_and_the_desk_answers_agai
     print(f"\nafter kill -9 of make run's Redis: resumed and answered {took:.1f} s later")
     assert _redis_of(proc).pid != old.pid  # restarted by make run, not by the test
     assert "redis exited" in log_path.read_text()
-    transcript = [f for f in back.seen if f.get("type") == "message"]
+    # The whole transcript, as a reload shows it (a socket is not sent back its own messages).
+    reload = await Customer.connect(url, conversation_id=customer.cid, token=customer.token, last_seq=0)
+    await reload.send(type="ping")
+    await reload.expect("pong")
+    transcript = reload.messages()
     assert_whole_and_unique(transcript, [a["client_id"] for a in acked] + [more["client_id"]])
     assert answer["seq"] > more["seq"]
