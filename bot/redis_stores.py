@@ -68,11 +68,11 @@ def _with_events(stored: str, name: str, new: list[Event]) -> str | None:
     return stored[:-len(tail)] + ", " + json.dumps([event.as_dict() for event in new])[1:-1] + tail
 
 
-TOPOLOGY_KWARGS = ("sentinels", "sentinel_service", "cluster")  # endpoints.yml: Sentinel or Cluster
+TOPOLOGY_KWARGS = ("sentinels", "sentinel_service")  # endpoints.yml: Redis Sentinel
 
 
 def _topology_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Take endpoints.yml's Sentinel/Cluster keys out of `kwargs` (Rasa's own stores do not know them)."""
+    """Take endpoints.yml's Sentinel keys out of `kwargs` (Rasa's own stores do not know them)."""
     return {name: kwargs.pop(name) for name in TOPOLOGY_KWARGS if name in kwargs}
 
 
@@ -80,22 +80,21 @@ def _async_client(decode: bool, host: str = "localhost", port: int | str = 6379,
                   username: str | None = None, password: str | None = None, use_ssl: bool = False,
                   ssl_keyfile: str | None = None, ssl_certfile: str | None = None, ssl_ca_certs: str | None = None,
                   socket_timeout: float | None = None, sentinels: str | None = None,
-                  sentinel_service: str | None = None, cluster: Any = None, **_: Any) -> Any:
+                  sentinel_service: str | None = None, **_: Any) -> Any:
     """A redis.asyncio client for the same server, database and TLS settings as the store's own (sync)
     client; the other keyword arguments of Rasa's stores (key_prefix, record_exp, ...) are not its. With
-    `sentinels` or `cluster`, the gateway's own way to its Redis (handoff/storage/topology.py): the primary
-    the sentinels name now, or the cluster node that owns each key's slot."""
+    `sentinels`, the gateway's own way to its Redis (handoff/storage/topology.py): the primary the sentinels
+    name now, so the stores follow a failover."""
     import redis.asyncio as aioredis
 
-    if sentinels or str(cluster or "").lower() in ("1", "true", "yes"):
+    if sentinels:
         from urllib.parse import quote
 
         from handoff.storage.topology import Topology, parse_sentinels
 
         auth = f"{quote(username or '')}:{quote(password)}@" if password else ""
         url = f"{'rediss' if use_ssl else 'redis'}://{auth}{host}:{port}/{db}"
-        topology = Topology(url, parse_sentinels(sentinels or ""), sentinel_service or "tandem",
-                            cluster=bool(cluster) and not sentinels)
+        topology = Topology(url, parse_sentinels(sentinels), sentinel_service or "tandem")
         return topology.client(decode_responses=decode, socket_timeout=socket_timeout)
     return aioredis.Redis(host=host, port=int(port), db=int(db), username=username, password=password,
                           ssl=use_ssl, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, ssl_ca_certs=ssl_ca_certs,
@@ -181,8 +180,6 @@ class AsyncRedisLockStore(RedisLockStore):
         kwargs.setdefault("db", 1)  # RedisLockStore's default
         kwargs.setdefault("socket_timeout", DEFAULT_SOCKET_TIMEOUT_IN_SECONDS)
         topology = _topology_kwargs(kwargs)
-        if topology.get("cluster"):
-            kwargs["db"] = 0  # a cluster has database 0 only
         super().__init__(**kwargs)
         self.ared = _async_client(decode=False, **kwargs, **topology)
         self._release = self.ared.register_script(RELEASE)

@@ -72,7 +72,6 @@ class Settings:
     # Past one Redis (handoff/storage/topology.py, docs/deploy.md). REDIS_URL still gives db and password.
     redis_sentinels: tuple[str, ...] = ()  # host:port of each sentinel: the primary is asked of them
     redis_sentinel_service: str = "tandem"  # the name the sentinels monitor the primary by
-    redis_cluster: bool = False  # REDIS_URL names one node of a Redis Cluster
     redis_wait_replicas: int = 0  # >0: a message is acknowledged only once this many replicas have it (WAIT)
     redis_wait_timeout_ms: int = 500  # how long an ack waits for them; short of them the client retries
 

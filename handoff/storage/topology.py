@@ -1,12 +1,12 @@
-"""Which Redis the desk talks to, and the client for it: one server, a Sentinel-watched primary, or a Cluster.
+"""Which Redis the desk talks to, and the client for it: one server or a Sentinel-watched primary.
 
 - One server: `REDIS_URL` alone, as always (the one-box default and `make run`).
 - Sentinel (`REDIS_SENTINELS=host:port,...`, `REDIS_SENTINEL_SERVICE`): redis-py asks the sentinels for the
   current primary on every new connection, so after a failover the gateway follows the promoted replica
   without a restart; while there is none, calls fail with a connection error (sockets say `unavailable`,
   handoff/gateway/connection.py). REDIS_URL still gives the database and password.
-- Cluster (`REDIS_CLUSTER=1`, REDIS_URL names any node): redis-py's RedisCluster routes each key to its
-  slot's primary; every key of one conversation shares a hash tag (keys.py) so its scripts stay in one slot.
+
+Redis Cluster is not supported yet: docs/deploy.md says what it needs.
 
 Rasa's tracker and lock stores (bot/redis_stores.py) build their clients here too, from the same settings.
 """
@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.sentinel import Sentinel
 
 if TYPE_CHECKING:
@@ -43,26 +42,22 @@ def parse_sentinels(raw: str | tuple[str, ...] | list[str]) -> tuple[tuple[str, 
 
 @dataclass(frozen=True)
 class Topology:
-    url: str  # one server; for Sentinel: its database and password; for a Cluster: any node
+    url: str  # one server; for Sentinel: its database and password
     sentinels: tuple[tuple[str, int], ...] = ()
     service: str = "tandem"  # the Sentinel service (master) name
-    cluster: bool = False
 
     @classmethod
     def of(cls, settings: Settings) -> Topology:
         if not settings.redis_url:
             raise ValueError("settings.redis_url is required (python -m handoff starts a local Redis when unset)")
-        return cls(settings.redis_url, parse_sentinels(settings.redis_sentinels), settings.redis_sentinel_service,
-                   settings.redis_cluster)
+        return cls(settings.redis_url, parse_sentinels(settings.redis_sentinels), settings.redis_sentinel_service)
 
     @property
     def kind(self) -> str:
-        return "cluster" if self.cluster else "sentinel" if self.sentinels else "single"
+        return "sentinel" if self.sentinels else "single"
 
     def client(self, *, decode_responses: bool = True, **kwargs: Any) -> Any:
         """A client that has not connected yet (it connects on first use, in the loop that uses it)."""
-        if self.cluster:
-            return RedisCluster.from_url(self.url, decode_responses=decode_responses, **kwargs)
         if self.sentinels:
             u = urlsplit(self.url)
             db = int((u.path or "/0").lstrip("/") or 0)
@@ -73,8 +68,3 @@ class Topology:
                                        username=u.username or None, password=u.password or None, **kwargs)
         return aioredis.from_url(self.url, decode_responses=decode_responses, **kwargs)
 
-
-def sharded_pubsub(client: Any) -> bool:
-    """True where pub/sub must be sharded (SSUBSCRIBE/SPUBLISH, Redis 7): on a cluster, a plain PUBLISH is
-    copied to every node; a sharded one stays on its channel's slot."""
-    return isinstance(client, RedisCluster)
