@@ -29,13 +29,14 @@ from handoff.assistant.nlu_workers import NluWorkers
 from handoff.core import protocol
 from handoff.gateway.channel import TandemChannel
 from handoff.gateway.desk import Desk
+from handoff.gateway.drain import Drain
 from handoff.gateway.http_api import STATIC
 from handoff.gateway.socketio_ws import add_socketio  # issue #22
 from handoff.gateway.turns import Turns
 from handoff.gateway.web import RequestAuth
 from handoff.reporting import metrics
 from handoff.services import Services
-from handoff.settings import Settings
+from handoff.settings import Settings, exposure_warnings
 from handoff.storage.backend import Storage
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def build_services(settings: Settings, get_agent: GetAgent) -> Services:
     storage = Storage.build(settings)
     accounts = Accounts(storage.accounts)
     login = Login(storage.login_failures, accounts, storage.sessions, max_per_user=settings.login_max_per_user,
-                  max_per_ip=settings.login_max_per_ip)
+                  max_per_ip=settings.login_max_per_ip, max_per_account=settings.login_max_per_account)
     nlu_workers = NluWorkers(settings.nlu_workers, settings.blas_threads, timeout_s=settings.bot_timeout_s / 3) \
         if settings.nlu_workers and settings.load_bot else None
     bot = BotBridge(get_agent, settings.bot_timeout_s, nlu_workers)
@@ -59,7 +60,8 @@ def build_services(settings: Settings, get_agent: GetAgent) -> Services:
     turns = Turns(desk, storage.store, bot, inbox, storage.hub.echo, settings)
     return Services(settings=settings, storage=storage, accounts=accounts, login=login,
                     who=RequestAuth(storage.sessions, accounts), bot=bot, nlu_workers=nlu_workers, desk=desk,
-                    turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent))
+                    turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent),
+                    drain=Drain(settings.drain_timeout_s))
 
 
 def _admin_loop(settings: Settings, storage: Storage, inbox: Inbox, get_agent: GetAgent) -> AdminLoop | None:
@@ -91,6 +93,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
     app.config.WEBSOCKET_PING_TIMEOUT = 20
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 5.0
+    app.config.PROXIES_COUNT = settings.proxies_count  # request.remote_addr: the client behind a balancer
     app.ctx.agent = None  # the Rasa agent, loaded when the server starts
 
     async def on_new_message(message: UserMessage) -> None:  # Rasa's REST channel
@@ -107,6 +110,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
 
     @app.listener("before_server_start")
     async def start(app: Sanic, loop: Any) -> None:
+        for warning in exposure_warnings(settings):
+            log.warning("%s (docs/deploy.md)", warning)
         await services.storage.start()
         if settings.load_bot:
             try:
@@ -133,6 +138,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
 
     @app.listener("before_server_stop")
     async def stopping(app: Sanic, loop: Any) -> None:
+        # SIGTERM (a rolling deploy): the loop still serves here, so sockets are told and turns finish.
+        await services.drain.run(services.desk)
         app.ctx.sweeper.cancel()
         if services.admin is not None:
             await services.admin.stop()

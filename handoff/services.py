@@ -13,6 +13,7 @@ from handoff.admin.loop import AdminLoop
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.assistant.nlu_workers import NluWorkers
 from handoff.gateway.desk import Desk
+from handoff.gateway.drain import Drain
 from handoff.gateway.turns import Turns
 from handoff.gateway.web import RequestAuth
 from handoff.settings import Settings
@@ -31,3 +32,4 @@ class Services:
     desk: Desk
     turns: Turns
     admin: AdminLoop | None  # None: the learning loop failed at start-up; its routes say so
+    drain: Drain  # open sockets, and whether this instance is leaving (SIGTERM: handoff/gateway/drain.py)

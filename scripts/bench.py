@@ -24,7 +24,8 @@ from scripts import bench_env as env
 from scripts import bench_load as load
 from scripts.bench_report import Report
 
-PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu")
+PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu", "replication")
+OFFLINE = {"sentiment", "nlu", "replication"}  # parts that start what they measure themselves
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,14 @@ def _offline_parts(args: argparse.Namespace, plan: Plan, only: set[str], model_d
             report.sentiment(_subprocess_json(code, 600), f"{py} -c {shlex.quote(code)}")
         except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
             report.failed("sentiment", str(exc))
+    if "replication" in only:
+        _progress("replication")
+        from scripts.bench_ha import replicated_ack
+
+        try:
+            report.replicated_ack(replicated_ack(200 if args.quick else 2000), command(args, "replication"))
+        except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
+            report.failed("replication", str(exc))
     if "nlu" in only:
         _progress("nlu")
         cache = env.ROOT / model_dir / "eval.json"
@@ -170,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     report = Report(env.machine(), env.git_commit(), dt.datetime.now(dt.timezone.utc), model, model_dir,
                     quick=args.quick, full_command=command(args, "x").rsplit(" --only", 1)[0])
-    if only - {"sentiment", "nlu"}:
+    if only - OFFLINE:
         print(f"starting Redis, the action server and a gateway with {model} ...", flush=True)
         services = env.Services(model, 1)
         gw = services.gateways[0]

@@ -146,6 +146,15 @@ class Report:
         self.figures.append(Figure("training time", "n/a" if train is None else f"{train:.0f} s",
                                    "(measured)", "n/a", cmd))
 
+    def replicated_ack(self, result: dict[str, Any], cmd: str) -> None:
+        """docs/deploy.md: REDIS_WAIT_REPLICAS=1 acknowledges a message once a replica has it."""
+        cost = result["wait_p50"] - result["plain_p50"]
+        self.figures.append(Figure(
+            "cost of the replicated ack (WAIT 1): storing one message, p50 / p99, primary alone vs primary + replica",
+            f"{fmt_ms(result['plain_p50'])} / {fmt_ms(result['plain_p99'])} vs {fmt_ms(result['wait_p50'])} / "
+            f"{fmt_ms(result['wait_p99'])} (+{cost:.2f} ms at p50; n={result['n']} each, loopback)",
+            "(measured)", "n/a", cmd))
+
     def failed(self, part: str, why: str) -> None:
         self.failures.append(f"{part}: {why}")
 

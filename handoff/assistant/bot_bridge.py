@@ -76,7 +76,10 @@ def emotion_label(note: dict[str, Any]) -> str:
 def endpoint_values(settings: Settings) -> dict[str, str]:
     parts = settings.redis_parts()
     return {"REDIS_HOST": parts["host"], "REDIS_PORT": str(parts["port"]), "REDIS_DB": str(parts["db"]),
-            "REDIS_PASSWORD": parts["password"] or "", "ACTION_ENDPOINT_URL": settings.action_endpoint_url}
+            "REDIS_PASSWORD": parts["password"] or "", "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
+            # Sentinel (handoff/storage/topology.py): Rasa's stores follow the gateway's Redis through a failover.
+            "REDIS_SENTINELS": ",".join(settings.redis_sentinels),
+            "REDIS_SENTINEL_SERVICE": settings.redis_sentinel_service}
 
 
 def load_endpoints(settings: Settings) -> Any:

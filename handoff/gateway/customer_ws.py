@@ -18,6 +18,7 @@ from handoff.core.protocol import State
 from handoff.gateway.connection import Connection, Cursor
 from handoff.gateway.desk import Desk
 from handoff.gateway.turns import Turns
+from handoff.gateway.web import client_ip
 from handoff.settings import Settings
 from handoff.storage import keys
 from handoff.storage.hub import Hub
@@ -147,7 +148,7 @@ class CustomerSession(Connection):
         settings = self.settings
         if settings.new_chats_per_ip <= 0:
             return
-        count, left_ms = await self.store.count_new_chat(self.request.ip or "unknown", settings.new_chats_window_s)
+        count, left_ms = await self.store.count_new_chat(client_ip(self.request), settings.new_chats_window_s)
         if count > settings.new_chats_per_ip:
             raise errors.RateLimited("too many new chats from your network; please try again in a few minutes",
                                      retry_after_ms=left_ms)

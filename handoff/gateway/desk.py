@@ -72,6 +72,15 @@ class Desk:
         finally:
             self._work.pop(conversation_id, None)  # no await since the last empty(): nothing can slip in
 
+    async def turns_done(self, timeout_s: float) -> bool:
+        """Wait while any conversation's jobs (its bot turns) are queued or running here, at most `timeout_s`
+        (a draining instance lets them finish: handoff/gateway/drain.py). True when none is left."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self._work and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        return not self._work
+
     async def stop(self) -> None:
         for task in list(self._workers):
             task.cancel()

@@ -19,7 +19,7 @@ from handoff.assistant.bot_bridge import BotBridge
 from handoff.assistant.nlu_workers import NluWorkers
 from handoff.core import errors
 from handoff.core.context import sign_context
-from handoff.gateway.web import RequestAuth, error_response, json_body
+from handoff.gateway.web import RequestAuth, client_ip, error_response, json_body
 from handoff.reporting import vocabulary
 from handoff.settings import Settings
 from handoff.storage import keys
@@ -73,7 +73,7 @@ def add_routes(bp: Blueprint, settings: Settings, *, who: RequestAuth, sign_in: 
             username, password = body.get("username"), body.get("password")
             if not isinstance(username, str) or not isinstance(password, str) or len(password) > 1024:
                 raise errors.InvalidFrame("username and password are required strings")
-            sid, user = await sign_in.login(username, password, request.ip or "unknown")
+            sid, user = await sign_in.login(username, password, client_ip(request))
         except errors.TandemError as exc:
             return error_response(exc)
         resp = response.json({"agent": auth.public(user)})

@@ -19,6 +19,7 @@ from handoff.storage.hub import Hub
 from handoff.storage.inbox import InboxRecords
 from handoff.storage.models import ModelRecords
 from handoff.storage.retraining import RetrainRecords
+from handoff.storage.topology import Topology
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,10 @@ class Storage:
 
     @classmethod
     def build(cls, settings: Settings) -> Storage:
-        if not settings.redis_url:
-            raise ValueError("settings.redis_url is required (python -m handoff starts a local Redis when unset)")
-        client = store_mod.new_client(settings.redis_url)
-        return cls(store=store_mod.Store(client, settings.conversation_ttl_s), hub=Hub(client),
+        client = Topology.of(settings).client(health_check_interval=30)
+        store = store_mod.Store(client, settings.conversation_ttl_s, wait_replicas=settings.redis_wait_replicas,
+                                wait_timeout_ms=settings.redis_wait_timeout_ms)
+        return cls(store=store, hub=Hub(client),
                    accounts=AccountRecords(client), sessions=Sessions(client, settings.session_ttl_s),
                    login_failures=LoginFailures(client, settings.login_window_s), canned=CannedResponses(client),
                    inbox=InboxRecords(client), models=ModelRecords(client), retraining=RetrainRecords(client),

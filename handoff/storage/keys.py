@@ -17,7 +17,8 @@ The whole schema in one screen (arq's constants.py habit). All keys start with `
 | tandem:presence:conns | zset | "<username> <conn_id>" -> expiry (ms); a live socket keeps its entry fresh |
 | tandem:presence:seen | hash | username -> last time (ms) a socket of theirs was alive |
 | tandem:session:<sid> | hash | username, role, created; expires after SESSION_TTL idle |
-| tandem:login:user:<username> / tandem:login:ip:<ip> | string | failed login counters |
+| tandem:login:user:<username> / tandem:login:ip:<ip> | string | failed login counters (per account, per address) |
+| tandem:login:pair:<username>:<ip> | string | failed logins for one account from one address |
 | tandem:waits | list | recent queue waits (ms), newest first, for the "typical wait" |
 | tandem:callbacks | stream | call-back requests left while nobody was online |
 | tandem:ratings | stream | customer ratings |
@@ -55,7 +56,13 @@ PRESENCE_REFRESH_S = 20.0
 CLIENT_IDS_KEPT_S = 7 * 24 * 3600
 LOGIN_FAIL_PREFIX_USER = PREFIX + "login:user:"
 LOGIN_FAIL_PREFIX_IP = PREFIX + "login:ip:"
+LOGIN_FAIL_PREFIX_PAIR = PREFIX + "login:pair:"
 NEW_CHATS_PREFIX_IP = PREFIX + "newchats:ip:"  # conversations opened per client IP, per window
+
+
+def login_fail_pair(username: str, ip: str) -> str:
+    """Failed sign-ins to one account from one address: only this pair is locked out after a few."""
+    return f"{LOGIN_FAIL_PREFIX_PAIR}{username}:{ip}"
 
 
 def conv(conversation_id: str) -> str:
