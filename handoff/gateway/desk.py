@@ -24,6 +24,7 @@ from handoff.core.protocol import State
 from handoff.reporting import metrics
 from handoff.settings import Settings
 from handoff.storage import keys
+from handoff.storage.history import History
 from handoff.storage.store import Applied, Store
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,12 @@ def snapshot(conv: dict[str, Any]) -> Snapshot:
 
 
 class Desk:
-    def __init__(self, settings: Settings, store: Store, accounts: Accounts, bot: BotBridge, inbox: Inbox) -> None:
+    def __init__(self, settings: Settings, store: Store, accounts: Accounts, bot: BotBridge, inbox: Inbox,
+                 history: History | None = None) -> None:
         # Its own collaborators, not a way to them: callers are given what they need by the composition root.
         self._settings, self._store, self._accounts, self._bot = settings, store, accounts, bot
         self._inbox = inbox  # admin NLU inbox: what the bot was unsure of (handoff/admin/inbox.py)
+        self._history = history  # closed conversations for the console's search (None: not indexed)
         self._work: dict[str, asyncio.Queue[Callable[[], Awaitable[None]]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._load_cache: tuple[float, int, list[int]] | None = None
@@ -157,12 +160,15 @@ class Desk:
                                             states=(State.QUEUED,))
         await self._store.apply(conversation_id, sm.callback(snapshot(conv)), {"state": State.CLOSED.value})
         await self._store.add_callback(conversation_id, conv.get("customer") or {}, seq)
+        await self._index_closed(conversation_id, now_ms())
         await self.queue_changed()
 
     async def rate(self, conversation_id: str, score: int, comment: str) -> None:
         conv = await self.conv(conversation_id)
         note = sm.check_rating(snapshot(conv))
         agent = await self._store.rate(conversation_id, score, comment)
+        if self._history is not None:
+            await self._history.rated(conversation_id, score)
         await self._store.append(conversation_id, note.message())
         if agent:
             await self._store.publish(keys.ch_agent(agent), {"kind": "rating", "conversation_id": conversation_id,
@@ -212,10 +218,24 @@ class Desk:
         t = sm.close(snapshot(conv), user["username"], resolution, user["role"] == "admin")
         await self._store.apply(conversation_id, t, {"state": State.CLOSED.value, "resolution": resolution,
                                                     "rating_request": True})
-        await self._store.record_closed(user["username"], conversation_id, now_ms())
+        closed_ms = now_ms()
+        await self._store.record_closed(user["username"], conversation_id, closed_ms)
+        await self._index_closed(conversation_id, closed_ms)
         if was_queued:
             await self.queue_changed()
         await self.agents_changed()
+
+    async def _index_closed(self, conversation_id: str, closed_ms: int) -> None:
+        """Into the history index (handoff/storage/history.py). The close has happened whatever this meets:
+        a failure is logged, and the conversation still opens by its id."""
+        if self._history is None:
+            return
+        try:
+            conv = await self.conv(conversation_id)
+            transcript = await self._store.read_log(conversation_id, 0, count=10_000)
+            await self._history.index(conv, [dict(m) for m in transcript], closed_ms)
+        except Exception:
+            log.exception("could not index closed conversation %s for search", conversation_id)
 
     async def requeue_orphans(self, grace_ms: int) -> int:
         """Conversations of agents with no live socket for `grace_ms` go back to the queue (crash, lost laptop)."""

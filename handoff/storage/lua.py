@@ -282,3 +282,32 @@ def activate_model_call(*, version: str, by: str, now: int, entry: str, base: st
     """ACTIVATE_MODEL; `entry` (history) and `event` (published on the models channel): JSON; `expect` "": any."""
     return ScriptCall(keys=[keys.MODELS_ACTIVE, keys.MODELS_HISTORY],
                       args=[version, by, now, entry, base, expect, keys.CH_MODELS, history_kept, event])
+
+
+# One page of a history search, newest first (handoff/storage/history.py).
+# KEYS: 1 scratch key for the intersection, 2.. the index sets to intersect (one: read it directly)
+# ARGV: 1 from ms, 2 to ms (inclusive), 3 offset, 4 page size
+# -> {total in the range, id, closed_at, id, closed_at, ...}
+HISTORY_SEARCH = r"""
+local src = KEYS[2]
+if #KEYS > 2 then
+  local args = {KEYS[1], #KEYS - 1}
+  for i = 2, #KEYS do args[#args + 1] = KEYS[i] end
+  args[#args + 1] = 'AGGREGATE'  -- every index scores a conversation by its closing time: keep it as is
+  args[#args + 1] = 'MAX'
+  redis.call('ZINTERSTORE', unpack(args))
+  src = KEYS[1]
+end
+local total = redis.call('ZCOUNT', src, ARGV[1], ARGV[2])
+local page = redis.call('ZREVRANGEBYSCORE', src, ARGV[2], ARGV[1], 'WITHSCORES', 'LIMIT', ARGV[3], ARGV[4])
+if #KEYS > 2 then redis.call('DEL', KEYS[1]) end
+local out = {total}
+for i = 1, #page do out[#out + 1] = page[i] end
+return out
+"""
+
+
+def history_search_call(index_keys: list[str], *, scratch: str, from_ms: int, to_ms: int, offset: int,
+                        limit: int) -> ScriptCall:
+    """HISTORY_SEARCH over `index_keys` (at least one); `scratch` is a key of this call's own."""
+    return ScriptCall(keys=[scratch, *index_keys], args=[from_ms, to_ms, offset, limit])

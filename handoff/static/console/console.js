@@ -9,6 +9,8 @@ import { CannedAdmin } from "../shared/canned.js";
 import { SignIn } from "../shared/signin.js";
 import { customerLabel, QueueView, reasonTitle } from "./queue.js";
 import { AgentSocket } from "./socket.js";
+import { HistoryPane, viewParam } from "./history.js";
+import { ESCALATION_KINDS } from "/vocabulary.js";
 
 const FRIENDLY_ERRORS = {
   conflict: "Another agent was faster — that conversation is already taken.",
@@ -126,6 +128,8 @@ function start(agent) {
     .on("rating", onRating)
     .on("error", onError);
   socket.connect();
+  const viewing = viewParam(); // /console/?view=<id>: a dashboard's or a colleague's link to one conversation
+  if (viewing) openReadOnly(viewing);
 }
 
 function send(type, fields) {
@@ -337,31 +341,31 @@ function setCanned(list) {
   for (const view of state.views.values()) view.renderCanned();
 }
 
-// ---- closed today ----------------------------------------------------------------------------------------
+// ---- history: closed today, search, any conversation read-only (history.js) ----------------------------
 
-async function loadClosed() {
-  const input = byId("closed-day");
-  if (!input.value) input.value = localDay();
-  const body = clear(byId("closed-body"));
+const history = new HistoryPane({
+  open: (id) => openReadOnly(id),
+  expired: sessionExpired,
+  agentName: (username) => state.agents.find((a) => a.username === username)?.display_name || username,
+});
+
+function loadClosed() {
+  return history.load();
+}
+
+/** A conversation in a read-only tab, from GET /api/conversations/<id> (closed, or someone else's). */
+async function openReadOnly(conversationId) {
+  const existing = state.views.get(conversationId);
+  if (existing && existing.isMine) return showPane(conversationId);
   try {
-    const data = await api.closed(input.value, new Date().getTimezoneOffset());
-    const rows = data.conversations || [];
-    byId("closed-empty").hidden = rows.length > 0;
-    for (const c of rows) {
-      const rating = c.rating && typeof c.rating.score === "number"
-        ? h("span", { class: "stars", title: c.rating.comment || "" }, `${"★".repeat(c.rating.score)}${"☆".repeat(5 - c.rating.score)}`)
-        : h("span", { class: "muted" }, "—");
-      body.append(h("tr", { dataset: { conversationId: c.conversation_id } },
-        h("td", {}, formatTime(c.closed_at)),
-        h("td", {}, customerLabel(c.customer), " ", emotionBadge(c.emotion ? { label: c.emotion.label, negativity: c.emotion.negativity } : null, { compact: true }) || ""),
-        h("td", {}, reasonTitle(c.reason)),
-        h("td", {}, h("span", { class: `resolution res-${c.resolution || "none"}` }, c.resolution || "—")),
-        h("td", {}, rating)));
-    }
+    const record = await api.conversation(conversationId);
+    const view = ensureView(conversationId);
+    view.readOnly = true;
+    view.load(record, record.transcript || []);
+    showPane(view.id);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return sessionExpired();
-    byId("closed-empty").hidden = false;
-    byId("closed-empty").textContent = err.message;
+    toast(err.message || "That conversation cannot be opened.");
   }
 }
 
@@ -390,7 +394,9 @@ byId("logout-button").addEventListener("click", logout);
 byId("presence-online").addEventListener("click", () => send("presence", { status: "online" }));
 byId("presence-away").addEventListener("click", () => send("presence", { status: "away" }));
 byId("tab-closed").addEventListener("click", () => showPane("closed"));
-byId("closed-day").addEventListener("change", loadClosed);
+for (const [kind, info] of Object.entries(ESCALATION_KINDS)) {
+  byId("history-reason").append(h("option", { value: kind }, info.label || kind));
+}
 byId("alerts-button").addEventListener("click", async () => {
   unlockAudio();
   await askNotificationPermission();
