@@ -24,7 +24,7 @@ from scripts import bench_env as env
 from scripts import bench_load as load
 from scripts.bench_report import Report
 
-PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu")
+PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu", "history")
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,14 @@ def _offline_parts(args: argparse.Namespace, plan: Plan, only: set[str], model_d
             report.sentiment(_subprocess_json(code, 600), f"{py} -c {shlex.quote(code)}")
         except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
             report.failed("sentiment", str(exc))
+    if "history" in only:
+        _progress("history")
+        n = 10_000 if args.quick else 100_000
+        code = f"import asyncio, json; from scripts.bench_history import run; print(json.dumps(asyncio.run(run({n}))))"
+        try:
+            report.history(_subprocess_json(code, 900), f"{py} -c {shlex.quote(code)}")
+        except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
+            report.failed("history", str(exc))
     if "nlu" in only:
         _progress("nlu")
         cache = env.ROOT / model_dir / "eval.json"
@@ -170,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     report = Report(env.machine(), env.git_commit(), dt.datetime.now(dt.timezone.utc), model, model_dir,
                     quick=args.quick, full_command=command(args, "x").rsplit(" --only", 1)[0])
-    if only - {"sentiment", "nlu"}:
+    if only - {"sentiment", "nlu", "history"}:
         print(f"starting Redis, the action server and a gateway with {model} ...", flush=True)
         services = env.Services(model, 1)
         gw = services.gateways[0]

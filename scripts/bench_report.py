@@ -16,6 +16,7 @@ REST_MARGIN_MS = 2.0
 LABELS = {"ws": "websocket", "rest": "REST", "sio": "socket.io"}
 HANDOFF_P99_MS = 50.0
 BYTES_PER_SOCKET = 50 * 1024
+HISTORY_P99_MS = 200.0  # issue #24: search over 100,000 conversations
 
 
 @dataclass
@@ -145,6 +146,15 @@ class Report:
                                    f"{result.get('parse_ms_per_message', '?')} ms/message)", "(measured)", "n/a", cmd))
         self.figures.append(Figure("training time", "n/a" if train is None else f"{train:.0f} s",
                                    "(measured)", "n/a", cmd))
+
+    def history(self, result: dict[str, Any], cmd: str) -> None:
+        """scripts/bench_history.py: the console's search over closed conversations (issue #24)."""
+        self.figures.append(Figure(
+            f"history search over {result['conversations']:,} closed conversations, p50 / p99 (max)",
+            f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f} ms ({result['max_ms']:.0f} ms; n={result['searches']}, "
+            f"median {result['median_matches']} matches, largest {result['max_matches']}; index filled in "
+            f"{result['fill_s']:.0f} s, Redis {result['redis_mib']:.0f} MiB)",
+            f"p99 ≤ {HISTORY_P99_MS:.0f} ms", verdict(at_most(result["p99_ms"], HISTORY_P99_MS)), cmd))
 
     def failed(self, part: str, why: str) -> None:
         self.failures.append(f"{part}: {why}")

@@ -100,6 +100,26 @@ class History:
                 p.expire(key, self.ttl)
             await p.execute()
 
+    async def add_many(self, entries: list[tuple[str, list[str], int]], chunk: int = 20_000) -> None:
+        """Bulk form of `add` for (id, index keys, closed ms) entries: one ZADD per set and chunk instead of
+        one per conversation and set (re-indexing, the benchmark's 100,000 conversations)."""
+        by_key: dict[str, dict[str, int]] = {}
+        for cid, index, closed_ms in entries:
+            for key in index:
+                by_key.setdefault(key, {})[cid] = closed_ms
+        async with self.r.pipeline(transaction=False) as p:
+            queued = 0
+            for key, members in by_key.items():
+                items = list(members.items())
+                for i in range(0, len(items), chunk):
+                    p.zadd(key, dict(items[i:i + chunk]))
+                    queued += 1
+                p.expire(key, self.ttl)
+                if queued >= 200:
+                    await p.execute()
+                    queued = 0
+            await p.execute()
+
     async def rated(self, conversation_id: str, score: int) -> None:
         """A rating came after the close: the conversation joins its rating's set, at its closing time."""
         closed_ms = await self.r.zscore(keys.HIST_ALL, conversation_id)

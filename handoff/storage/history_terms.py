@@ -20,9 +20,7 @@ MAX_TERM = 40
 MAX_DOC_TERMS = 400  # distinct words kept per conversation: a 10,000-word paste does not flood the index
 MAX_QUERY_TERMS = 6  # each one is one more sorted set to intersect
 MAX_DIGITS = 8  # a word with more digits is a number that identifies someone (card, account) and is skipped
-STOP = frozenset("""a an and are as at be but by for from had has have i i'm if in is it it's me my no not of on
-or our so that the their them then there they this to was we were what when where which who will with you
-your yes ok okay please thanks thank hi hello""".split())
+STOP = frozenset(["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "had", "has", "have", "i", "if", "in", "is", "it", "me", "my", "no", "not", "of", "on", "or", "our", "so", "that", "the", "their", "them", "then", "there", "they", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who", "will", "with", "you", "your", "yes", "ok", "okay", "please", "thanks", "thank", "hi", "hello"])
 
 
 def _without_personal_numbers(text: str) -> str:
