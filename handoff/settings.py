@@ -65,6 +65,7 @@ class Settings:
     socketio_bot_message_evt: str | None = None  # bot_uttered
     socketio_session_persistence: bool | None = None  # false (Tandem's credentials.yml says true)
     socketio_websocket_only: bool = False  # true: no long-polling, so no sticky sessions behind a balancer
+    handback_watch_s: int = 600  # after "hand back to bot" the agent watches the chat and may take it back (#24)
 
     def __repr__(self) -> str:
         parts = []

@@ -188,7 +188,9 @@ class Desk:
         await self.agents_changed()
         return applied
 
-    async def transfer(self, conversation_id: str, user: dict[str, Any], to: str) -> None:
+    async def transfer(self, conversation_id: str, user: dict[str, Any], to: str, note: str | None = None) -> None:
+        """To another online agent with a free slot; `note` (for the receiver, read first) is stored as a
+        private note just before the hand-over and travels in the receiver's `assigned` frame."""
         target = await self._accounts.get(to)
         if target is None:
             raise errors.NotFound("no such agent")
@@ -196,20 +198,46 @@ class Desk:
         if status != "online":
             raise errors.BadState(f"that agent is {status}; pick someone who is online")
         conv = await self.conv(conversation_id)
-        t = sm.transfer(snapshot(conv), user["username"], to, target["display_name"], user["role"] == "admin")
+        t = sm.transfer(snapshot(conv), user["username"], to, target["display_name"], user["role"] == "admin",
+                        from_name=user["display_name"])
+        if note:
+            await self._store.append(conversation_id, {
+                "sender": "note", "text": note, "event": "transfer_note", "agent": user["username"],
+                "agent_name": user["display_name"]}, states=(State.AGENT,))
         await self._store.apply(conversation_id, t, {"state": State.AGENT.value, "agent": to,
                                                     "agent_name": target["display_name"]})
         await self._store.publish(keys.ch_agent(to), {"kind": "assigned", "conversation_id": conversation_id,
-                                                     "from": user["username"]})
+                                                     "from": user["username"], "from_name": user["display_name"],
+                                                     "note": note or None})
         await self.agents_changed()
 
     async def handback(self, conversation_id: str, user: dict[str, Any]) -> None:
+        """Agent → bot. The agent who handed back keeps watching for settings.handback_watch_s and may take
+        it back (takeback); the state event says who and until when."""
         conv = await self.conv(conversation_id)
         t = sm.handback(snapshot(conv), user["username"], user["role"] == "admin")
+        watch = sm.handback_fields(user["username"], now_ms(), self._settings.handback_watch_s * 1000)
+        t.fields.update(watch)
         if self._bot.ready:
             # Resume Rasa first: if the bot cannot take the conversation back, the agent keeps it.
             await self._bot.resume(conversation_id)
-        await self._store.apply(conversation_id, t, {"state": State.BOT.value})
+        await self._store.apply(conversation_id, t, {"state": State.BOT.value,
+                                                    "handed_back_by": watch["handed_back_by"],
+                                                    "watch_until": int(watch["watch_until"])})
+        await self.agents_changed()
+
+    async def takeback(self, conversation_id: str, user: dict[str, Any]) -> None:
+        """Bot → agent, straight to the agent who handed the chat back, while their watch lasts."""
+        conv = await self.conv(conversation_id)
+        t = sm.takeback(snapshot(conv), user["username"], user["display_name"], conv.get("handed_back_by") or "",
+                        int(conv.get("watch_until") or 0), now_ms(), user["role"] == "admin")
+        await self._store.apply(conversation_id, t, {
+            "state": State.AGENT.value, "agent": user["username"], "agent_name": user["display_name"]})
+        if self._bot.ready:
+            try:
+                await self._bot.pause(conversation_id)
+            except Exception:
+                log.exception("could not pause the Rasa conversation %s", conversation_id)
         await self.agents_changed()
 
     async def close(self, conversation_id: str, user: dict[str, Any], resolution: str) -> None:
