@@ -10,6 +10,7 @@ import { SignIn } from "../shared/signin.js";
 import { customerLabel, QueueView, reasonTitle } from "./queue.js";
 import { AgentSocket } from "./socket.js";
 import { HistoryPane, viewParam } from "./history.js";
+import { renderStory } from "./story.js";
 import { ESCALATION_KINDS } from "/vocabulary.js";
 
 const FRIENDLY_ERRORS = {
@@ -126,6 +127,7 @@ function start(agent) {
     .on("agents", (f) => setAgents(f.items || []))
     .on("presence", (f) => renderPresence(f.status))
     .on("rating", onRating)
+    .on("watch_ended", (f) => state.views.get(f.conversation_id)?.endWatch())
     .on("error", onError);
   socket.connect();
   const viewing = viewParam(); // /console/?view=<id>: a dashboard's or a colleague's link to one conversation
@@ -167,7 +169,9 @@ function onAssigned(f) {
   if (f.conversation) view.load(f.conversation, [...view.messages.values()]);
   send("open", { conversation_id: f.conversation_id });
   const from = state.agents.find((a) => a.username === f.from);
-  toast(`${from ? from.display_name : f.from || "A colleague"} transferred ${view.title} to you.`);
+  const fromName = f.from_name || (from ? from.display_name : f.from || "A colleague");
+  view.setTransferNote(fromName, f.note);
+  toast(`${fromName} transferred ${view.title} to you.`);
   beep();
   if (!state.active) showPane(view.id);
 }
@@ -215,6 +219,7 @@ function ensureView(conversationId) {
     send,
     agents: () => state.agents,
     canned: () => state.canned,
+    story: (el, id, customer) => renderStory(el, id, customer, { open: openReadOnly, expired: sessionExpired }),
     onChange: () => {
       renderTabs();
       updateCapacity();
@@ -247,7 +252,10 @@ function showPane(id) {
   byId("closed-pane").hidden = id !== "closed";
   for (const view of state.views.values()) {
     view.el.hidden = view.id !== id;
-    if (view.id === id) view.unread = 0;
+    if (view.id === id) {
+      view.unread = 0;
+      view.scrollToEnd(); // a pane opens at its newest message
+    }
   }
   if (id === "closed") loadClosed();
   renderTabs();

@@ -3,6 +3,7 @@
 import { clear, formatTime, h, uuid } from "../shared/dom.js";
 import { emotionBadge, emotionOf, trendLine } from "./emotion.js";
 import { customerLabel, reasonTitle } from "./queue.js";
+import { renderStory } from "./story.js";
 
 const RESOLUTIONS = [
   ["resolved", "Resolved"],
@@ -36,6 +37,8 @@ export class ConversationView {
     this.typingSentAt = 0;
     this.typingIdle = null;
     this.customerTypingTimer = null;
+    this.stickToEnd = true; // follow new messages unless the agent has scrolled up to read
+    this.transferNote = null; // {from_name, note, accepted} of the transfer that brought this chat to me
     this.build();
   }
 
@@ -51,6 +54,10 @@ export class ConversationView {
     this.renderTranscript();
     this.renderSide();
     this.renderHeader();
+    if (!this.storyShown && this.ctx.story) {
+      this.storyShown = true;
+      this.ctx.story(this.storyEl, this.id, this.summary.customer);
+    }
     this.ctx.onChange(this);
   }
 
@@ -87,6 +94,12 @@ export class ConversationView {
     if (frame.agent !== undefined) this.agent = frame.agent;
     this.summary = { ...this.summary, state: frame.state, agent: this.agent, agent_name: frame.agent_name ?? this.summary.agent_name };
     if (frame.resolution) this.summary.resolution = frame.resolution;
+    if (frame.state === "bot") {
+      this.summary.handed_back_by = frame.handed_back_by || null;
+      this.summary.watch_until = frame.watch_until || null;
+    } else if (frame.state !== "queued") {
+      this.summary.watch_until = null;
+    }
     this.renderHeader();
     this.ctx.onChange(this);
   }
@@ -152,14 +165,26 @@ export class ConversationView {
     this.handbackButton = h("button", { type: "button", class: "ghost", onclick: () => this.handback() }, "Hand back to bot");
     this.resolutionSelect = h("select", { class: "resolution-select", "aria-label": "Resolution" },
       RESOLUTIONS.map(([value, label]) => h("option", { value }, label)));
-    this.closeButton = h("button", { type: "button", class: "danger", onclick: () => this.close() }, "Close");
+    this.closeButton = h("button", { type: "button", class: "danger", onclick: () => this.close(),
+      title: "End this chat with the chosen resolution; the customer is asked for a rating" }, "Close chat");
+    this.transferNoteInput = h("input", { type: "text", class: "transfer-note", maxlength: MAX_TEXT,
+      placeholder: "Note for the colleague (optional)", "aria-label": "Transfer note" });
+    this.takeBackButton = h("button", { type: "button", class: "primary", onclick: () => this.takeBack() }, "Take it back");
+    this.watchBar = h("div", { class: "watch-bar", hidden: true, role: "status" });
+    this.noteBanner = h("div", { class: "transfer-banner", hidden: true, role: "alert" });
+    this.storyEl = h("div", { class: "story" });
 
     const actions = h("div", { class: "conv-actions" },
-      h("span", { class: "action-group" }, this.transferSelect, this.transferButton),
+      h("span", { class: "action-group" }, this.transferSelect, this.transferNoteInput, this.transferButton),
       this.handbackButton,
       h("span", { class: "action-group" }, this.resolutionSelect, this.closeButton));
 
-    this.transcriptEl = h("ol", { class: "transcript", "aria-label": "Transcript", "aria-live": "polite" });
+    this.transcriptEl = h("ol", { class: "transcript", "aria-label": "Transcript", "aria-live": "polite",
+      onscroll: () => {
+        if (this.el.hidden) return;
+        const el = this.transcriptEl;
+        this.stickToEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+      } });
     this.typingLine = h("div", { class: "typing-line", hidden: true, "aria-live": "polite" },
       h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), " Customer is typing…");
 
@@ -193,6 +218,7 @@ export class ConversationView {
 
     this.el = h("div", { class: "pane conversation", role: "tabpanel", hidden: true, dataset: { conversationId: this.id } },
       h("header", { class: "conv-head" }, this.nameEl, this.headerBadge, this.stateEl, h("span", { class: "spacer" }), actions),
+      this.storyEl, this.noteBanner, this.watchBar,
       h("div", { class: "conv-body" },
         h("div", { class: "conv-main" }, this.transcriptEl, this.typingLine, this.composer),
         h("aside", { class: "conv-side" }, this.reasonCard, this.trendCard, this.contextCard)));
@@ -215,13 +241,65 @@ export class ConversationView {
     for (const el of [this.transferSelect, this.transferButton, this.handbackButton, this.resolutionSelect, this.closeButton]) {
       el.disabled = !mine;
     }
-    this.textarea.disabled = !mine;
-    this.sendButton.disabled = !mine;
-    this.cannedSelect.disabled = !mine;
-    this.noteToggle.disabled = !mine;
-    this.composerHint.textContent = mine ? "" : "Read only — this conversation is not with you.";
+    const waiting = mine && this.transferNote && !this.transferNote.accepted;
+    this.textarea.disabled = !mine || waiting;
+    this.sendButton.disabled = !mine || waiting;
+    this.cannedSelect.disabled = !mine || waiting;
+    this.noteToggle.disabled = !mine || waiting;
+    this.transferNoteInput.disabled = !mine;
+    this.composerHint.textContent = !mine ? "Read only — this conversation is not with you."
+      : waiting ? "Read the transfer note above and accept it to reply." : "";
+    this.renderWatch();
+    this.renderTransferNote();
     this.renderAgents();
     this.renderCanned();
+  }
+
+  /** After my hand-back: the chat stays here, read-only, with "Take it back" until the watch ends. */
+  get watching() {
+    const me = this.ctx.me();
+    return this.state === "bot" && me && this.summary.handed_back_by === me.username
+      && Number(this.summary.watch_until) > Date.now();
+  }
+
+  renderWatch() {
+    const on = this.watching;
+    this.watchBar.hidden = !on;
+    if (!on) return;
+    clear(this.watchBar).append(
+      h("span", {}, `Handed back to the assistant — you see the customer's messages until ${formatTime(this.summary.watch_until)}. `),
+      this.takeBackButton);
+  }
+
+  endWatch() {
+    this.summary.watch_until = null;
+    this.renderHeader();
+  }
+
+  /** The note of the transfer that brought this chat to me, shown first; replying waits for "Accept". */
+  setTransferNote(fromName, note) {
+    this.transferNote = note ? { from_name: fromName, note, accepted: false } : null;
+    this.renderHeader();
+  }
+
+  renderTransferNote() {
+    const t = this.transferNote;
+    this.noteBanner.hidden = !t || t.accepted;
+    if (!t || t.accepted) return;
+    clear(this.noteBanner).append(
+      h("strong", {}, `Transfer note from ${t.from_name || "a colleague"}: `),
+      h("span", { class: "transfer-note-text" }, t.note), " ",
+      h("button", { type: "button", class: "primary", onclick: () => {
+        t.accepted = true;
+        this.renderHeader();
+        this.textarea.focus();
+      } }, "Accept"));
+  }
+
+  /** Show the newest message (a pane that opens or comes to the front). */
+  scrollToEnd() {
+    this.stickToEnd = true;
+    this.transcriptEl.scrollTop = this.transcriptEl.scrollHeight;
   }
 
   renderAgents() {
@@ -253,11 +331,11 @@ export class ConversationView {
   }
 
   renderTranscript() {
-    const nearBottom = this.transcriptEl.scrollHeight - this.transcriptEl.scrollTop - this.transcriptEl.clientHeight < 80;
+    const readingAt = this.transcriptEl.scrollTop;
     clear(this.transcriptEl);
     for (const msg of this.ordered) this.transcriptEl.append(messageItem(msg));
     for (const el of this.pending.values()) this.transcriptEl.append(el);
-    if (nearBottom || this.transcriptEl.scrollTop === 0) this.transcriptEl.scrollTop = this.transcriptEl.scrollHeight;
+    this.transcriptEl.scrollTop = this.stickToEnd ? this.transcriptEl.scrollHeight : readingAt;
     clear(this.headerBadge).append(emotionBadge(this.emotion) || "");
   }
 
@@ -347,6 +425,11 @@ export class ConversationView {
     }
     this.textarea.value = "";
     if (!note) this.stopTyping();
+    if (note) {
+      // Note mode is for one note: the next text goes to the customer unless the agent ticks it again.
+      this.noteToggle.checked = false;
+      this.renderComposerMode();
+    }
     const pending = messageItem({ sender: note ? "note" : "agent", text, agent_name: "You", ts: Date.now() });
     pending.classList.add("pending");
     this.pending.set(clientId, pending);
@@ -360,7 +443,14 @@ export class ConversationView {
       this.ctx.toast("Choose an agent to transfer to.");
       return;
     }
-    this.ctx.send("transfer", { conversation_id: this.id, to });
+    const note = this.transferNoteInput.value.trim();
+    if (this.ctx.send("transfer", note ? { conversation_id: this.id, to, note } : { conversation_id: this.id, to })) {
+      this.transferNoteInput.value = "";
+    }
+  }
+
+  takeBack() {
+    this.ctx.send("takeback", { conversation_id: this.id });
   }
 
   handback() {
@@ -379,7 +469,7 @@ export function messageItem(msg) {
   const sender = msg.sender || "system";
   let who = SENDER_LABEL[sender] || sender;
   if (sender === "agent") who = msg.agent_name || msg.agent || "Agent";
-  if (sender === "note") who = `Private note${msg.agent ? ` · ${msg.agent}` : ""}`;
+  if (sender === "note") who = `${msg.event === "transfer_note" ? "Transfer note" : "Private note"}${msg.agent ? ` · ${msg.agent}` : ""}`;
   const meta = h("div", { class: "msg-meta" }, h("span", { class: "msg-who" }, who), h("time", {}, formatTime(msg.ts)));
   if (sender === "customer") {
     const emotion = emotionOf(msg);
@@ -390,7 +480,7 @@ export function messageItem(msg) {
     }
   }
   const item = h("li", { class: `msg msg-${sender}`, dataset: { seq: msg.seq === undefined ? "" : String(msg.seq) } },
-    meta, h("div", { class: "msg-text" }, String(msg.text ?? "")));
+    meta, h("div", { class: "msg-text" }, String(msg.agent_text || msg.text || ""))); // agent_text: agents' wording
   if (Array.isArray(msg.buttons) && msg.buttons.length) {
     item.append(h("div", { class: "msg-buttons", title: "Buttons the customer was offered" },
       msg.buttons.map((b) => h("span", { class: "msg-button" }, String(b.title ?? "")))));
