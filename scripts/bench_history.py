@@ -112,9 +112,9 @@ async def run(n: int = 100_000, searches: int = 700) -> dict[str, Any]:
             times, matched = [], []
             for q in plan:
                 started = time.perf_counter()
-                total, _ = await history.search(q, 0, 20)
+                page = await history.search(q, 0, 20)
                 times.append((time.perf_counter() - started) * 1000)
-                matched.append(total)
+                matched.append(page.total)
             s = summarize(times)
             memory = (await client.info("memory"))["used_memory"]
             return {"conversations": n, "searches": len(times), "p50_ms": s.p50, "p99_ms": s.p99, "max_ms": s.max,

@@ -138,10 +138,10 @@ def add_history_routes(bp: Blueprint, *, who: RequestAuth, store: Store, history
                 raise errors.InvalidFrame("conversation must be a conversation id (32 hexadecimal characters)")
             closed_at = await history.closed_at(cid)
             rows = await history.rows([(cid, closed_at)]) if closed_at is not None else []
-            return response.json({"total": len(rows), "offset": 0, "conversations": rows})
+            return response.json({"total": len(rows), "more": False, "offset": 0, "conversations": rows})
         query, offset, limit = parse_query(request.args)
-        total, rows = await history.search(query, offset, limit)
-        return response.json({"total": total, "offset": offset, "conversations": rows},
+        page = await history.search(query, offset, limit)
+        return response.json({"total": page.total, "more": page.more, "offset": offset, "conversations": page.rows},
                              headers={"Cache-Control": "no-store"})
 
     @bp.get("/api/customers/<customer_id:str>/conversations")
@@ -157,8 +157,8 @@ def add_history_routes(bp: Blueprint, *, who: RequestAuth, store: Store, history
             if conv is not None and conv["state"] is not protocol.State.CLOSED:
                 live.append({"conversation_id": cid, "state": conv["state"].value, "created": conv.get("created"),
                              "agent": conv.get("agent") or None, "agent_name": conv.get("agent_name") or None})
-        total, closed = await history.search(HistoryQuery(customer_id=customer_id), 0, 10)
-        return response.json({"customer_id": customer_id, "live": live, "closed": closed, "closed_total": total},
+        page = await history.search(HistoryQuery(customer_id=customer_id), 0, 10)
+        return response.json({"customer_id": customer_id, "live": live, "closed": page.rows, "closed_total": page.total},
                              headers={"Cache-Control": "no-store"})
 
 

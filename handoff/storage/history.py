@@ -26,6 +26,8 @@ from handoff.storage.history_terms import document_terms, terms
 from handoff.storage.store import CLOSED_ROW_FIELDS, closed_row
 
 PAGE_MAX = 50
+WALK_ABOVE = 5_000  # intersect in C up to this smallest set; above it walk newest first (lua.HISTORY_SEARCH)
+COUNT_CAP = 1_000  # a walked search counts its matches up to here, then says "more"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,13 @@ class HistoryQuery:
         return out or [keys.HIST_ALL]
 
 
+@dataclass(frozen=True)
+class SearchPage:
+    total: int  # matches counted; when `more`, at least this many (the count stopped at COUNT_CAP)
+    more: bool
+    rows: list[dict[str, Any]]
+
+
 def index_keys_of(conv: dict[str, Any], texts: Iterable[str], agents: Iterable[str]) -> list[str]:
     """Every index a closed conversation belongs to (HIST_ALL first). `conv`: the store's decoded hash."""
     customer = conv.get("customer") or {}
@@ -72,9 +81,11 @@ def index_keys_of(conv: dict[str, Any], texts: Iterable[str], agents: Iterable[s
 
 
 class History:
-    def __init__(self, client: aioredis.Redis, conversation_ttl_s: int) -> None:
+    def __init__(self, client: aioredis.Redis, conversation_ttl_s: int, walk_above: int = WALK_ABOVE,
+                 count_cap: int = COUNT_CAP) -> None:
         self.r = client
         self.ttl = conversation_ttl_s
+        self.walk_above, self.count_cap = walk_above, count_cap
         self._search = client.register_script(lua.HISTORY_SEARCH)
 
     async def index(self, conv: dict[str, Any], transcript: list[dict[str, Any]], closed_ms: int) -> int:
@@ -126,16 +137,16 @@ class History:
         if closed_ms is not None:
             await self.add(conversation_id, [keys.hist("rating", str(score))], int(closed_ms))
 
-    async def search(self, query: HistoryQuery, offset: int = 0, limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
-        """(how many match, one page of rows newest first). Rows are store.closed_row's."""
+    async def search(self, query: HistoryQuery, offset: int = 0, limit: int = 20) -> SearchPage:
+        """One page of rows newest first (store.closed_row's) and how many match."""
         index = query.index_keys()
         res = await self._search(**lua.history_search_call(
             index, scratch=keys.hist_tmp(uuid.uuid4().hex), from_ms=query.from_ms or 0,
             to_ms=query.to_ms if query.to_ms is not None else 2**53, offset=offset,
-            limit=min(limit, PAGE_MAX)).kwargs())
-        total, flat = int(res[0]), res[1:]
+            limit=min(limit, PAGE_MAX), walk_above=self.walk_above, count_cap=self.count_cap).kwargs())
+        total, more, flat = int(res[0]), res[1] == 1, res[2:]
         found = [(flat[i], int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
-        return total, await self.rows(found)
+        return SearchPage(total, more, await self.rows(found))
 
     async def rows(self, found: list[tuple[str, int]]) -> list[dict[str, Any]]:
         if not found:

@@ -76,7 +76,9 @@ export class HistoryPane {
           tz_offset: new Date().getTimezoneOffset() });
         rows = data.conversations || [];
         total = data.total || 0;
-        status.textContent = total ? `${this.offset + 1}–${this.offset + rows.length} of ${total} closed conversations`
+        this.more = Boolean(data.more);
+        const of = data.more ? `more than ${total}` : String(total);
+        status.textContent = total ? `${this.offset + 1}–${this.offset + rows.length} of ${of} closed conversations`
           : "No closed conversation matches.";
       } else {
         const input = byId("closed-day");
@@ -88,7 +90,7 @@ export class HistoryPane {
       }
       this.render(rows);
       byId("history-prev").hidden = !this.searching || this.offset === 0;
-      byId("history-next").hidden = !this.searching || this.offset + rows.length >= total;
+      byId("history-next").hidden = !this.searching || (this.offset + rows.length >= total && !this.more);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return this.ctx.expired();
       status.textContent = err.message;
