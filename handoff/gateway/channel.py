@@ -23,6 +23,7 @@ from handoff.gateway.console_routes import add_console_routes
 from handoff.gateway.customer_ws import CustomerSession
 from handoff.gateway.history_routes import add_history_routes
 from handoff.gateway.http_api import add_routes
+from handoff.gateway.my_canned_routes import add_my_canned_routes
 from handoff.reporting import metrics
 from handoff.reporting.dashboard_routes import add_dashboard_routes
 
@@ -74,4 +75,5 @@ class TandemChannel(InputChannel):
         add_console_routes(bp, who=s.who, canned=s.storage.canned, store=store)
         add_admin_routes(bp, who=s.who, loop=s.admin, store=store)
         add_history_routes(bp, who=s.who, store=store, history=s.storage.history)  # issue #24
+        add_my_canned_routes(bp, who=s.who, mine=s.storage.my_canned)  # issue #24
         return bp

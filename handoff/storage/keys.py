@@ -161,3 +161,8 @@ def hist_tmp(token: str) -> str:
 
 def customer_live(customer_id: str) -> str:
     return f"{PREFIX}customer:{customer_id}:live"
+
+
+def canned_of(username: str) -> str:
+    """An agent's personal canned replies: hash id -> JSON {id, title, text, updated} (issue #24)."""
+    return f"{PREFIX}canned:user:{username}"

@@ -190,3 +190,29 @@ def test_closing_a_chat_and_the_history_tab_are_told_apart(staff, customers) -> 
     expect(close).to_be_visible()
     expect(history).to_be_visible()
     assert close.bounding_box()["y"] > history.bounding_box()["y"] + 10  # a row below the tabs, in the chat
+
+
+def test_slash_in_the_reply_box_finds_a_personal_canned_reply(staff, customers) -> None:
+    kim = staff("Kim")
+    kim.page.get_by_role("button", name="My replies").click()
+    dialog = kim.page.locator("#mine-dialog")
+    dialog.get_by_label("Title").fill("Chargeback steps")
+    dialog.get_by_label("Text").fill("Hi {name}, I've opened a chargeback; you'll hear from us within 10 days.")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.locator("#mine-list")).to_contain_text("Chargeback steps")
+    dialog.get_by_role("button", name="Done").click()
+
+    fay = customers("Fay")
+    queued_and_claimed(kim, fay)
+    box = kim.pane.get_by_role("textbox", name="Reply")
+    box.press_sequentially("/charge")
+    option = kim.pane.get_by_role("listbox", name="Canned replies").get_by_role("option").filter(has_text="Chargeback steps")
+    expect(option).to_contain_text("mine")
+    box.press("Enter")
+    expect(box).to_have_value("Hi Fay, I've opened a chargeback; you'll hear from us within 10 days.")
+    box.press("Enter")
+    fay.expect("message", sender="agent", text="Hi Fay, I've opened a chargeback; you'll hear from us within 10 days.")
+
+    lee = staff("Lee")  # personal means personal: a colleague does not get it
+    lee.page.get_by_role("button", name="My replies").click()
+    expect(lee.page.locator("#mine-list")).to_contain_text("No personal replies yet")

@@ -11,6 +11,7 @@ import { customerLabel, QueueView, reasonTitle } from "./queue.js";
 import { AgentSocket } from "./socket.js";
 import { HistoryPane, viewParam } from "./history.js";
 import { renderStory } from "./story.js";
+import { MyCanned } from "./my_canned.js";
 import { ESCALATION_KINDS } from "/vocabulary.js";
 
 const FRIENDLY_ERRORS = {
@@ -27,6 +28,7 @@ const state = {
   socket: null,
   agents: [],
   canned: [],
+  mine: [], // the agent's own canned replies (my_canned.js)
   views: new Map(),
   active: null,
   pendingClaims: new Set(),
@@ -82,6 +84,14 @@ const queueView = new QueueView(byId("queue-list"), byId("queue-empty"), byId("q
   },
 });
 
+const myCanned = new MyCanned({
+  onChange: (list) => {
+    state.mine = list;
+    for (const view of state.views.values()) view.renderCanned();
+  },
+  onExpired: sessionExpired,
+});
+
 const cannedAdmin = new CannedAdmin({
   onChange: (list) => setCanned(list),
   onExpired: sessionExpired,
@@ -98,6 +108,7 @@ function start(agent) {
   document.title = "Tandem console";
   showPane(null);
   loadCanned();
+  myCanned.load();
 
   const socket = new AgentSocket();
   state.socket = socket;
@@ -218,7 +229,7 @@ function ensureView(conversationId) {
     me: () => state.me,
     send,
     agents: () => state.agents,
-    canned: () => state.canned,
+    canned: () => [...state.canned, ...state.mine],
     story: (el, id, customer) => renderStory(el, id, customer, { open: openReadOnly, expired: sessionExpired }),
     onChange: () => {
       renderTabs();
@@ -411,6 +422,7 @@ byId("alerts-button").addEventListener("click", async () => {
   renderAlertsButton();
 });
 byId("canned-manage").addEventListener("click", () => cannedAdmin.open(state.canned));
+byId("mine-manage").addEventListener("click", () => myCanned.open());
 document.addEventListener("visibilitychange", () => {
   const view = state.views.get(state.active);
   if (view && document.visibilityState === "visible") {

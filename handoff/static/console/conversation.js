@@ -3,7 +3,7 @@
 import { clear, formatTime, h, uuid } from "../shared/dom.js";
 import { emotionBadge, emotionOf, trendLine } from "./emotion.js";
 import { customerLabel, reasonTitle } from "./queue.js";
-import { renderStory } from "./story.js";
+import { attachSlash } from "./slash.js";
 
 const RESOLUTIONS = [
   ["resolved", "Resolved"],
@@ -212,6 +212,7 @@ export class ConversationView {
         h("span", { class: "spacer" }),
         this.sendButton));
 
+    attachSlash(this.textarea, { items: () => this.ctx.canned(), pick: (item) => this.insertText(item.text) });
     this.reasonCard = h("section", { class: "card reason-card", "aria-label": "Escalation reason" });
     this.trendCard = h("section", { class: "card trend-card", "aria-label": "Negativity trend" });
     this.contextCard = h("section", { class: "card context-card", "aria-label": "Customer context" });
@@ -318,7 +319,7 @@ export class ConversationView {
   renderCanned() {
     const list = this.ctx.canned();
     clear(this.cannedSelect).append(h("option", { value: "" }, list.length ? "Canned responses…" : "No canned responses"));
-    for (const c of list) this.cannedSelect.append(h("option", { value: String(c.id) }, c.title));
+    for (const c of list) this.cannedSelect.append(h("option", { value: String(c.id) }, c.mine ? `${c.title} (mine)` : c.title));
   }
 
   renderComposerMode() {
@@ -401,9 +402,13 @@ export class ConversationView {
   insertCanned() {
     const chosen = this.ctx.canned().find((c) => String(c.id) === this.cannedSelect.value);
     this.cannedSelect.value = "";
-    if (!chosen) return;
+    if (chosen) this.insertText(chosen.text);
+  }
+
+  /** A canned reply's text into the reply box; {name} becomes the customer's first name. */
+  insertText(raw) {
     const firstName = (this.summary.customer && this.summary.customer.name || "").split(/\s+/)[0];
-    const text = String(chosen.text).replace(/\{name\}/g, firstName || "there");
+    const text = String(raw).replace(/\{name\}/g, firstName || "there");
     this.textarea.value = this.textarea.value ? `${this.textarea.value} ${text}` : text;
     this.textarea.focus();
     this.onInput();
