@@ -216,3 +216,38 @@ def test_slash_in_the_reply_box_finds_a_personal_canned_reply(staff, customers) 
     lee = staff("Lee")  # personal means personal: a colleague does not get it
     lee.page.get_by_role("button", name="My replies").click()
     expect(lee.page.locator("#mine-list")).to_contain_text("No personal replies yet")
+
+
+def test_the_supervisor_sees_live_chats_and_agents_opens_one_and_takes_it_over(staff, customers) -> None:
+    kim, lee = staff("Kim"), staff("Lee")
+    ada = staff("Ada", role="admin")
+    gus, hal = customers("Gus"), customers("Hal")
+    queued_and_claimed(kim, gus)
+    kim.write("Looking into it now.")
+    hal.ask_for_person()
+
+    expect(kim.page.get_by_role("tab", name="Supervisor")).to_be_hidden()  # agents have no supervisor tab
+    ada.page.get_by_role("tab", name="Supervisor").click()
+    chats = ada.page.locator("#supervisor-chats tr")
+    gus_row, hal_row = chats.filter(has_text=gus.name), chats.filter(has_text=hal.name)
+    expect(gus_row).to_contain_text("with an agent")
+    expect(gus_row).to_contain_text("Kim")
+    expect(hal_row).to_contain_text("waiting")
+    expect(hal_row.locator(".emo")).to_be_visible()
+    agents = ada.page.locator("#supervisor-agents tr")
+    expect(agents.filter(has_text="Kim")).to_contain_text("1 / 3")
+    expect(agents.filter(has_text="Lee")).to_contain_text("0 / 3")
+
+    gus_row.get_by_role("button", name="Open").click()
+    expect(ada.pane.locator(".conv-name")).to_have_text(gus.name)
+    expect(ada.messages("agent")).to_contain_text("Looking into it now.")
+    expect(ada.pane.get_by_role("textbox", name="Reply")).to_be_disabled()
+
+    ada.page.get_by_role("tab", name="Supervisor").click()
+    gus_row.get_by_role("button", name="Take over").click()
+    expect(ada.pane.locator(".conv-name")).to_have_text(gus.name)
+    expect(ada.pane.locator(".state-pill")).to_have_text("with you")
+    expect(kim.toast).to_contain_text(f"{gus.name} is now with Ada")
+    expect(kim.tab(gus.name)).to_have_count(0)
+    ada.write("Hello, I'm Ada, the team lead; I'll finish this with you.")
+    gus.expect("message", sender="agent", text="Hello, I'm Ada, the team lead; I'll finish this with you.")

@@ -12,6 +12,7 @@ import { AgentSocket } from "./socket.js";
 import { HistoryPane, viewParam } from "./history.js";
 import { renderStory } from "./story.js";
 import { MyCanned } from "./my_canned.js";
+import { SupervisorPane } from "./supervisor.js";
 import { ESCALATION_KINDS } from "/vocabulary.js";
 
 const FRIENDLY_ERRORS = {
@@ -103,6 +104,7 @@ function start(agent) {
   byId("app-view").hidden = false;
   byId("me-name").textContent = agent.display_name || agent.username;
   byId("canned-manage").hidden = agent.role !== "admin";
+  byId("tab-supervisor").hidden = agent.role !== "admin";
   renderPresence(agent.status || "online");
   renderAlertsButton();
   document.title = "Tandem console";
@@ -129,7 +131,11 @@ function start(agent) {
       showPane(view.id);
       view.textarea.focus();
     })
-    .on("transcript", (f) => ensureView(f.conversation_id).load(f.conversation, f.transcript))
+    .on("transcript", (f) => {
+      ensureView(f.conversation_id).load(f.conversation, f.transcript);
+      if (state.opening === f.conversation_id) showPane(f.conversation_id); // the supervisor's "Open"
+      state.opening = null;
+    })
     .on("assigned", onAssigned)
     .on("message", (f) => state.views.get(f.conversation_id)?.addMessage(f))
     .on("annotation", (f) => state.views.get(f.conversation_id)?.annotate(f))
@@ -181,6 +187,12 @@ function onAssigned(f) {
   send("open", { conversation_id: f.conversation_id });
   const from = state.agents.find((a) => a.username === f.from);
   const fromName = f.from_name || (from ? from.display_name : f.from || "A colleague");
+  if (f.from === state.me.username) {
+    // The supervisor's "Take over": no note to accept, straight to the chat.
+    toast(`You took over ${view.title}.`);
+    showPane(view.id);
+    return;
+  }
   view.setTransferNote(fromName, f.note);
   toast(`${fromName} transferred ${view.title} to you.`);
   beep();
@@ -261,6 +273,9 @@ function showPane(id) {
   state.active = id;
   byId("welcome-pane").hidden = id !== null;
   byId("closed-pane").hidden = id !== "closed";
+  byId("supervisor-pane").hidden = id !== "supervisor";
+  if (id === "supervisor") supervisor.show();
+  else supervisor.hide();
   for (const view of state.views.values()) {
     view.el.hidden = view.id !== id;
     if (view.id === id) {
@@ -302,6 +317,7 @@ function renderTabs() {
     tabs.insertBefore(h("span", { class: "tab-wrap", role: "presentation" }, tab, dismiss), closedTab);
   }
   closedTab.setAttribute("aria-selected", String(state.active === "closed"));
+  byId("tab-supervisor").setAttribute("aria-selected", String(state.active === "supervisor"));
   updateTitle();
 }
 
@@ -362,6 +378,23 @@ function setCanned(list) {
 
 // ---- history: closed today, search, any conversation read-only (history.js) ----------------------------
 
+const supervisor = new SupervisorPane({
+  me: () => state.me,
+  open: (id) => {
+    state.opening = id;
+    send("open", { conversation_id: id });
+  },
+  takeOver: (row) => {
+    if (row.state === "queued") {
+      state.pendingClaims.add(row.conversation_id);
+      send("claim", { conversation_id: row.conversation_id });
+    } else {
+      send("transfer", { conversation_id: row.conversation_id, to: state.me.username });
+    }
+  },
+  expired: sessionExpired,
+});
+
 const history = new HistoryPane({
   open: (id) => openReadOnly(id),
   expired: sessionExpired,
@@ -413,6 +446,7 @@ byId("logout-button").addEventListener("click", logout);
 byId("presence-online").addEventListener("click", () => send("presence", { status: "online" }));
 byId("presence-away").addEventListener("click", () => send("presence", { status: "away" }));
 byId("tab-closed").addEventListener("click", () => showPane("closed"));
+byId("tab-supervisor").addEventListener("click", () => showPane("supervisor"));
 for (const [kind, info] of Object.entries(ESCALATION_KINDS)) {
   byId("history-reason").append(h("option", { value: kind }, info.label || kind));
 }
