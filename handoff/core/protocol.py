@@ -72,6 +72,7 @@ class Message(TypedDict, total=False):
     emotions: dict[str, float]
     negativity: float
     agent_text: str  # a system message's words for agents (console), never sent to the customer
+    reading: dict[str, Any]  # the escalation policy's reading of a customer message (handoff/assistant/reading.py)
 
 
 # ---------------------------------------------------------------- field specs and frame schemas
@@ -248,7 +249,7 @@ def typing(sender: str, on: bool, conversation_id: str | None = None) -> dict[st
 
 _CUSTOMER_FIELDS = ("seq", "sender", "text", "ts", "client_id", "agent_name", "buttons", "actions", "event",
                     "image", "attachment", "custom")
-_AGENT_ONLY = ("agent", "intent", "confidence", "emotions", "negativity", "agent_text")
+_AGENT_ONLY = ("agent", "intent", "confidence", "emotions", "negativity", "agent_text", "reading")
 
 
 def customer_view(msg: Message) -> Message | None:

@@ -174,7 +174,7 @@ class AgentSession(Connection):
             for msg in await cursor.feed(seq, event.get("m", {}), fetch):
                 await self.send(protocol.message_frame(protocol.agent_view(msg), protocol.agent_view, cid))
         elif kind == "annotation":
-            fields = {k: event.get(k) for k in ("seq", "intent", "confidence", "emotions", "negativity")}
+            fields = {k: event.get(k) for k in ("seq", "intent", "confidence", "emotions", "negativity", "reading")}
             await self.send(protocol.frame("annotation", conversation_id=cid, **fields))
         elif kind == "typing" and event.get("sender") == "customer":
             await self.send(protocol.typing("customer", bool(event.get("on")), cid))

@@ -23,6 +23,7 @@ from handoff.gateway.console_routes import add_console_routes
 from handoff.gateway.customer_ws import CustomerSession
 from handoff.gateway.history_routes import add_history_routes
 from handoff.gateway.http_api import add_routes
+from handoff.gateway.intent_names_routes import add_intent_names_routes
 from handoff.gateway.my_canned_routes import add_my_canned_routes
 from handoff.gateway.supervisor_routes import add_supervisor_routes
 from handoff.reporting import metrics
@@ -78,4 +79,5 @@ class TandemChannel(InputChannel):
         add_history_routes(bp, who=s.who, store=store, history=s.storage.history)  # issue #24
         add_my_canned_routes(bp, who=s.who, mine=s.storage.my_canned)  # issue #24
         add_supervisor_routes(bp, who=s.who, store=store)  # issue #24
+        add_intent_names_routes(bp, who=s.who, names=s.storage.intent_names, settings=s.settings)  # issue #24
         return bp

@@ -10,12 +10,15 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from bot.escalation.kinds import Kind
+from bot.escalation.signals import Thresholds
 from handoff.accounts.auth import Accounts
 from handoff.admin.inbox import HANDOVER_FOR_FAILURE, Inbox
 from handoff.assistant.bot_bridge import BotBridge, annotation, emotion_label
+from handoff.assistant.reading import hash_emotion, load_thresholds, reading
 from handoff.core import conversation as sm
 from handoff.core import errors
 from handoff.core.clock import now_ms
@@ -42,6 +45,7 @@ class Desk:
         self._settings, self._store, self._accounts, self._bot = settings, store, accounts, bot
         self._inbox = inbox  # admin NLU inbox: what the bot was unsure of (handoff/admin/inbox.py)
         self._history = history  # closed conversations for the console's search (None: not indexed)
+        self._thresholds: Thresholds | None = None  # the escalation policy's, read at the first annotation
         self._work: dict[str, asyncio.Queue[Callable[[], Awaitable[None]]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._load_cache: tuple[float, int, list[int]] | None = None
@@ -113,9 +117,17 @@ class Desk:
     # ------------------------------------------------------------ customer side
 
     async def annotate(self, conversation_id: str, seq: int, parse_data: dict[str, Any]) -> dict[str, Any]:
+        """The message's intent and emotions for agents, with the escalation policy's reading of it
+        (handoff/assistant/reading.py); the conversation's negativity and emotion are that reading's, so the
+        queue, the header and the escalation score tell the same story."""
         note = annotation(parse_data)
-        await self._store.annotate(conversation_id, seq, note, {"negativity": str(note["negativity"]),
-                                                               "emotion": emotion_label(note)})
+        fields = {"negativity": str(note["negativity"]), "emotion": emotion_label(note)}
+        if parse_data.get("text"):
+            if self._thresholds is None:
+                self._thresholds = load_thresholds(Path(self._settings.project_root) / self._settings.retrain_config)
+            note["reading"] = read = reading(parse_data, self._thresholds)
+            fields = {"negativity": str(read["negativity"]), "emotion": hash_emotion(read)}
+        await self._store.annotate(conversation_id, seq, note, fields)
         return note
 
     async def escalate(self, conversation_id: str, reason: dict[str, Any], *, paused_by_bot: bool) -> bool:

@@ -16,6 +16,7 @@ from handoff.storage import store as store_mod
 from handoff.storage.accounts import AccountRecords, LoginFailures, Sessions
 from handoff.storage.canned import CannedResponses
 from handoff.storage.history import History
+from handoff.storage.intent_names import IntentNames
 from handoff.storage.my_canned import PersonalCanned
 from handoff.storage.hub import Hub
 from handoff.storage.inbox import InboxRecords
@@ -36,6 +37,7 @@ class Storage:
     retraining: RetrainRecords
     history: History  # closed conversations, indexed for search (issue #24)
     my_canned: PersonalCanned  # each agent's own canned replies (issue #24)
+    intent_names: IntentNames  # admins' readable names of intents (issue #24)
     client: aioredis.Redis  # for start() and stop(); the record classes above are the way in
 
     @classmethod
@@ -48,6 +50,7 @@ class Storage:
                    login_failures=LoginFailures(client, settings.login_window_s), canned=CannedResponses(client),
                    inbox=InboxRecords(client), models=ModelRecords(client), retraining=RetrainRecords(client),
                    history=History(client, settings.conversation_ttl_s), my_canned=PersonalCanned(client),
+                   intent_names=IntentNames(client),
                    client=client)
 
     async def start(self) -> None:

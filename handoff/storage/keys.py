@@ -166,3 +166,6 @@ def customer_live(customer_id: str) -> str:
 def canned_of(username: str) -> str:
     """An agent's personal canned replies: hash id -> JSON {id, title, text, updated} (issue #24)."""
     return f"{PREFIX}canned:user:{username}"
+
+
+INTENT_NAMES = PREFIX + "intent_names"  # hash intent -> the name an admin gave it (wins over data/intent_names.yml)

@@ -15,6 +15,7 @@ export const api = {
   /** filters: {q, customer, conversation, agent, reason, rating, resolution, from, to, offset, limit, tz_offset}. */
   searchConversations: (filters) => request("GET", `/api/conversations?${new URLSearchParams(filters)}`),
   /** A signed-in customer's live and earlier conversations (story.js). */
+  intentNames: () => request("GET", "/api/intent-names"),
   supervisor: () => request("GET", "/api/supervisor"),
   mine: () => request("GET", "/api/canned/mine"),
   createMine: (title, text) => request("POST", "/api/canned/mine", { title, text }),

@@ -13,6 +13,7 @@ import { HistoryPane, viewParam } from "./history.js";
 import { renderStory } from "./story.js";
 import { MyCanned } from "./my_canned.js";
 import { SupervisorPane } from "./supervisor.js";
+import { loadIntentNames } from "./intents.js";
 import { ESCALATION_KINDS } from "/vocabulary.js";
 
 const FRIENDLY_ERRORS = {
@@ -111,6 +112,9 @@ function start(agent) {
   showPane(null);
   loadCanned();
   myCanned.load();
+  loadIntentNames().then(() => {
+    for (const view of state.views.values()) view.renderTranscript();
+  });
 
   const socket = new AgentSocket();
   state.socket = socket;

@@ -4,6 +4,7 @@ import { clear, formatTime, h, uuid } from "../shared/dom.js";
 import { emotionBadge, emotionOf, trendLine } from "./emotion.js";
 import { customerLabel, reasonTitle } from "./queue.js";
 import { attachSlash } from "./slash.js";
+import { intentLabel, trustedAbove } from "./intents.js";
 
 const RESOLUTIONS = [
   ["resolved", "Resolved"],
@@ -230,7 +231,7 @@ export class ConversationView {
 
   renderHeader() {
     this.nameEl.textContent = this.title;
-    clear(this.headerBadge).append(emotionBadge(this.emotion) || "");
+    clear(this.headerBadge).append(emotionBadge(this.emotion, { where: "the customer's latest message" }) || "");
     const me = this.ctx.me();
     let stateText = this.state;
     if (this.state === "agent") stateText = this.agent && me && this.agent === me.username ? "with you" : `with ${this.summary.agent_name || this.agent || "another agent"}`;
@@ -337,7 +338,21 @@ export class ConversationView {
     for (const msg of this.ordered) this.transcriptEl.append(messageItem(msg));
     for (const el of this.pending.values()) this.transcriptEl.append(el);
     this.transcriptEl.scrollTop = this.stickToEnd ? this.transcriptEl.scrollHeight : readingAt;
-    clear(this.headerBadge).append(emotionBadge(this.emotion) || "");
+    clear(this.headerBadge).append(emotionBadge(this.emotion, { where: "the customer's latest message" }) || "");
+    this.markEscalatedOn();
+  }
+
+  /** The messages the escalation policy quoted (reason.messages) get a marker: what the score was about. */
+  markEscalatedOn() {
+    const quoted = new Set((this.summary.reason && this.summary.reason.messages) || []);
+    if (!quoted.size) return;
+    for (const li of this.transcriptEl.querySelectorAll(".msg-customer")) {
+      const text = li.querySelector(".msg-text")?.textContent;
+      if (quoted.has(text)) {
+        li.classList.add("escalated-on");
+        li.querySelector(".msg-meta").append(h("span", { class: "escalated-mark", title: "The escalation policy handed over on this message; its score is in \"Why it was escalated\"" }, "⚑ handed over here"));
+      }
+    }
   }
 
   renderSide() {
@@ -346,7 +361,9 @@ export class ConversationView {
     if (reason) {
       const facts = h("dl", { class: "facts" },
         h("dt", {}, "Reason"), h("dd", { class: "reason-kind", dataset: { kind: reason.kind || "" } }, reasonTitle(reason)));
-      if (typeof reason.score === "number") facts.append(h("dt", {}, "Score"), h("dd", {}, reason.score.toFixed(2)));
+      if (typeof reason.score === "number") {
+        facts.append(h("dt", {}, "Score"), h("dd", { class: "reason-score", title: scoreMeaning(reason) }, reason.score.toFixed(2)));
+      }
       if (typeof reason.turn === "number") facts.append(h("dt", {}, "At turn"), h("dd", {}, String(reason.turn)));
       if (typeof this.summary.priority === "number") facts.append(h("dt", {}, "Priority"), h("dd", {}, this.summary.priority.toFixed(2)));
       this.reasonCard.append(facts);
@@ -360,7 +377,9 @@ export class ConversationView {
 
     const points = this.customerMessages.map((m) => {
       const e = emotionOf(m);
-      return { negativity: typeof m.negativity === "number" ? m.negativity : null, label: e && e.label };
+      // The policy's reading when known (the same figure as the message's chip), else the classifier's.
+      const n = e && typeof e.negativity === "number" ? e.negativity : typeof m.negativity === "number" ? m.negativity : null;
+      return { negativity: n, label: e && e.label };
     });
     clear(this.trendCard).append(h("h3", {}, "Negativity over the conversation"), trendLine(points));
 
@@ -469,6 +488,20 @@ export class ConversationView {
   }
 }
 
+/** What the escalation reason's score measured, per kind (bot/escalation/signals.py), for its hover. */
+export function scoreMeaning(reason) {
+  const detail = String(reason.detail || "");
+  if (reason.kind === "negativity") {
+    if (detail === "rolling negativity") return "The running average of the policy's negativity readings (the newest message counts 60%), on the messages marked ⚑.";
+    if (detail === "anger" || detail === "frustration") return `How sure the dialogue-act model was that the message marked ⚑ is ${detail} aimed at us.`;
+    return "The negativity the policy read in the message marked ⚑ — the same figure as that message's chip.";
+  }
+  if (reason.kind === "explicit" || reason.kind === "customer_request") return "1.00: the customer asked for a person.";
+  if (reason.kind === "sensitive") return "How charged the message marked ⚑ was (at least 0.50 for a sensitive topic such as fraud or bereavement).";
+  if (reason.kind === "failure") return "How sure the policy was that the assistant kept missing the point.";
+  return "The escalation policy's score for this reason.";
+}
+
 /** One transcript line. Text only ever goes through textContent (via h()). */
 export function messageItem(msg) {
   const sender = msg.sender || "system";
@@ -478,10 +511,10 @@ export function messageItem(msg) {
   const meta = h("div", { class: "msg-meta" }, h("span", { class: "msg-who" }, who), h("time", {}, formatTime(msg.ts)));
   if (sender === "customer") {
     const emotion = emotionOf(msg);
-    if (emotion) meta.append(emotionBadge(emotion));
-    if (msg.intent) {
-      const conf = typeof msg.confidence === "number" ? ` ${Math.round(msg.confidence * 100)}%` : "";
-      meta.append(h("span", { class: "intent", title: "What the assistant understood" }, `${msg.intent}${conf}`));
+    if (emotion) meta.append(emotionBadge(emotion, { where: "this message" }));
+    const intent = intentLabel(msg.intent, msg.confidence);
+    if (intent) {
+      meta.append(h("span", { class: "intent", title: `What the assistant understood (${Math.round(msg.confidence * 100)}% sure; intents under ${Math.round(trustedAbove() * 100)}% are not shown)`, dataset: { intent: msg.intent } }, intent));
     }
   }
   const item = h("li", { class: `msg msg-${sender}`, dataset: { seq: msg.seq === undefined ? "" : String(msg.seq) } },

@@ -172,3 +172,41 @@ async def test_the_customer_story_lists_live_and_earlier_conversations(gateway: 
 def test_bad_search_input_gets_a_clear_error(gateway: LiveGateway, params: dict[str, str], message: str) -> None:
     resp = signed_in(gateway, AGENT).get(gateway + "/api/conversations", params=params, timeout=TIMEOUT)
     assert (resp.status_code, error_of(resp)) == (400, {"code": "invalid_frame", "message": message})
+
+
+def test_intent_names_read_by_staff_renamed_by_admins_only(gateway: LiveGateway) -> None:
+    agent, admin = signed_in(gateway, AGENT), signed_in(gateway, ADMIN)
+    names = agent.get(gateway + "/api/intent-names", timeout=TIMEOUT).json()
+    assert names["names"]["card_payment_fee_charged"] == "Card payment fee charged"
+    assert names["min_confidence"] == 0.6  # the desk's INBOX_THRESHOLD
+    refused = agent.put(gateway + "/api/intent-names/pending_top_up", json={"name": "Top-up pending"}, timeout=TIMEOUT)
+    assert refused.status_code == 403
+    done = admin.put(gateway + "/api/intent-names/pending_top_up", json={"name": " Top-up still pending "},
+                     timeout=TIMEOUT)
+    assert done.json() == {"intent": "pending_top_up", "name": "Top-up still pending"}
+    assert agent.get(gateway + "/api/intent-names", timeout=TIMEOUT).json()["names"]["pending_top_up"] == \
+        "Top-up still pending"
+    bad = admin.put(gateway + "/api/intent-names/pending_top_up", json={"name": "x" * 61}, timeout=TIMEOUT)
+    assert (bad.status_code, error_of(bad)["message"]) == (400, "name must be 1-60 characters")
+    admin.delete(gateway + "/api/intent-names/pending_top_up", timeout=TIMEOUT)
+    assert agent.get(gateway + "/api/intent-names", timeout=TIMEOUT).json()["names"]["pending_top_up"] == "Pending top up"
+
+
+def test_the_supervisor_view_is_for_admins_only(gateway: LiveGateway) -> None:
+    assert signed_in(gateway, AGENT).get(gateway + "/api/supervisor", timeout=TIMEOUT).status_code == 403
+    seen = signed_in(gateway, ADMIN).get(gateway + "/api/supervisor", timeout=TIMEOUT).json()
+    assert {"chats", "agents", "queue", "now"} <= set(seen)
+    assert AGENT[0] in {a["username"] for a in seen["agents"]}
+
+
+def test_personal_canned_replies_are_each_agents_own(gateway: LiveGateway) -> None:
+    hana, ivo = signed_in(gateway, AGENT), signed_in(gateway, OTHER)
+    made = hana.post(gateway + "/api/canned/mine", json={"title": "Sign-off", "text": "Have a good day!"}, timeout=TIMEOUT)
+    assert made.status_code == 201
+    item = made.json()["canned"]
+    assert item in hana.get(gateway + "/api/canned/mine", timeout=TIMEOUT).json()["canned"]
+    assert item not in ivo.get(gateway + "/api/canned/mine", timeout=TIMEOUT).json()["canned"]
+    assert ivo.delete(f"{gateway}/api/canned/mine/{item['id']}", timeout=TIMEOUT).status_code == 404
+    assert hana.delete(f"{gateway}/api/canned/mine/{item['id']}", timeout=TIMEOUT).status_code == 204
+    bad = hana.post(gateway + "/api/canned/mine", json={"title": "", "text": "x"}, timeout=TIMEOUT)
+    assert bad.status_code == 400
