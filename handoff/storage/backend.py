@@ -16,11 +16,11 @@ from handoff.storage import store as store_mod
 from handoff.storage.accounts import AccountRecords, LoginFailures, Sessions
 from handoff.storage.canned import CannedResponses
 from handoff.storage.history import History
-from handoff.storage.intent_names import IntentNames
-from handoff.storage.my_canned import PersonalCanned
 from handoff.storage.hub import Hub
 from handoff.storage.inbox import InboxRecords
+from handoff.storage.intent_names import IntentNames
 from handoff.storage.models import ModelRecords
+from handoff.storage.my_canned import PersonalCanned
 from handoff.storage.retraining import RetrainRecords
 
 

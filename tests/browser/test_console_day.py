@@ -219,7 +219,7 @@ def test_slash_in_the_reply_box_finds_a_personal_canned_reply(staff, customers) 
 
 
 def test_the_supervisor_sees_live_chats_and_agents_opens_one_and_takes_it_over(staff, customers) -> None:
-    kim, lee = staff("Kim"), staff("Lee")
+    kim, _idle_colleague = staff("Kim"), staff("Lee")  # Lee is online with nothing: shown at 0 / 3
     ada = staff("Ada", role="admin")
     gus, hal = customers("Gus"), customers("Hal")
     queued_and_claimed(kim, gus)
