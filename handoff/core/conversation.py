@@ -42,6 +42,7 @@ TRANSITIONS: dict[str, tuple[tuple[State, ...], State]] = {
     "callback": ((State.QUEUED,), State.CLOSED),
     "requeue": ((State.AGENT,), State.QUEUED),
     "takeback": ((State.BOT,), State.AGENT),  # the agent who handed back, within the watch window (issue #24)
+    "merge": ((State.BOT, State.QUEUED), State.CLOSED),  # a customer's second live chat, into the first (#24)
 }
 
 
@@ -181,6 +182,18 @@ def takeback(snap: Snapshot, agent: str, display_name: str, handed_back_by: str,
         fields={"watch_until": "0"}, rasa="pause",
         note=SystemNote(f"{display_name} has joined the chat again.", "taken_back",
                         agent_text=f"{display_name} took the chat back from the assistant."),
+    )
+
+
+def merge(snap: Snapshot, into: str, agent: str, agent_name: str) -> Transition:
+    """A customer's second live chat (with the assistant or queued) closes as a duplicate of `into`, the chat
+    an agent already has with them; the customer is told where the conversation goes on."""
+    from_states, to = _allowed("merge", snap)
+    return Transition(
+        "merge", from_states, to, new_agent="", queue="remove",
+        fields={"resolution": "duplicate", "closed_by": agent, "merged_into": into},
+        note=SystemNote(f"This chat continues in your other chat window, where {agent_name} is helping you.",
+                        "merged", agent_text=f"{agent_name} merged this chat into conversation {into}."),
     )
 
 

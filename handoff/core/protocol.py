@@ -129,6 +129,7 @@ AGENT_FRAMES: dict[str, dict[str, Field]] = {
     "close": {"conversation_id": _CONV, "resolution": Field(str, choices=RESOLUTIONS)},
     "ping": {},
     "takeback": {"conversation_id": _CONV},  # issue #24: the agent who handed a chat back takes it again
+    "merge": {"conversation_id": _CONV, "from": _CONV},  # issue #24: the customer's second live chat into this one
 }
 
 SCHEMAS: dict[str, dict[str, dict[str, Field]]] = {"customer": CUSTOMER_FRAMES, "agent": AGENT_FRAMES}

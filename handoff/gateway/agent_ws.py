@@ -58,7 +58,8 @@ class AgentSession(Connection):
             handlers = {"hello": self.on_hello, "presence": self.on_presence, "claim": self.on_claim,
                         "open": self.on_open, "message": self.on_message, "note": self.on_note,
                         "typing": self.on_typing, "transfer": self.on_transfer, "handback": self.on_handback,
-                        "close": self.on_close, "ping": self.on_ping, "takeback": self.on_takeback}
+                        "close": self.on_close, "ping": self.on_ping, "takeback": self.on_takeback,
+                        "merge": self.on_merge}
             hello_seen = False
             while not self.closed:
                 frame = await self.next_frame(timeout=None if hello_seen else protocol.HELLO_TIMEOUT_S)
@@ -285,6 +286,10 @@ class AgentSession(Connection):
         transcript = await self._watch(cid)
         await self.send(protocol.frame("claimed", conversation_id=cid, conversation=summary(await self.desk.conv(cid)),
                                        transcript=transcript))
+
+    async def on_merge(self, frame: dict[str, Any]) -> None:
+        await self.desk.merge(frame["conversation_id"], frame["from"], self.user)
+        await self.send(protocol.frame("merged", conversation_id=frame["conversation_id"], **{"from": frame["from"]}))
 
     async def on_handback(self, frame: dict[str, Any]) -> None:
         await self.desk.handback(frame["conversation_id"], self.user)

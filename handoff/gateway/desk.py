@@ -252,6 +252,30 @@ class Desk:
                 log.exception("could not pause the Rasa conversation %s", conversation_id)
         await self.agents_changed()
 
+    async def merge(self, conversation_id: str, other_id: str, user: dict[str, Any]) -> None:
+        """The same customer's other live chat (`other_id`, with the assistant or queued) into mine: its
+        customer messages become a private note here, and it closes as a duplicate pointing here."""
+        conv, other = await self.conv(conversation_id), await self.conv(other_id)
+        if conv.get("agent") != user["username"] or conv["state"] is not State.AGENT:
+            raise errors.Forbidden("merge into a chat you have")
+        customer_id = (conv.get("customer") or {}).get("customer_id")
+        if conversation_id == other_id or not customer_id or \
+                (other.get("customer") or {}).get("customer_id") != customer_id:
+            raise errors.BadState("only another chat of the same signed-in customer can be merged")
+        t = sm.merge(snapshot(other), conversation_id, user["username"], user["display_name"])
+        said = [m["text"] for m in await self._store.read_log(other_id, 0, count=1_000)
+                if m.get("sender") == "customer" and m.get("text")]
+        await self._store.apply(other_id, t, {"state": State.CLOSED.value, "resolution": "duplicate"})
+        text = f"Merged from the customer's other chat ({other_id[:8]}): " + \
+            (" / ".join(said[-10:]) if said else "nothing written there yet")
+        await self._store.append(conversation_id, {"sender": "note", "text": text[:2000], "event": "merged",
+                                                   "agent": user["username"], "agent_name": user["display_name"]})
+        closed_ms = now_ms()
+        await self._store.record_closed(user["username"], other_id, closed_ms)
+        await self._index_closed(other_id, closed_ms)
+        if other["state"] is State.QUEUED:
+            await self.queue_changed()
+
     async def close(self, conversation_id: str, user: dict[str, Any], resolution: str) -> None:
         conv = await self.conv(conversation_id)
         was_queued = conv["state"] is State.QUEUED

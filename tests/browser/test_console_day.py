@@ -107,13 +107,20 @@ def test_the_customers_earlier_chat_is_one_click_from_the_new_one(staff, custome
     expect(kim.pane.get_by_role("textbox", name="Reply")).to_be_disabled()
 
 
-def test_a_second_live_chat_of_the_same_customer_is_flagged(staff, customers) -> None:
+def test_a_second_live_chat_of_the_same_customer_is_flagged_and_merged_into_the_first(staff, customers) -> None:
     kim = staff("Kim")
     first = customers("Sol")
     second = customers("Sol", first.customer_id)
-    second.say("hello from my phone")
+    second.say("hello from my phone, the card is still blocked")
     queued_and_claimed(kim, first)
-    expect(kim.pane.locator(".story .story-live")).to_contain_text("Also chatting now (with the assistant)")
+    flag = kim.pane.locator(".story .story-live")
+    expect(flag).to_contain_text("Also chatting now (with the assistant)")
+    flag.get_by_role("button", name="Merge into this chat").click()
+    expect(kim.messages("note")).to_contain_text("hello from my phone, the card is still blocked")
+    expect(flag).to_have_count(0)
+    told = second.expect("message", event="merged")
+    assert "continues in your other chat window" in told["text"]
+    second.expect("state", state="closed")
 
 
 def test_a_transfer_note_is_seen_first_by_the_receiver(staff, customers) -> None:

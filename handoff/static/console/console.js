@@ -149,6 +149,11 @@ function start(agent) {
     .on("presence", (f) => renderPresence(f.status))
     .on("rating", onRating)
     .on("watch_ended", (f) => state.views.get(f.conversation_id)?.endWatch())
+    .on("merged", (f) => {
+      const view = state.views.get(f.conversation_id);
+      if (view) view.refreshStory();
+      toast("Merged: the other chat's messages are in a private note here, and it is closed as a duplicate.");
+    })
     .on("error", onError);
   socket.connect();
   const viewing = viewParam(); // /console/?view=<id>: a dashboard's or a colleague's link to one conversation
@@ -246,7 +251,11 @@ function ensureView(conversationId) {
     send,
     agents: () => state.agents,
     canned: () => [...state.canned, ...state.mine],
-    story: (el, id, customer) => renderStory(el, id, customer, { open: openReadOnly, expired: sessionExpired }),
+    story: (el, id, customer) => renderStory(el, id, customer, {
+      open: openReadOnly,
+      expired: sessionExpired,
+      merge: state.views.get(id)?.isMine ? (from) => send("merge", { conversation_id: id, from }) : null,
+    }),
     onChange: () => {
       renderTabs();
       updateCapacity();

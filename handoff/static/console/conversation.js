@@ -62,6 +62,11 @@ export class ConversationView {
     this.ctx.onChange(this);
   }
 
+  /** Draw the customer's story again (after a merge closed their other chat). */
+  refreshStory() {
+    if (this.ctx.story) this.ctx.story(this.storyEl, this.id, this.summary.customer);
+  }
+
   /** A live message; duplicates (same seq) replace the stored copy, so echoes of our replies are harmless. */
   addMessage(msg) {
     if (typeof msg.seq !== "number") return;

@@ -9,7 +9,8 @@ import { reasonTitle } from "./queue.js";
 const SHOWN = 5;
 
 /**
- * Fill `el` with the story of `conversationId`'s customer. ctx: {open(conversationId), expired()}.
+ * Fill `el` with the story of `conversationId`'s customer. ctx: {open(conversationId), expired(), merge?(otherId)}
+ * (merge: only while the chat is mine; a chat with another agent is not offered).
  * Anonymous visitors have no story: `el` stays empty.
  */
 export async function renderStory(el, conversationId, customer, ctx) {
@@ -27,9 +28,13 @@ export async function renderStory(el, conversationId, customer, ctx) {
   const others = (data.live || []).filter((c) => c.conversation_id !== conversationId);
   for (const c of others) {
     const where = c.state === "agent" ? `with ${c.agent_name || c.agent}` : c.state === "queued" ? "in the queue" : "with the assistant";
+    const mergeable = ctx.merge && (c.state === "bot" || c.state === "queued");
     el.append(h("span", { class: "story-live", role: "status" },
       `⚠ Also chatting now (${where}) `,
-      h("button", { type: "button", class: "ghost", onclick: () => ctx.open(c.conversation_id) }, "Open")));
+      h("button", { type: "button", class: "ghost", onclick: () => ctx.open(c.conversation_id) }, "Open"),
+      mergeable ? h("button", { type: "button", class: "ghost", onclick: () => ctx.merge(c.conversation_id),
+        title: "Its messages come here as a private note; it closes as a duplicate and the customer is told" },
+      "Merge into this chat") : null));
   }
   const closed = (data.closed || []).filter((c) => c.conversation_id !== conversationId);
   if (closed.length) {

@@ -138,3 +138,18 @@ def test_takeback_is_for_the_agent_who_handed_back_and_only_while_the_watch_last
             continue
         raise AssertionError(f"{who} at {now} should have been refused")
     assert sm.takeback(snap, "ada", "Ada", "sam", until, 2_000, is_admin=True).new_agent == "ada"
+
+
+def test_merge_closes_a_second_chat_with_the_bot_or_queued_as_a_duplicate() -> None:
+    from handoff.core import conversation as sm
+    from handoff.core import errors as errs
+
+    for state in (sm.State.BOT, sm.State.QUEUED):
+        t = sm.merge(sm.Snapshot(state), "a" * 32, "kim", "Kim")
+        assert (t.to, t.queue, t.fields["resolution"], t.fields["merged_into"]) == (sm.State.CLOSED, "remove",
+                                                                                    "duplicate", "a" * 32)
+    try:
+        sm.merge(sm.Snapshot(sm.State.AGENT, "lee", "Lee"), "a" * 32, "kim", "Kim")
+    except errs.BadState:
+        return
+    raise AssertionError("a chat with another agent must not be merged away")
