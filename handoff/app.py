@@ -56,7 +56,7 @@ def build_services(settings: Settings, get_agent: GetAgent) -> Services:
         if settings.nlu_workers and settings.load_bot else None
     bot = BotBridge(get_agent, settings.bot_timeout_s, nlu_workers)
     inbox = Inbox(storage.inbox)
-    desk = Desk(settings, storage.store, accounts, bot, inbox)
+    desk = Desk(settings, storage.store, accounts, bot, inbox, storage.history)
     turns = Turns(desk, storage.store, bot, inbox, storage.hub.echo, settings)
     return Services(settings=settings, storage=storage, accounts=accounts, login=login,
                     who=RequestAuth(storage.sessions, accounts), bot=bot, nlu_workers=nlu_workers, desk=desk,

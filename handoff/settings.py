@@ -79,6 +79,7 @@ class Settings:
     redis_sentinel_service: str = "tandem"  # the name the sentinels monitor the primary by
     redis_wait_replicas: int = 0  # >0: a message is acknowledged only once this many replicas have it (WAIT)
     redis_wait_timeout_ms: int = 500  # how long an ack waits for them; short of them the client retries
+    handback_watch_s: int = 600  # after "hand back to bot" the agent watches the chat and may take it back (#24)
 
     def __repr__(self) -> str:
         parts = []

@@ -24,8 +24,8 @@ from scripts import bench_env as env
 from scripts import bench_load as load
 from scripts.bench_report import Report
 
-PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu", "replication")
-OFFLINE = {"sentiment", "nlu", "replication"}  # parts that start what they measure themselves
+PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu", "replication", "history")
+OFFLINE = {"sentiment", "nlu", "replication", "history"}  # parts that start what they measure themselves
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,14 @@ def _offline_parts(args: argparse.Namespace, plan: Plan, only: set[str], model_d
             report.replicated_ack(replicated_ack(200 if args.quick else 2000), command(args, "replication"))
         except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
             report.failed("replication", str(exc))
+    if "history" in only:
+        _progress("history")
+        n = 10_000 if args.quick else 100_000
+        code = f"import asyncio, json; from scripts.bench_history import run; print(json.dumps(asyncio.run(run({n}))))"
+        try:
+            report.history(_subprocess_json(code, 900), f"{py} -c {shlex.quote(code)}")
+        except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
+            report.failed("history", str(exc))
     if "nlu" in only:
         _progress("nlu")
         cache = env.ROOT / model_dir / "eval.json"

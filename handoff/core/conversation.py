@@ -41,6 +41,8 @@ TRANSITIONS: dict[str, tuple[tuple[State, ...], State]] = {
     "close": ((State.BOT, State.QUEUED, State.AGENT), State.CLOSED),
     "callback": ((State.QUEUED,), State.CLOSED),
     "requeue": ((State.AGENT,), State.QUEUED),
+    "takeback": ((State.BOT,), State.AGENT),  # the agent who handed back, within the watch window (issue #24)
+    "merge": ((State.BOT, State.QUEUED), State.CLOSED),  # a customer's second live chat, into the first (#24)
 }
 
 
@@ -59,11 +61,14 @@ class SystemNote:
     text: str
     event: str
     actions: tuple[dict[str, str], ...] = ()
+    agent_text: str = ""  # the same event in agents' words (protocol.agent_view keeps it, customers never see it)
 
     def message(self) -> dict[str, Any]:
         msg: dict[str, Any] = {"sender": "system", "text": self.text, "event": self.event}
         if self.actions:
             msg["actions"] = [dict(a) for a in self.actions]
+        if self.agent_text:
+            msg["agent_text"] = self.agent_text
         return msg
 
 
@@ -147,7 +152,8 @@ def _owner_check(snap: Snapshot, agent: str, is_admin: bool) -> str:
     return agent if not is_admin else ANY_AGENT
 
 
-def transfer(snap: Snapshot, agent: str, to: str, to_name: str, is_admin: bool = False) -> Transition:
+def transfer(snap: Snapshot, agent: str, to: str, to_name: str, is_admin: bool = False,
+             from_name: str = "") -> Transition:
     from_states, to_state = _allowed("transfer", snap)
     require = _owner_check(snap, agent, is_admin)
     if to == snap.agent:
@@ -155,7 +161,8 @@ def transfer(snap: Snapshot, agent: str, to: str, to_name: str, is_admin: bool =
     return Transition(
         "transfer", from_states, to_state, require_agent=snap.agent if require == ANY_AGENT else agent,
         new_agent=to, new_agent_name=to_name, check_capacity=True,
-        note=SystemNote(f"You're now chatting with {to_name}.", "transferred"),
+        note=SystemNote(f"You're now chatting with {to_name}.", "transferred",
+                        agent_text=f"{from_name or agent} transferred the chat to {to_name}."),
     )
 
 
@@ -167,6 +174,39 @@ def handback(snap: Snapshot, agent: str, is_admin: bool = False) -> Transition:
         note=SystemNote("You're back with Harbour Bank's virtual assistant. Ask me anything, "
                         "or ask for a person again at any time.", "handback"),
         rasa="resume",
+    )
+
+
+def handback_fields(agent: str, now_ms: int, watch_ms: int) -> dict[str, str]:
+    """What a hand-back records so its agent may watch the chat and take it back until `watch_until`."""
+    return {"handed_back_by": agent, "handed_back_at": str(now_ms), "watch_until": str(now_ms + watch_ms)}
+
+
+def takeback(snap: Snapshot, agent: str, display_name: str, handed_back_by: str, watch_until: int, now_ms: int,
+             is_admin: bool = False) -> Transition:
+    """Bot → agent again, straight to the agent who handed it back (or an admin), while the watch lasts."""
+    from_states, to = _allowed("takeback", snap)
+    if handed_back_by != agent and not is_admin:
+        raise errors.Forbidden("only the agent who handed this chat back can take it back")
+    if now_ms > watch_until:
+        raise errors.BadState("the time to take this chat back has passed; the customer can ask for a person")
+    return Transition(
+        "takeback", from_states, to, new_agent=agent, new_agent_name=display_name, check_capacity=True,
+        fields={"watch_until": "0"}, rasa="pause",
+        note=SystemNote(f"{display_name} has joined the chat again.", "taken_back",
+                        agent_text=f"{display_name} took the chat back from the assistant."),
+    )
+
+
+def merge(snap: Snapshot, into: str, agent: str, agent_name: str) -> Transition:
+    """A customer's second live chat (with the assistant or queued) closes as a duplicate of `into`, the chat
+    an agent already has with them; the customer is told where the conversation goes on."""
+    from_states, to = _allowed("merge", snap)
+    return Transition(
+        "merge", from_states, to, new_agent="", queue="remove",
+        fields={"resolution": "duplicate", "closed_by": agent, "merged_into": into},
+        note=SystemNote(f"This chat continues in your other chat window, where {agent_name} is helping you.",
+                        "merged", agent_text=f"{agent_name} merged this chat into conversation {into}."),
     )
 
 

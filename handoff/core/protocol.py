@@ -72,6 +72,8 @@ class Message(TypedDict, total=False):
     emotions: dict[str, float]
     negativity: float
     while_queued: bool  # a bot answer given while a person is coming
+    agent_text: str  # a system message's words for agents (console), never sent to the customer
+    reading: dict[str, Any]  # the escalation policy's reading of a customer message (handoff/assistant/reading.py)
 
 
 # ---------------------------------------------------------------- field specs and frame schemas
@@ -123,10 +125,12 @@ AGENT_FRAMES: dict[str, dict[str, Field]] = {
     "message": {"conversation_id": _CONV, "client_id": _CLIENT_ID, "text": _text()},
     "note": {"conversation_id": _CONV, "client_id": _CLIENT_ID, "text": _text()},
     "typing": {"conversation_id": _CONV, "on": Field(bool)},
-    "transfer": {"conversation_id": _CONV, "to": Field(str, pattern=USERNAME_RE)},
+    "transfer": {"conversation_id": _CONV, "to": Field(str, pattern=USERNAME_RE), "note": _text(required=False)},
     "handback": {"conversation_id": _CONV},
     "close": {"conversation_id": _CONV, "resolution": Field(str, choices=RESOLUTIONS)},
     "ping": {},
+    "takeback": {"conversation_id": _CONV},  # issue #24: the agent who handed a chat back takes it again
+    "merge": {"conversation_id": _CONV, "from": _CONV},  # issue #24: the customer's second live chat into this one
 }
 
 SCHEMAS: dict[str, dict[str, dict[str, Field]]] = {"customer": CUSTOMER_FRAMES, "agent": AGENT_FRAMES}
@@ -247,7 +251,7 @@ def typing(sender: str, on: bool, conversation_id: str | None = None) -> dict[st
 
 _CUSTOMER_FIELDS = ("seq", "sender", "text", "ts", "client_id", "agent_name", "buttons", "actions", "event",
                     "image", "attachment", "custom")
-_AGENT_ONLY = ("agent", "intent", "confidence", "emotions", "negativity")
+_AGENT_ONLY = ("agent", "intent", "confidence", "emotions", "negativity", "agent_text", "reading")
 
 
 def customer_view(msg: Message) -> Message | None:

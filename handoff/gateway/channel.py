@@ -23,7 +23,11 @@ from handoff.gateway.connection import unavailable_error
 from handoff.gateway.console_routes import add_console_routes
 from handoff.gateway.customer_ws import CustomerSession
 from handoff.gateway.health import add_health_routes
+from handoff.gateway.history_routes import add_history_routes
 from handoff.gateway.http_api import add_routes
+from handoff.gateway.intent_names_routes import add_intent_names_routes
+from handoff.gateway.my_canned_routes import add_my_canned_routes
+from handoff.gateway.supervisor_routes import add_supervisor_routes
 from handoff.reporting import metrics
 from handoff.reporting.dashboard_routes import add_dashboard_routes
 from handoff.storage.store import UNREACHABLE
@@ -91,4 +95,8 @@ class TandemChannel(InputChannel):
         add_dashboard_routes(bp, who=s.who, store=store, metrics_token=s.settings.metrics_token)
         add_console_routes(bp, who=s.who, canned=s.storage.canned, store=store)
         add_admin_routes(bp, who=s.who, loop=s.admin, store=store)
+        add_history_routes(bp, who=s.who, store=store, history=s.storage.history)  # issue #24
+        add_my_canned_routes(bp, who=s.who, mine=s.storage.my_canned)  # issue #24
+        add_supervisor_routes(bp, who=s.who, store=store)  # issue #24
+        add_intent_names_routes(bp, who=s.who, names=s.storage.intent_names, settings=s.settings)  # issue #24
         return bp

@@ -138,3 +138,41 @@ CH_MODELS = PREFIX + "pub:models"  # {"version"}: every instance loads the newly
 
 def inbox_item(item_id: str) -> str:
     return INBOX_ITEM_PREFIX + item_id
+
+
+# --- Conversation history and search (handoff/storage/history.py, docs/console.md) ---
+# Every index is a sorted set of conversation id -> closed at (ms), so any of them answers a date range and
+# any several intersect (ZINTERSTORE) newest first. Entries older than the conversation TTL are trimmed
+# whenever the set is written, and every set expires with its newest conversation.
+# | tandem:hist:all | zset | every closed conversation |
+# | tandem:hist:term:<word> | zset | closed conversations with the word in a message or note (history_terms.py) |
+# | tandem:hist:name:<word> | zset | closed conversations whose customer's name has the word |
+# | tandem:hist:customer:<customer id> | zset | closed conversations of a signed-in customer |
+# | tandem:hist:agent:<username> | zset | closed conversations an agent handled or closed |
+# | tandem:hist:reason:<kind> | zset | closed conversations by escalation kind (bot/escalation/kinds.py) |
+# | tandem:hist:rating:<1-5> | zset | closed conversations by the customer's rating |
+# | tandem:hist:resolution:<resolution> | zset | closed conversations by resolution |
+# | tandem:hist:tmp:<uuid> | zset | one search's intersection, deleted by the same script |
+# | tandem:customer:<customer id>:live | set | the customer's conversations not closed yet (second live chat) |
+HIST_ALL = PREFIX + "hist:all"
+
+
+def hist(field: str, value: str) -> str:
+    """One history index: field is term, name, customer, agent, reason, rating or resolution."""
+    return f"{PREFIX}hist:{field}:{value}"
+
+
+def hist_tmp(token: str) -> str:
+    return f"{PREFIX}hist:tmp:{token}"
+
+
+def customer_live(customer_id: str) -> str:
+    return f"{PREFIX}customer:{customer_id}:live"
+
+
+def canned_of(username: str) -> str:
+    """An agent's personal canned replies: hash id -> JSON {id, title, text, updated} (issue #24)."""
+    return f"{PREFIX}canned:user:{username}"
+
+
+INTENT_NAMES = PREFIX + "intent_names"  # hash intent -> the name an admin gave it (wins over data/intent_names.yml)

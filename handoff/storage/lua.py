@@ -294,3 +294,70 @@ def activate_model_call(*, version: str, by: str, now: int, entry: str, base: st
     """ACTIVATE_MODEL; `entry` (history) and `event` (published on the models channel): JSON; `expect` "": any."""
     return ScriptCall(keys=[keys.MODELS_ACTIVE, keys.MODELS_HISTORY],
                       args=[version, by, now, entry, base, expect, keys.CH_MODELS, history_kept, event])
+
+
+# One page of a history search, newest first (handoff/storage/history.py).
+# KEYS: 1 scratch key for an intersection, 2.. the index sets to intersect (one: read it directly)
+# ARGV: 1 from ms, 2 to ms (inclusive), 3 offset, 4 page size, 5 walk above this many members, 6 count cap
+# Several sets whose smallest has at most ARGV[5] members: ZINTERSTORE into the scratch key (in C), an exact
+# total, and the key is unlinked (freed off the main thread). A larger smallest set: walk it newest first in
+# the date range, checking each id in the others, and stop once ARGV[6] matches are counted (the commonest
+# words together answer in a few thousand lookups instead of sorting tens of thousands of ids).
+# -> {total (capped at ARGV[6] when walked), more (1: over the cap), id, closed_at, id, closed_at, ...}
+HISTORY_SEARCH = r"""
+local from, to = ARGV[1], ARGV[2]
+local offset, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
+local function page_of(src)
+  local total = redis.call('ZCOUNT', src, from, to)
+  local page = redis.call('ZREVRANGEBYSCORE', src, to, from, 'WITHSCORES', 'LIMIT', offset, limit)
+  local out = {total, 0}
+  for i = 1, #page do out[#out + 1] = page[i] end
+  return out
+end
+if #KEYS == 2 then return page_of(KEYS[2]) end
+local smallest, size = 2, redis.call('ZCARD', KEYS[2])
+for i = 3, #KEYS do
+  local n = redis.call('ZCARD', KEYS[i])
+  if n < size then smallest, size = i, n end
+end
+if size <= tonumber(ARGV[5]) then
+  local args = {KEYS[1], #KEYS - 1}
+  for i = 2, #KEYS do args[#args + 1] = KEYS[i] end
+  args[#args + 1] = 'AGGREGATE'  -- every index scores a conversation by its closing time: keep it as is
+  args[#args + 1] = 'MAX'
+  redis.call('ZINTERSTORE', unpack(args))
+  local out = page_of(KEYS[1])
+  redis.call('UNLINK', KEYS[1])
+  return out
+end
+local cap = math.max(tonumber(ARGV[6]), offset + limit)
+local out, count, pos, more = {0, 0}, 0, 0, 0
+while true do
+  local chunk = redis.call('ZREVRANGEBYSCORE', KEYS[smallest], to, from, 'WITHSCORES', 'LIMIT', pos, 500)
+  if #chunk == 0 then break end
+  pos = pos + #chunk / 2
+  for j = 1, #chunk, 2 do
+    local hit = true
+    for i = 2, #KEYS do
+      if i ~= smallest and not redis.call('ZSCORE', KEYS[i], chunk[j]) then hit = false break end
+    end
+    if hit then
+      count = count + 1
+      if count > offset and count <= offset + limit then
+        out[#out + 1] = chunk[j]
+        out[#out + 1] = chunk[j + 1]
+      end
+      if count >= cap then more = 1 break end
+    end
+  end
+  if more == 1 then break end
+end
+out[1], out[2] = count, more
+return out
+"""
+
+
+def history_search_call(index_keys: list[str], *, scratch: str, from_ms: int, to_ms: int, offset: int,
+                        limit: int, walk_above: int, count_cap: int) -> ScriptCall:
+    """HISTORY_SEARCH over `index_keys` (at least one); `scratch` is a key of this call's own."""
+    return ScriptCall(keys=[scratch, *index_keys], args=[from_ms, to_ms, offset, limit, walk_above, count_cap])

@@ -136,7 +136,19 @@ class Store:
             p.hset(keys.conv(cid), mapping=mapping)
             p.expire(keys.conv(cid), self.ttl)
             await p.execute()
+        await self._mark_live(customer or {}, cid)
         return cid, token
+
+    async def _mark_live(self, customer: dict[str, Any], conversation_id: str) -> None:
+        """A signed-in customer's open conversation (keys.customer_live): the console flags a second one.
+        History.index takes it out when it closes."""
+        if not customer.get("customer_id"):
+            return
+        key = keys.customer_live(str(customer["customer_id"]))
+        async with self.r.pipeline(transaction=False) as p:
+            p.sadd(key, conversation_id)
+            p.expire(key, self.ttl)
+            await p.execute()
 
     async def adopt_customer(self, conversation_id: str, customer: dict[str, Any]) -> dict[str, Any]:
         """Set a conversation's (verified) customer if it has none yet; returns the customer it has now
@@ -144,7 +156,9 @@ class Store:
         raw = await self._adopt_customer(keys=[keys.conv(conversation_id)], args=[_json(customer)])
         if raw is None:
             raise errors.NotFound("conversation not found or expired; start a new one")
-        return dict(json.loads(raw))
+        adopted = dict(json.loads(raw))
+        await self._mark_live(adopted, conversation_id)
+        return adopted
 
     async def count_new_chat(self, ip: str, window_s: int) -> tuple[int, int]:
         """Count one more conversation opened from `ip` in its current window: (count, ms left in it)."""
@@ -358,27 +372,10 @@ class Store:
             return []
         async with self.r.pipeline(transaction=False) as p:
             for cid, _ in found:
-                p.hmget(keys.conv(cid), "customer", "reason", "resolution", "emotion", "negativity", "rating",
-                        "rating_comment")
+                p.hmget(keys.conv(cid), *CLOSED_ROW_FIELDS)
             rows = await p.execute()
-        out = []
-        for (cid, closed_at), fields in zip(found, rows):
-            customer, reason, resolution, emotion, negativity, rating, comment = fields
-            if customer is None and resolution is None:
-                continue  # the conversation itself has expired
-            cust = json.loads(customer) if customer else {}
-            row: dict[str, Any] = {
-                "conversation_id": cid,
-                "closed_at": int(closed_at),
-                "customer": {k: cust[k] for k in ("name", "customer_id") if k in cust},
-                "reason": json.loads(reason) if reason else {},
-                "resolution": resolution or None,
-                "emotion": {"label": emotion or "neutral", "negativity": float(negativity or 0.0)},
-            }
-            if rating:
-                row["rating"] = {"score": int(rating), "comment": comment or None}
-            out.append(row)
-        return out
+        out = [closed_row(cid, int(closed_at), fields) for (cid, closed_at), fields in zip(found, rows)]
+        return [row for row in out if row is not None]
 
     # ------------------------------------------------------------ queue
 
@@ -517,6 +514,31 @@ def _decode_conv(cid: str, raw: dict[str, str]) -> dict[str, Any]:
     conv["state"] = State(raw.get("state", "bot"))
     conv["negativity"] = float(raw.get("negativity") or 0.0)
     return conv
+
+
+CLOSED_ROW_FIELDS = ("customer", "reason", "resolution", "emotion", "negativity", "rating", "rating_comment",
+                     "last_agent", "closed_by")
+
+
+def closed_row(cid: str, closed_at: int, fields: list[str | None]) -> dict[str, Any] | None:
+    """A row of a list of closed conversations from the conversation's CLOSED_ROW_FIELDS; None once the
+    conversation itself has expired."""
+    customer, reason, resolution, emotion, negativity, rating, comment, last_agent, closed_by = fields
+    if customer is None and resolution is None:
+        return None
+    cust = json.loads(customer) if customer else {}
+    row: dict[str, Any] = {
+        "conversation_id": cid,
+        "closed_at": closed_at,
+        "customer": {k: cust[k] for k in ("name", "customer_id") if k in cust},
+        "reason": json.loads(reason) if reason else {},
+        "resolution": resolution or None,
+        "emotion": {"label": emotion or "neutral", "negativity": float(negativity or 0.0)},
+        "agent": last_agent or closed_by or None,  # who had it last (an admin may have closed it)
+    }
+    if rating:
+        row["rating"] = {"score": int(rating), "comment": comment or None}
+    return row
 
 
 def summary(conv: dict[str, Any]) -> dict[str, Any]:
