@@ -20,6 +20,7 @@ from sanic import Sanic
 from bot.minilm import limit_blas_threads
 from handoff.accounts.auth import Accounts, Login
 from handoff.admin.inbox import Inbox
+from handoff.admin.live_knobs import LiveKnobs
 from handoff.admin.loop import AdminLoop
 from handoff.admin.model_registry import ModelRegistry, ModelWatcher, swap_loader
 from handoff.admin.retrain import RetrainConfig, Retrainer
@@ -127,6 +128,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         gc.freeze()
         limit_blas_threads(settings.blas_threads)  # a spinning 2nd BLAS thread took a core (bot/minilm.py)
         app.ctx.sweeper = asyncio.ensure_future(_sweep(services.desk))
+        app.ctx.knobs = LiveKnobs(services.storage.retraining, services.storage.hub)  # the admin's live thresholds
+        await app.ctx.knobs.start()
         if services.admin is not None:
             await services.admin.start(agent_loaded=app.ctx.agent is not None)
         log.info("Tandem gateway %s listening", settings.instance)
@@ -134,6 +137,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
     @app.listener("before_server_stop")
     async def stopping(app: Sanic, loop: Any) -> None:
         app.ctx.sweeper.cancel()
+        await app.ctx.knobs.stop()
         if services.admin is not None:
             await services.admin.stop()
 

@@ -97,6 +97,18 @@ async def records_between(store: Store, since_ms: int, until_ms: int, limit: int
     return [r for r in records if r is not None], truncated
 
 
+async def latest_records(store: Store, count: int) -> list[ConversationRecord]:
+    """The `count` most recently created conversations, oldest first (the admin's threshold preview)."""
+    ids = (await ids_created_between(store, 0, now_ms() + 1))[-count:] if count > 0 else []
+    gate = asyncio.Semaphore(READ_CONCURRENCY)
+
+    async def one(cid: str) -> ConversationRecord | None:
+        async with gate:
+            return await read_record(store, cid)
+
+    return [r for r in await asyncio.gather(*(one(cid) for cid in ids)) if r is not None]
+
+
 # ---------------------------------------------------------------- live figures for /metrics
 
 

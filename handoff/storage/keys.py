@@ -131,3 +131,4 @@ CH_MODELS = PREFIX + "pub:models"  # {"version"}: every instance loads the newly
 
 def inbox_item(item_id: str) -> str:
     return INBOX_ITEM_PREFIX + item_id
+CH_KNOBS = PREFIX + "pub:knobs"  # {"kind": "knobs"}: the admin saved live thresholds; every instance reloads them
