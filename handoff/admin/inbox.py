@@ -50,6 +50,8 @@ def item_id(text: str) -> str:
 
 def reason_for(parse_data: dict[str, Any], threshold: float) -> str | None:
     """Why this parse belongs in the inbox, or None when the bot was sure enough."""
+    if parse_data.get("form") or str(parse_data.get("text") or "").startswith("/"):
+        return None  # a form's slot answer ("1234", "£950") or a button: the bot was not guessing
     intent = parse_data.get("intent") or {}
     if intent.get("name") == FALLBACK_INTENT:
         return "fallback"

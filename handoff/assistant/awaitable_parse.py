@@ -26,6 +26,9 @@ async def _handle_message_with_tracker(self: Any, message: Any, tracker: Any) ->
     """MessageProcessor._handle_message_with_tracker, once a pending parse (an awaitable) has finished."""
     if inspect.isawaitable(message.parse_data):
         message.parse_data = await message.parse_data
+    # The form the message answered, if one was waiting for it: the dashboard and the NLU inbox never count a
+    # slot answer ("1234", "£950") as the bot's failure (handoff/reporting/analytics.py, handoff/admin/inbox.py).
+    message.tandem_form = tracker.active_loop_name
     await _rasa_handle_message_with_tracker(self, message, tracker)
 
 

@@ -143,7 +143,9 @@ class Desk:
         info = await self.queue_info(conversation_id, fresh=True)  # "nobody is online" must be true
         note = sm.queued_note(info.get("queue_position", applied.position), info.get("estimated_wait_s", 0),
                               info["agents_online"])
-        await self._store.append(conversation_id, note.message())
+        # The kind stays on the note (never sent to the customer: protocol._CUSTOMER_FIELDS), so every
+        # escalation of a conversation keeps its reason, not only the latest one in the hash (analytics.facts).
+        await self._store.append(conversation_id, {**note.message(), "reason": kind})
         item = next((i for i in await self._store.queue_items() if i["conversation_id"] == conversation_id), None)
         if item is not None:
             await self._store.publish(keys.CH_AGENTS, {"kind": "escalation", "item": item})

@@ -64,9 +64,11 @@ class Turns:
         # (handoff/assistant/awaitable_parse.py), as its REST channel does before its in-process parse.
         parse = parse_started()
         ended = False
+        form: str | None = None
         try:
             started = time.perf_counter()
             turn = await bot.turn(cid, text, customer, parse)
+            form = turn.form
             if not turn.messages and turn.handoff is None:
                 # Rasa swallows a failed custom action (action server down) and answers nothing: never silence.
                 raise errors.Unavailable("the bot turn produced no answer")
@@ -89,6 +91,8 @@ class Turns:
             if not ended:
                 await store.end_turn(cid, seq, TYPING_OFF, echo=echo)
             parse_data = await _parsed(parse)  # a failed turn's message still gets its emotions
+            if parse_data is not None and form:
+                parse_data = {**parse_data, "form": form}
             if parse_data is not None:
                 await self._annotate(cid, seq, parse_data)
         if turn.handoff is not None:

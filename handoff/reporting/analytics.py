@@ -14,6 +14,10 @@ The bot and the agents are judged by the same numbers, so each figure has one de
   those while the agent owned the chat. Did the human help? "after" below "before".
 - *Ratings*: a conversation that had a person in it is the agents'; one that never did is the bot's.
 - *Fallbacks*: customer messages whose intent is `nlu_fallback`; their text is shown redacted.
+- *Top intents*, *fallbacks* and *the intent before an escalation* count only the messages the bot had to
+  understand: sent while the bot had the conversation (not queued, not with an agent), not a form's slot
+  answer and not a button (`bot_judged`). An escalation keeps its own reason kind (the `reason` of its
+  `queued` note); only notes stored before that field existed fall back to the hash's latest reason.
 
 Conversations are placed in the hour or day (UTC) they were created in, and every figure of a bucket is
 about the conversations created in it, so ratios never mix populations.
@@ -137,6 +141,12 @@ def percentile(values: Iterable[float], q: float) -> float | None:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
+def bot_judged(message: dict[str, Any]) -> bool:
+    """A customer message the bot had to understand: not a form's slot answer ("1234", "£950": the form
+    asked for exactly that) and not a button's payload. Only these count as top intents or fallbacks."""
+    return not message.get("form") and not message.get("button")
+
+
 def facts(record: ConversationRecord) -> Facts:
     """Walk the transcript once, following the conversation's phases (bot → queued → agent → ...)."""
     out = Facts(record.conversation_id, record.created_ms, rating=record.rating)
@@ -166,7 +176,7 @@ def facts(record: ConversationRecord) -> Facts:
             if isinstance(negativity, (int, float)):
                 (agent_negativity if phase == "agent" else phase_negativity).append(float(negativity))
             intent = m.get("intent")
-            if intent:
+            if intent and phase == "bot" and bot_judged(m):
                 last_intent = str(intent)
                 if intent == FALLBACK_INTENT:
                     out.fallbacks.append(redaction.redact(str(m.get("text") or ""), names=record.names))

@@ -143,7 +143,10 @@ def test_fallback_messages_are_grouped_and_redacted() -> None:
     assert d["top_fallbacks"][0]["count"] == 2
     assert "4539" not in d["top_fallbacks"][0]["text"] and "[CARD]" in d["top_fallbacks"][0]["text"]
     assert {"text": "this is useless", "count": 1} in d["top_fallbacks"]
-    assert d["top_intents"][0] == {"intent": "thank_you", "count": 3}
+    # Only what the bot had to understand: B's "hello??" (queued) and "ok thanks" (with Sam) and E's "thanks"
+    # and "fine" (with an agent) are not the bot's; A's "thanks" is.
+    assert d["top_intents"] == [{"intent": i, "count": 1} for i in (
+        "card_arrival", "get_pin", "lost_or_stolen_card", "request_human", "thank_you")]
     assert "nlu_fallback" not in [i["intent"] for i in d["top_intents"]]
     assert {"intent": "nlu_fallback", "count": 2} in d["escalation_intents"]
 
@@ -183,3 +186,29 @@ def test_range_parsing_defaults_and_limits() -> None:
 def test_dashboard_rejects_an_empty_range() -> None:
     with pytest.raises(ValueError):
         dashboard([], T0, T0)
+
+
+def test_slot_answers_buttons_and_agent_mode_messages_are_never_bot_failures_or_top_intents() -> None:
+    """A transfer form asks for an amount: "£950" is a slot answer (NLU reads it as a fallback), the "Yes"
+    button a payload; after the hand-over the customer writes to the agent. None of these is the bot's."""
+    slot = {**cust(H9 + 3 * S, "£950", "nlu_fallback", 0.1), "form": "transfer_form"}
+    button = {**cust(H9 + 5 * S, "/affirm", "affirm", 0.0), "button": True}
+    record = conv("7" * 32, H9, [
+        cust(H9 + 1 * S, "I want to send money", "transfer", 0.1), bot(H9 + 2 * S), slot, bot(H9 + 4 * S),
+        button, bot(H9 + 6 * S), cust(H9 + 7 * S, "blorp", "nlu_fallback", 0.2),
+        system(H9 + 8 * S, "queued", reason="explicit"), cust(H9 + 9 * S, "1234", "nlu_fallback", 0.1),
+        system(H9 + 10 * S, "claimed"), cust(H9 + 11 * S, "ok thanks", "thank_you", 0.0)])
+    f = facts(record)
+    assert f.intents == ["transfer"]
+    assert f.fallbacks == ["blorp"]
+    assert f.escalation_intents == ["nlu_fallback"]  # "blorp", not the slot answer or the button
+
+
+def test_each_escalation_keeps_its_own_reason_kind() -> None:
+    """Two hand-overs of one conversation for different reasons: the first is not lost to "unknown"."""
+    record = conv("6" * 32, H9, [
+        cust(H9 + 1 * S, "I am furious", "complain", 0.9), system(H9 + 2 * S, "queued", reason="negativity"),
+        system(H9 + 3 * S, "claimed"), system(H9 + 4 * S, "handback"),
+        cust(H9 + 5 * S, "my card was stolen", "lost_or_stolen_card", 0.5),
+        system(H9 + 6 * S, "queued", reason="sensitive")], reason={"kind": "sensitive"})
+    assert facts(record).escalations == ["negativity", "sensitive"]
