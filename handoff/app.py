@@ -19,6 +19,7 @@ from sanic import Sanic
 
 from bot.minilm import limit_blas_threads
 from handoff.accounts.auth import Accounts, Login
+from handoff.admin.answer_feedback import AnswerFeedback
 from handoff.admin.inbox import Inbox
 from handoff.admin.live_knobs import LiveKnobs
 from handoff.admin.loop import AdminLoop
@@ -38,6 +39,7 @@ from handoff.reporting import metrics
 from handoff.services import Services
 from handoff.settings import Settings
 from handoff.storage.backend import Storage
+from handoff.storage.feedback import FeedbackRecords
 
 log = logging.getLogger(__name__)
 ORPHAN_GRACE_MS = 120_000
@@ -60,7 +62,8 @@ def build_services(settings: Settings, get_agent: GetAgent) -> Services:
     turns = Turns(desk, storage.store, bot, inbox, storage.hub.echo, settings)
     return Services(settings=settings, storage=storage, accounts=accounts, login=login,
                     who=RequestAuth(storage.sessions, accounts), bot=bot, nlu_workers=nlu_workers, desk=desk,
-                    turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent))
+                    turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent),
+                    feedback=AnswerFeedback(storage.store, FeedbackRecords(storage.store), inbox))
 
 
 def _admin_loop(settings: Settings, storage: Storage, inbox: Inbox, get_agent: GetAgent) -> AdminLoop | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handoff.accounts.auth import Accounts, Login
+from handoff.admin.answer_feedback import AnswerFeedback
 from handoff.admin.loop import AdminLoop
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.assistant.nlu_workers import NluWorkers
@@ -31,3 +32,4 @@ class Services:
     desk: Desk
     turns: Turns
     admin: AdminLoop | None  # None: the learning loop failed at start-up; its routes say so
+    feedback: AnswerFeedback | None = None  # the bot's answers rated and flagged (handoff/admin/answer_feedback.py)

@@ -26,6 +26,11 @@ from handoff.storage.inbox import InboxRecords
 
 log = logging.getLogger(__name__)
 REASONS = ("low_confidence", "fallback", "handover", "agent_correction")
+# Answers that came just before a sign they were wrong (handoff/admin/answer_feedback.py, mistakes.py).
+REASONS += ("thumbs_down", "agent_flag", "correction", "rephrase", "request_person")
+# Messages sent while the conversation waited for or had a person: the bot never answered them, but they
+# may ask for something it should learn (marked so the admin knows).
+REASONS += ("while_queued", "with_agent")
 HANDOVER_FOR_FAILURE = (Kind.FAILURE,)  # escalation kinds that mean "the bot kept failing"
 STATUSES = ("open", "labelled", "ignored")
 FALLBACK_INTENT = "nlu_fallback"

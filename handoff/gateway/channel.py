@@ -16,6 +16,7 @@ from sanic import Blueprint, Request
 
 from handoff.accounts import auth
 from handoff.admin.admin_routes import add_admin_routes
+from handoff.admin.feedback_routes import add_feedback_routes
 from handoff.core import errors
 from handoff.core.protocol import encode
 from handoff.gateway.agent_ws import AgentSession
@@ -52,7 +53,7 @@ class TandemChannel(InputChannel):
         async def customer_socket(request: Request, ws: Any) -> None:
             with metrics.track_websocket("customer"):
                 await CustomerSession(ws, request, desk=s.desk, turns=s.turns, store=store, hub=hub, bot=s.bot,
-                                      settings=s.settings).run()
+                                      settings=s.settings, feedback=s.feedback).run()
 
         @bp.websocket("/ws/agent")
         async def agent_socket(request: Request, ws: Any) -> None:
@@ -72,4 +73,5 @@ class TandemChannel(InputChannel):
         add_dashboard_routes(bp, who=s.who, store=store, metrics_token=s.settings.metrics_token)
         add_console_routes(bp, who=s.who, canned=s.storage.canned, store=store)
         add_admin_routes(bp, who=s.who, loop=s.admin, store=store)
+        add_feedback_routes(bp, who=s.who, feedback=s.feedback)
         return bp

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from bot.escalation.kinds import Kind
+from handoff.admin.answer_feedback import AnswerFeedback
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.core import errors, protocol
 from handoff.core.context import verify_context
@@ -32,9 +33,10 @@ class CustomerSession(Connection):
     hello_timeout_s = protocol.HELLO_TIMEOUT_S
 
     def __init__(self, ws: Any, request: Any, *, desk: Desk, turns: Turns, store: Store, hub: Hub, bot: BotBridge,
-                 settings: Settings) -> None:
+                 settings: Settings, feedback: AnswerFeedback | None = None) -> None:
         super().__init__(ws, request)
         self.desk, self.turns, self.store, self.hub, self.bot = desk, turns, store, hub, bot
+        self.feedback = feedback
         self.settings = settings
         self.cid = ""
         self.customer: dict[str, Any] = {}
@@ -54,7 +56,7 @@ class CustomerSession(Connection):
             self.spawn(self._deliver(), "deliver")
             handlers = {"message": self.on_message, "typing": self.on_typing, "request_human": self.on_request_human,
                         "callback": self.on_callback, "rating": self.on_rating, "ping": self.on_ping,
-                        "hello": self.on_second_hello}
+                        "hello": self.on_second_hello, "feedback": self.on_feedback}
             while not self.closed:
                 frame = await self.next_frame()
                 if frame is None:
@@ -252,3 +254,10 @@ class CustomerSession(Connection):
 
     async def on_rating(self, frame: dict[str, Any]) -> None:
         await self.desk.rate(self.cid, frame["score"], frame.get("comment") or "")
+
+    async def on_feedback(self, frame: dict[str, Any]) -> None:
+        """Thumbs up/down on one of the bot's answers (handoff/admin/answer_feedback.py)."""
+        if self.feedback is None:
+            raise errors.Unavailable("answers cannot be rated on this instance")
+        saved = await self.feedback.rate(self.cid, frame["seq"], frame["value"], frame.get("comment") or "")
+        await self.send(protocol.frame("feedback_saved", seq=saved["seq"], value=saved["value"]))

@@ -19,6 +19,7 @@ from handoff.core.protocol import ID_RE, State
 from handoff.reporting import analytics, metrics
 from handoff.reporting.analytics import ConversationRecord
 from handoff.storage import keys
+from handoff.storage.feedback import FeedbackRecords
 from handoff.storage.store import Store
 
 ACTIVE_BOT_WINDOW_MS = 30 * 60_000  # a bot conversation with no message for this long is idle, not active
@@ -78,7 +79,8 @@ async def read_record(store: Store, conversation_id: str) -> ConversationRecord 
     conv = await store.get(conversation_id)
     if conv is None:  # expired between the scan and now
         return None
-    return ConversationRecord.from_store(conv, await full_log(store, conversation_id))
+    return ConversationRecord.from_store(conv, await full_log(store, conversation_id),
+                                         await FeedbackRecords(store).all(conversation_id))
 
 
 async def records_between(store: Store, since_ms: int, until_ms: int, limit: int = 50_000
