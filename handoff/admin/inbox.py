@@ -81,13 +81,17 @@ class Inbox:
         self.records = records
 
     async def maybe_add(self, parse_data: dict[str, Any], *, conversation_id: str = "", seq: int = 0,
-                        threshold: float = DEFAULT_THRESHOLD) -> str | None:
-        """The gateway's hook after every bot-mode parse; returns the item id when the message was added.
+                        threshold: float = DEFAULT_THRESHOLD, state: str = "bot") -> str | None:
+        """The gateway's hook after every parse; returns the item id when the message was added. `state`:
+        the conversation's when the message arrived; an unsure message sent while queued or with an agent
+        is added as `while_queued` / `with_agent` (the bot never answered it, but it may ask for something
+        the bot should learn).
 
         Never raises: the inbox is a by-product, and a customer's turn must not fail because of it."""
         reason = reason_for(parse_data, threshold)
         if reason is None:
             return None
+        reason = {"queued": "while_queued", "agent": "with_agent"}.get(state, reason)
         try:
             return await self.add(str(parse_data.get("text") or ""), parse_data, reason,
                                   conversation_id=conversation_id, seq=seq)

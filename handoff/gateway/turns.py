@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+from handoff.admin import mistakes
 from handoff.admin.inbox import Inbox
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.core import conversation as sm
@@ -54,7 +55,11 @@ class Turns:
             # Agent mode (or queued): the bot must not see it, but the agent still gets the emotions.
             if bot.ready:
                 try:
-                    await desk.annotate(cid, seq, await parse_started())
+                    parse_data = await parse_started()
+                    await desk.annotate(cid, seq, parse_data)
+                    # An unsure parse is a candidate for the inbox too, marked as sent to the queue or a person.
+                    await self.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq,
+                                               threshold=self.settings.inbox_threshold, state=state.value)
                 except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
                     log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
             return
@@ -136,6 +141,8 @@ class Turns:
             self.desk.annotate(cid, seq, parse_data),
             # Unsure or fallback parses (never raises; handoff/admin/inbox.py).
             self.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=self.settings.inbox_threshold),
+            # The previous answer, when this message corrects it, asks again or asks for a person (never raises).
+            mistakes.after_message(self.store, self.inbox, cid, seq, parse_data),
             return_exceptions=True)
         for failure in results:
             if isinstance(failure, Exception):
