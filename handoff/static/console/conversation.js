@@ -2,6 +2,7 @@
 // the escalation reason, the customer's context, and the reply box with its actions.
 import { clear, formatTime, h, uuid } from "../shared/dom.js";
 import { emotionBadge, emotionOf, trendLine } from "./emotion.js";
+import { flagButton, installFlagging } from "./flag.js";
 import { customerLabel, reasonTitle } from "./queue.js";
 
 const RESOLUTIONS = [
@@ -160,6 +161,7 @@ export class ConversationView {
       h("span", { class: "action-group" }, this.resolutionSelect, this.closeButton));
 
     this.transcriptEl = h("ol", { class: "transcript", "aria-label": "Transcript", "aria-live": "polite" });
+    installFlagging(this.transcriptEl, () => this.id, (text) => this.ctx.toast(text)); // flag.js
     this.typingLine = h("div", { class: "typing-line", hidden: true, "aria-live": "polite" },
       h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), " Customer is typing…");
 
@@ -394,6 +396,10 @@ export function messageItem(msg) {
   if (Array.isArray(msg.buttons) && msg.buttons.length) {
     item.append(h("div", { class: "msg-buttons", title: "Buttons the customer was offered" },
       msg.buttons.map((b) => h("span", { class: "msg-button" }, String(b.title ?? "")))));
+  }
+  if (sender === "bot") {
+    const flag = flagButton(msg);
+    if (flag) item.append(flag);
   }
   return item;
 }

@@ -62,6 +62,7 @@
   async function boot() {
     await load("connection.js");
     await load("dom.js");
+    await load("feedback.js");
     await load("forms.js");
     await load("ui.js");
     const NS = window.__tandemWidget;
