@@ -180,7 +180,9 @@ class BotBridge:
         message = UserMessage(text, output_channel=out, sender_id=conversation_id, input_channel="tandem",
                               metadata={"customer": customer}, parse_data=parse_data)
         await asyncio.wait_for(agent.handle_message(message), self.timeout)
-        turn = BotTurn(form=getattr(message, "tandem_form", None) or None)
+        from handoff.assistant import awaitable_parse
+
+        turn = BotTurn(form=awaitable_parse.answered_form(message))
         for m in out.messages:
             custom = m.get("custom")
             if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
