@@ -19,7 +19,9 @@ from sanic import Sanic
 
 from bot.minilm import limit_blas_threads
 from handoff.accounts.auth import Accounts, Login
+from handoff.admin.answer_feedback import AnswerFeedback
 from handoff.admin.inbox import Inbox
+from handoff.admin.live_knobs import LiveKnobs
 from handoff.admin.loop import AdminLoop
 from handoff.admin.model_registry import ModelRegistry, ModelWatcher, swap_loader
 from handoff.admin.retrain import RetrainConfig, Retrainer
@@ -38,6 +40,7 @@ from handoff.reporting import metrics
 from handoff.services import Services
 from handoff.settings import Settings, exposure_warnings
 from handoff.storage.backend import Storage
+from handoff.storage.feedback import FeedbackRecords
 
 log = logging.getLogger(__name__)
 ORPHAN_GRACE_MS = 120_000
@@ -61,7 +64,8 @@ def build_services(settings: Settings, get_agent: GetAgent) -> Services:
     return Services(settings=settings, storage=storage, accounts=accounts, login=login,
                     who=RequestAuth(storage.sessions, accounts), bot=bot, nlu_workers=nlu_workers, desk=desk,
                     turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent),
-                    drain=Drain(settings.drain_timeout_s))
+                    drain=Drain(settings.drain_timeout_s),
+                    feedback=AnswerFeedback(storage.store, FeedbackRecords(storage.store), inbox))
 
 
 def _admin_loop(settings: Settings, storage: Storage, inbox: Inbox, get_agent: GetAgent) -> AdminLoop | None:
@@ -132,6 +136,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         gc.freeze()
         limit_blas_threads(settings.blas_threads)  # a spinning 2nd BLAS thread took a core (bot/minilm.py)
         app.ctx.sweeper = asyncio.ensure_future(_sweep(services.desk))
+        app.ctx.knobs = LiveKnobs(services.storage.retraining, services.storage.hub)  # the admin's live thresholds
+        await app.ctx.knobs.start()
         if services.admin is not None:
             await services.admin.start(agent_loaded=app.ctx.agent is not None)
         log.info("Tandem gateway %s listening", settings.instance)
@@ -141,6 +147,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         # SIGTERM (a rolling deploy): the loop still serves here, so sockets are told and turns finish.
         await services.drain.run(services.desk)
         app.ctx.sweeper.cancel()
+        await app.ctx.knobs.stop()
         if services.admin is not None:
             await services.admin.stop()
 

@@ -30,6 +30,7 @@ _ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
 class BotTurn:
     messages: list[dict[str, Any]] = field(default_factory=list)  # shown_message()s
     handoff: dict[str, Any] | None = None  # the custom payload of action_handoff
+    form: str | None = None  # the form (active loop) that was waiting for this message, if any
 
 
 MAX_CUSTOM_BYTES = 4096  # a custom payload larger than this is not stored
@@ -63,6 +64,10 @@ def annotation(parse_data: dict[str, Any]) -> dict[str, Any]:
     if intent.get("name"):
         out["intent"] = intent["name"]
         out["confidence"] = round(float(intent.get("confidence") or 0.0), 4)
+    if parse_data.get("form"):  # a slot answer (turns.py adds it): not a question the bot could miss
+        out["form"] = str(parse_data["form"])
+    if str(parse_data.get("text") or "").startswith("/"):  # a button's payload, not the customer's words
+        out["button"] = True
     return out
 
 
@@ -179,7 +184,9 @@ class BotBridge:
         message = UserMessage(text, output_channel=out, sender_id=conversation_id, input_channel="tandem",
                               metadata={**(metadata or {}), "customer": customer}, parse_data=parse_data)
         await asyncio.wait_for(agent.handle_message(message), self.timeout)
-        turn = BotTurn()
+        from handoff.assistant import awaitable_parse
+
+        turn = BotTurn(form=awaitable_parse.answered_form(message))
         for m in out.messages:
             custom = m.get("custom")
             if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):

@@ -133,6 +133,11 @@ AGENT_FRAMES: dict[str, dict[str, Field]] = {
     "merge": {"conversation_id": _CONV, "from": _CONV},  # issue #24: the customer's second live chat into this one
 }
 
+# The customer's thumbs on one bot answer (`seq`), with an optional "what was wrong" (docs/protocol.md).
+FEEDBACK_VALUES = ("up", "down")
+CUSTOMER_FRAMES["feedback"] = {"seq": Field(int, lo=1), "value": Field(str, choices=FEEDBACK_VALUES),
+                               "comment": Field(str, False, max_len=500, strip=True)}
+
 SCHEMAS: dict[str, dict[str, dict[str, Field]]] = {"customer": CUSTOMER_FRAMES, "agent": AGENT_FRAMES}
 
 

@@ -16,6 +16,7 @@ from sanic import Blueprint, Request
 
 from handoff.accounts import auth
 from handoff.admin.admin_routes import add_admin_routes
+from handoff.admin.feedback_routes import add_feedback_routes
 from handoff.core import errors
 from handoff.core.protocol import encode
 from handoff.gateway.agent_ws import AgentSession
@@ -59,7 +60,7 @@ class TandemChannel(InputChannel):
         async def customer_socket(request: Request, ws: Any) -> None:
             with metrics.track_websocket("customer"):
                 session = CustomerSession(ws, request, desk=s.desk, turns=s.turns, store=store, hub=hub, bot=s.bot,
-                                          settings=s.settings)
+                                          settings=s.settings, feedback=s.feedback)
                 try:
                     with s.drain.track(session):
                         await session.run()
@@ -99,4 +100,5 @@ class TandemChannel(InputChannel):
         add_my_canned_routes(bp, who=s.who, mine=s.storage.my_canned)  # issue #24
         add_supervisor_routes(bp, who=s.who, store=store)  # issue #24
         add_intent_names_routes(bp, who=s.who, names=s.storage.intent_names, settings=s.settings)  # issue #24
+        add_feedback_routes(bp, who=s.who, feedback=s.feedback)
         return bp

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from bot.escalation.kinds import Kind
+from handoff.admin.answer_feedback import AnswerFeedback
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.core import errors, proactive, protocol
 from handoff.core.context import verify_context
@@ -33,9 +34,10 @@ class CustomerSession(Connection):
     hello_timeout_s = protocol.HELLO_TIMEOUT_S
 
     def __init__(self, ws: Any, request: Any, *, desk: Desk, turns: Turns, store: Store, hub: Hub, bot: BotBridge,
-                 settings: Settings) -> None:
+                 settings: Settings, feedback: AnswerFeedback | None = None) -> None:
         super().__init__(ws, request)
         self.desk, self.turns, self.store, self.hub, self.bot = desk, turns, store, hub, bot
+        self.feedback = feedback
         self.settings = settings
         self.cid = ""
         self.customer: dict[str, Any] = {}
@@ -56,7 +58,8 @@ class CustomerSession(Connection):
             handlers = {"message": self.on_message, "typing": self.on_typing, "request_human": self.on_request_human,
                         "callback": self.on_callback, "rating": self.on_rating, "ping": self.on_ping,
                         "hello": self.on_second_hello, "end": self.on_end,
-                        "bot_while_queued": self.on_bot_while_queued, "event": self.on_event}
+                        "bot_while_queued": self.on_bot_while_queued, "event": self.on_event,
+                        "feedback": self.on_feedback}
             while not self.closed:
                 frame = await self.next_frame()
                 if frame is None:
@@ -281,3 +284,9 @@ class CustomerSession(Connection):
         """Whether the bot answers routine questions while this customer waits for a person (default: yes)."""
         await self.store.update_fields(self.cid, {"bot_while_queued": "1" if frame["on"] else "0"})
         await self.send(protocol.frame("bot_while_queued", on=frame["on"]))
+    async def on_feedback(self, frame: dict[str, Any]) -> None:
+        """Thumbs up/down on one of the bot's answers (handoff/admin/answer_feedback.py)."""
+        if self.feedback is None:
+            raise errors.Unavailable("answers cannot be rated on this instance")
+        saved = await self.feedback.rate(self.cid, frame["seq"], frame["value"], frame.get("comment") or "")
+        await self.send(protocol.frame("feedback_saved", seq=saved["seq"], value=saved["value"]))

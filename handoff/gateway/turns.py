@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+from handoff.admin import mistakes
 from handoff.admin.inbox import Inbox
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.core import conversation as sm
@@ -62,7 +63,11 @@ class Turns:
             # Agent mode (or queued with the bot switched off): the bot must not see it, but the agent still gets the emotions.
             if bot.ready:
                 try:
-                    await desk.annotate(cid, seq, await parse_started())
+                    parse_data = await parse_started()
+                    await desk.annotate(cid, seq, parse_data)
+                    # An unsure parse is a candidate for the inbox too, marked as sent to the queue or a person.
+                    await self.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq,
+                                               threshold=self.settings.inbox_threshold, state=state.value)
                 except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
                     log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
             return
@@ -72,6 +77,7 @@ class Turns:
         # (handoff/assistant/awaitable_parse.py), as its REST channel does before its in-process parse.
         parse = parse_started()
         ended = False
+        form: str | None = None
         try:
             started = time.perf_counter()
             if queued:
@@ -81,6 +87,7 @@ class Turns:
                 # Already on the way to a person: not a second hand-over, just say that one is still coming.
                 turn.messages = [{"text": sm.STILL_QUEUED_TEXT}]
                 turn.handoff = None
+            form = turn.form
             if not turn.messages and turn.handoff is None:
                 # Rasa swallows a failed custom action (action server down) and answers nothing: never silence.
                 raise errors.Unavailable("the bot turn produced no answer")
@@ -105,6 +112,8 @@ class Turns:
             if not ended:
                 await store.end_turn(cid, seq, TYPING_OFF, echo=echo)
             parse_data = await _parsed(parse)  # a failed turn's message still gets its emotions
+            if parse_data is not None and form:
+                parse_data = {**parse_data, "form": form}
             if parse_data is not None:
                 await self._annotate(cid, seq, parse_data)
         if turn.handoff is not None:
@@ -155,6 +164,8 @@ class Turns:
             self.desk.annotate(cid, seq, parse_data),
             # Unsure or fallback parses (never raises; handoff/admin/inbox.py).
             self.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=self.settings.inbox_threshold),
+            # The previous answer, when this message corrects it, asks again or asks for a person (never raises).
+            mistakes.after_message(self.store, self.inbox, cid, seq, parse_data),
             return_exceptions=True)
         for failure in results:
             if isinstance(failure, Exception):

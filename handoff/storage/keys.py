@@ -122,7 +122,7 @@ def ch_agent(username: str) -> str:
 # | tandem:models:active | hash | version, previous, by, ts: the model every instance must run |
 # | tandem:models:history | list | activations and rollbacks, newest first (JSON) |
 # | tandem:models:instances | hash | instance -> JSON {version, status, ts} it has loaded |
-# | tandem:admin:escalation | hash | escalation threshold -> JSON value (applied at the next retrain) |
+# | tandem:admin:escalation | hash | escalation threshold -> JSON value (live on every instance; and built into the next retrain) |
 INBOX_ITEM_PREFIX = PREFIX + "inbox:item:"
 INBOX_OPEN = PREFIX + "inbox:open"
 INBOX_DONE = PREFIX + "inbox:done"
@@ -176,3 +176,14 @@ def canned_of(username: str) -> str:
 
 
 INTENT_NAMES = PREFIX + "intent_names"  # hash intent -> the name an admin gave it (wins over data/intent_names.yml)
+CH_KNOBS = PREFIX + "pub:knobs"  # {"kind": "knobs"}: the admin saved live thresholds; every instance reloads them
+
+
+# --- Answer feedback (handoff/admin/answer_feedback.py, handoff/storage/feedback.py) ---
+# | tandem:conv:<id>:feedback | hash | "<kind>:<seq of the bot message>" -> JSON {value, by, comment, ts} |
+#   kind: "thumbs" (the customer's up/down in the widget) or "flag" (an agent's "the bot got this wrong");
+#   expires with the conversation.
+
+
+def feedback(conversation_id: str) -> str:
+    return f"{PREFIX}conv:{conversation_id}:feedback"

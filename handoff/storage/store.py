@@ -108,6 +108,18 @@ _ERRORS = {
 Echo = Callable[[str, str], None]  # (channel, raw event JSON): Hub.echo
 
 
+def _note(t: Transition) -> dict[str, Any]:
+    """A transition's system note as stored: who took the conversation (a claim or transfer) stays with it,
+    for the per-agent figures (handoff/reporting/analytics.py); customers never see `agent`."""
+    assert t.note is not None
+    note = {**t.note.message(), "ts": now_ms()}
+    if t.new_agent:
+        note["agent"] = t.new_agent
+    if "reason" in t.fields:  # an escalation's queued note keeps its own reason kind (analytics.facts)
+        note["reason"] = str(json.loads(t.fields["reason"]).get("kind") or "")
+    return note
+
+
 class Store:
     def __init__(self, client: aioredis.Redis, conversation_ttl_s: int = 30 * 24 * 3600, *, wait_replicas: int = 0,
                  wait_timeout_ms: int = 500) -> None:
@@ -331,7 +343,7 @@ class Store:
             conversation_id, action=t.action, from_states=[s.value for s in t.from_states], to_state=t.to.value,
             require_agent=t.require_agent, new_agent=t.new_agent, new_agent_name=t.new_agent_name,
             check_capacity=t.check_capacity, queue_op=t.queue, rank=t.rank,
-            note=_json({**t.note.message(), "ts": now_ms()}) if t.note else None, now=now_ms(), ttl_s=self.ttl,
+            note=_json(_note(t)) if t.note else None, now=now_ms(), ttl_s=self.ttl,
             state_event=_json({"kind": "state", **state_event}), fields=t.fields, also_publish=extra).kwargs())
         if res[0] == "err":
             if res[1] == "not_found" and t.check_capacity and res[2]:

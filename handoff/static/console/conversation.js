@@ -2,6 +2,7 @@
 // the escalation reason, the customer's context, and the reply box with its actions.
 import { clear, formatTime, h, uuid } from "../shared/dom.js";
 import { emotionBadge, emotionOf, trendLine } from "./emotion.js";
+import { flagButton, installFlagging } from "./flag.js";
 import { customerLabel, reasonTitle } from "./queue.js";
 import { attachSlash } from "./slash.js";
 import { intentLabel, trustedAbove } from "./intents.js";
@@ -191,6 +192,7 @@ export class ConversationView {
         const el = this.transcriptEl;
         this.stickToEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
       } });
+    installFlagging(this.transcriptEl, () => this.id, (text) => this.ctx.toast(text)); // flag.js
     this.typingLine = h("div", { class: "typing-line", hidden: true, "aria-live": "polite" },
       h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), " Customer is typing…");
 
@@ -527,6 +529,10 @@ export function messageItem(msg) {
   if (Array.isArray(msg.buttons) && msg.buttons.length) {
     item.append(h("div", { class: "msg-buttons", title: "Buttons the customer was offered" },
       msg.buttons.map((b) => h("span", { class: "msg-button" }, String(b.title ?? "")))));
+  }
+  if (sender === "bot") {
+    const flag = flagButton(msg);
+    if (flag) item.append(flag);
   }
   return item;
 }

@@ -334,6 +334,8 @@
         this._showRating(); // also re-sent on every resume until the customer has rated
       } else if (frame.type === "bot_while_queued") {
         this.queue.box.checked = Boolean(frame.on);
+      } else if (frame.type === "feedback_saved") {
+        if (NS.feedback) NS.feedback.saved(this.log, frame); // feedback.js: thumbs on the bot's answers
       } else if (frame.type === "error") {
         this._error(frame);
       }
@@ -368,6 +370,7 @@
       );
       if (msg.ts) el.dataset.ts = String(msg.ts);
       this._insertBySeq(el, msg.seq);
+      if (msg.sender === "bot" && NS.feedback && this.conn) NS.feedback.attach(el, msg, (f) => this.conn.sendFrame(f));
       if (Array.isArray(msg.buttons) && msg.buttons.length) this._quickReplies(el, msg.buttons);
       this._scrollToEnd(msg.sender === "customer");
       return el;

@@ -65,6 +65,7 @@
   async function boot() {
     await load("connection.js");
     await load("dom.js");
+    await load("feedback.js");
     await load("forms.js");
     await load("queue.js");
     await load("controls.js");
