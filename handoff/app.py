@@ -24,6 +24,7 @@ from handoff.admin.loop import AdminLoop
 from handoff.admin.model_registry import ModelRegistry, ModelWatcher, swap_loader
 from handoff.admin.retrain import RetrainConfig, Retrainer
 from handoff.admin.training_data import TrainingData
+from handoff.assist.service import Assist
 from handoff.assistant.bot_bridge import BotBridge, load_agent, model_file
 from handoff.assistant.nlu_workers import NluWorkers
 from handoff.core import protocol
@@ -55,11 +56,12 @@ def build_services(settings: Settings, get_agent: GetAgent) -> Services:
         if settings.nlu_workers and settings.load_bot else None
     bot = BotBridge(get_agent, settings.bot_timeout_s, nlu_workers)
     inbox = Inbox(storage.inbox)
-    desk = Desk(settings, storage.store, accounts, bot, inbox)
-    turns = Turns(desk, storage.store, bot, inbox, storage.hub.echo, settings)
+    assist = Assist(storage.assist, storage.store, inbox, Path(settings.project_root), settings.assist_encoder)
+    desk = Desk(settings, storage.store, accounts, bot, inbox, assist=assist)
+    turns = Turns(desk, storage.store, bot, inbox, storage.hub.echo, settings, assist=assist)
     return Services(settings=settings, storage=storage, accounts=accounts, login=login,
                     who=RequestAuth(storage.sessions, accounts), bot=bot, nlu_workers=nlu_workers, desk=desk,
-                    turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent))
+                    turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent), assist=assist)
 
 
 def _admin_loop(settings: Settings, storage: Storage, inbox: Inbox, get_agent: GetAgent) -> AdminLoop | None:
@@ -129,6 +131,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         app.ctx.sweeper = asyncio.ensure_future(_sweep(services.desk))
         if services.admin is not None:
             await services.admin.start(agent_loaded=app.ctx.agent is not None)
+        await services.assist.start()
         log.info("Tandem gateway %s listening", settings.instance)
 
     @app.listener("before_server_stop")
@@ -142,6 +145,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         if services.nlu_workers is not None:
             services.nlu_workers.close()
         await services.desk.stop()
+        services.assist.stop()
         await services.storage.stop()
         agent = app.ctx.agent
         broker = getattr(getattr(agent, "tracker_store", None), "event_broker", None)

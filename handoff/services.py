@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from handoff.accounts.auth import Accounts, Login
 from handoff.admin.loop import AdminLoop
+from handoff.assist.service import Assist
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.assistant.nlu_workers import NluWorkers
 from handoff.gateway.desk import Desk
@@ -31,3 +32,4 @@ class Services:
     desk: Desk
     turns: Turns
     admin: AdminLoop | None  # None: the learning loop failed at start-up; its routes say so
+    assist: Assist  # agent assist: drafts, summary, index of good replies (docs/assist.md)

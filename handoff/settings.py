@@ -65,6 +65,8 @@ class Settings:
     socketio_bot_message_evt: str | None = None  # bot_uttered
     socketio_session_persistence: bool | None = None  # false (Tandem's credentials.yml says true)
     socketio_websocket_only: bool = False  # true: no long-polling, so no sticky sessions behind a balancer
+    # Agent assist (docs/assist.md): False runs without the MiniLM encoder (drafts are the bot's answers only).
+    assist_encoder: bool = True
 
     def __repr__(self) -> str:
         parts = []

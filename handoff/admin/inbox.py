@@ -25,7 +25,7 @@ from handoff.reporting import redaction
 from handoff.storage.inbox import InboxRecords
 
 log = logging.getLogger(__name__)
-REASONS = ("low_confidence", "fallback", "handover", "agent_correction")
+REASONS = ("low_confidence", "fallback", "handover", "agent_correction", "agent_proposal")  # last: handoff/assist/
 HANDOVER_FOR_FAILURE = (Kind.FAILURE,)  # escalation kinds that mean "the bot kept failing"
 STATUSES = ("open", "labelled", "ignored")
 FALLBACK_INTENT = "nlu_fallback"

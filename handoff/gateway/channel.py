@@ -16,9 +16,11 @@ from sanic import Blueprint, Request
 
 from handoff.accounts import auth
 from handoff.admin.admin_routes import add_admin_routes
+from handoff.admin.proposal_routes import add_proposal_routes
 from handoff.core import errors
 from handoff.core.protocol import encode
 from handoff.gateway.agent_ws import AgentSession
+from handoff.gateway.assist_routes import add_assist_routes
 from handoff.gateway.console_routes import add_console_routes
 from handoff.gateway.customer_ws import CustomerSession
 from handoff.gateway.http_api import add_routes
@@ -72,4 +74,6 @@ class TandemChannel(InputChannel):
         add_dashboard_routes(bp, who=s.who, store=store, metrics_token=s.settings.metrics_token)
         add_console_routes(bp, who=s.who, canned=s.storage.canned, store=store)
         add_admin_routes(bp, who=s.who, loop=s.admin, store=store)
+        add_assist_routes(bp, who=s.who, assist=s.assist, store=store)
+        add_proposal_routes(bp, who=s.who, loop=s.admin, assist=s.assist)
         return bp

@@ -15,6 +15,7 @@ from typing import Any
 from bot.escalation.kinds import Kind
 from handoff.accounts.auth import Accounts
 from handoff.admin.inbox import HANDOVER_FOR_FAILURE, Inbox
+from handoff.assist.service import Assist
 from handoff.assistant.bot_bridge import BotBridge, annotation, emotion_label
 from handoff.core import conversation as sm
 from handoff.core import errors
@@ -35,13 +36,15 @@ def snapshot(conv: dict[str, Any]) -> Snapshot:
 
 
 class Desk:
-    def __init__(self, settings: Settings, store: Store, accounts: Accounts, bot: BotBridge, inbox: Inbox) -> None:
+    def __init__(self, settings: Settings, store: Store, accounts: Accounts, bot: BotBridge, inbox: Inbox,
+                 assist: Assist | None = None) -> None:
         # Its own collaborators, not a way to them: callers are given what they need by the composition root.
         self._settings, self._store, self._accounts, self._bot = settings, store, accounts, bot
         self._inbox = inbox  # admin NLU inbox: what the bot was unsure of (handoff/admin/inbox.py)
         self._work: dict[str, asyncio.Queue[Callable[[], Awaitable[None]]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._load_cache: tuple[float, int, list[int]] | None = None
+        self._assist = assist  # a chat that closed well teaches the drafts (handoff/assist/service.py)
 
     # ------------------------------------------------------------ per-conversation work, in order
 
@@ -164,6 +167,7 @@ class Desk:
         note = sm.check_rating(snapshot(conv))
         agent = await self._store.rate(conversation_id, score, comment)
         await self._store.append(conversation_id, note.message())
+        self._learn_from(conversation_id)
         if agent:
             await self._store.publish(keys.ch_agent(agent), {"kind": "rating", "conversation_id": conversation_id,
                                                             "score": score, "comment": comment or None})
@@ -213,9 +217,20 @@ class Desk:
         await self._store.apply(conversation_id, t, {"state": State.CLOSED.value, "resolution": resolution,
                                                     "rating_request": True})
         await self._store.record_closed(user["username"], conversation_id, now_ms())
+        self._learn_from(conversation_id)
         if was_queued:
             await self.queue_changed()
         await self.agents_changed()
+
+    def _learn_from(self, conversation_id: str) -> None:
+        """After a close or a rating: assist indexes the chat's replies if it went well (in the background)."""
+        if self._assist is not None:
+            assist = self._assist
+
+            async def index() -> None:
+                await assist.on_closed(conversation_id)
+
+            self.background(index())
 
     async def requeue_orphans(self, grace_ms: int) -> int:
         """Conversations of agents with no live socket for `grace_ms` go back to the queue (crash, lost laptop)."""

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from handoff.admin.inbox import Inbox
+from handoff.assist.service import Assist
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.core import conversation as sm
 from handoff.core import errors
@@ -35,9 +36,10 @@ class Turns:
     for an answer is almost always connected here."""
 
     def __init__(self, desk: Desk, store: Store, bot: BotBridge, inbox: Inbox, echo: Echo,
-                 settings: Settings) -> None:
+                 settings: Settings, assist: Assist | None = None) -> None:
         self.desk, self.store, self.bot, self.inbox, self.echo = desk, store, bot, inbox, echo
         self.settings = settings
+        self.assist = assist  # drafts for the agent, the parse noted for the summary (handoff/assist/)
 
     async def process(self, cid: str, customer: dict[str, Any], seq: int, text: str, state: State,
                       announce: bool = False, parsing: asyncio.Future | None = None) -> None:
@@ -52,11 +54,19 @@ class Turns:
 
         if state is not State.BOT:
             # Agent mode (or queued): the bot must not see it, but the agent still gets the emotions.
-            if bot.ready:
-                try:
-                    await desk.annotate(cid, seq, await parse_started())
-                except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
-                    log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
+            parse = parse_started() if bot.ready else None
+
+            async def annotate() -> None:
+                if parse is not None:
+                    try:
+                        await desk.annotate(cid, seq, await parse)
+                    except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
+                        log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
+
+            jobs = [annotate()]
+            if self.assist is not None and state is State.AGENT:  # drafts for the agent, from the same parse
+                jobs.append(self.assist.on_agent_message(cid, seq, text, parse))
+            await asyncio.gather(*jobs)
             return
         if announce:
             await store.publish(keys.ch_conv(cid), {"kind": "typing", "sender": "bot", "on": True})
@@ -132,6 +142,7 @@ class Turns:
             self.desk.annotate(cid, seq, parse_data),
             # Unsure or fallback parses (never raises; handoff/admin/inbox.py).
             self.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=self.settings.inbox_threshold),
+            *([self.assist.note_parse(cid, seq, parse_data)] if self.assist is not None else []),
             return_exceptions=True)
         for failure in results:
             if isinstance(failure, Exception):

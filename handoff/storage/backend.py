@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from handoff.settings import Settings
 from handoff.storage import store as store_mod
 from handoff.storage.accounts import AccountRecords, LoginFailures, Sessions
+from handoff.storage.assist_index import AssistRecords
 from handoff.storage.canned import CannedResponses
 from handoff.storage.hub import Hub
 from handoff.storage.inbox import InboxRecords
@@ -32,6 +33,7 @@ class Storage:
     inbox: InboxRecords
     models: ModelRecords
     retraining: RetrainRecords
+    assist: AssistRecords  # agent assist (handoff/assist/)
     client: aioredis.Redis  # for start() and stop(); the record classes above are the way in
 
     @classmethod
@@ -43,6 +45,7 @@ class Storage:
                    accounts=AccountRecords(client), sessions=Sessions(client, settings.session_ttl_s),
                    login_failures=LoginFailures(client, settings.login_window_s), canned=CannedResponses(client),
                    inbox=InboxRecords(client), models=ModelRecords(client), retraining=RetrainRecords(client),
+                   assist=AssistRecords(client, settings.conversation_ttl_s),
                    client=client)
 
     async def start(self) -> None:

@@ -211,6 +211,18 @@ return {'ok', cur}
 """
 
 
+# Add a conversation's good replies to the assist index once: a second close or rating of it adds nothing.
+# KEYS: indexed set, index stream   ARGV: 1 conversation id, 2 entries kept, 3.. entry JSONs
+# -> how many entries were added (0: already indexed)
+ASSIST_INDEX = r"""
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+for i = 3, #ARGV do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i])
+end
+return #ARGV - 2
+"""
+
+
 # ------------------------------------------------------------------ typed builders of each script's KEYS/ARGV
 # One per script, beside it: named parameters in, KEYS and ARGV out in the order the script reads them, with
 # key and channel names from keys.py. The store and the other record classes call scripts only through these.
@@ -282,3 +294,9 @@ def activate_model_call(*, version: str, by: str, now: int, entry: str, base: st
     """ACTIVATE_MODEL; `entry` (history) and `event` (published on the models channel): JSON; `expect` "": any."""
     return ScriptCall(keys=[keys.MODELS_ACTIVE, keys.MODELS_HISTORY],
                       args=[version, by, now, entry, base, expect, keys.CH_MODELS, history_kept, event])
+
+
+def assist_index_call(conversation_id: str, *, entries: list[str]) -> ScriptCall:
+    """ASSIST_INDEX; `entries`: JSON of each (customer message, reply, vector) pair."""
+    return ScriptCall(keys=[keys.ASSIST_INDEXED, keys.ASSIST_INDEX],
+                      args=[conversation_id, keys.ASSIST_INDEX_KEPT, *entries])
