@@ -73,17 +73,22 @@ class Assist:
         self._sync_lock = asyncio.Lock()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="assist-encoder")
         self._answers: tuple[float, dict[str, list[str]]] | None = None
+        self._loading: asyncio.Future | None = None  # the encoder being loaded (start)
         self.latencies_ms: list[float] = []  # message in → drafts published, this instance (bench reads it)
 
     # ------------------------------------------------------------ life
 
     async def start(self) -> None:
-        """Load the encoder off the loop; without it, drafts are the bot's answers only."""
-        if not self.use_encoder:
-            return
+        """Start loading the encoder off the loop (a few seconds) and return: the server serves meanwhile, and
+        whatever needs a vector waits for it (`_encode`). Without it, drafts are the bot's answers only."""
+        if self.use_encoder:
+            self._loading = asyncio.ensure_future(self._load())
+
+    async def _load(self) -> None:
         try:
             self.encoder = await asyncio.get_running_loop().run_in_executor(self._pool, self._load_encoder)
             await self._sync()
+            log.info("agent assist: encoder ready; %d past replies in the index", len(self.index))
         except Exception:  # noqa: BLE001 — assist is optional; the desk serves without past replies
             log.exception("agent assist: the encoder could not be loaded; drafts will be the bot's answers only")
             self.encoder = None
@@ -95,10 +100,18 @@ class Assist:
         return encoder
 
     def stop(self) -> None:
+        if self._loading is not None:
+            self._loading.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    async def ready(self) -> bool:
+        """Wait for the encoder to finish loading; True when there is one."""
+        if self._loading is not None:
+            await asyncio.shield(self._loading)
+        return self.encoder is not None
+
     async def _encode(self, texts: list[str]) -> np.ndarray | None:
-        if self.encoder is None or not texts:
+        if not texts or not await self.ready():
             return None
         encoder = self.encoder
         return await asyncio.get_running_loop().run_in_executor(self._pool, encoder.encode, texts)
@@ -216,7 +229,7 @@ class Assist:
     async def index_conversation(self, cid: str, conv: dict[str, Any]) -> int:
         transcript = await self.store.read_log(cid, 0, count=10_000, with_nlu=True)
         pairs = reply_pairs(transcript)
-        if not pairs or self.encoder is None:
+        if not pairs or not await self.ready():
             return 0
         names = [n for n in ((conv.get("customer") or {}).get("name"), conv.get("agent_name")) if n]
         names += [str(r.get("agent_name")) for _, r in pairs if r.get("agent_name")]

@@ -1,6 +1,7 @@
 // One conversation pane: the whole transcript (bot part included) with emotion chips, the negativity trend,
 // the escalation reason, the customer's context, and the reply box with its actions.
 import { clear, formatTime, h, uuid } from "../shared/dom.js";
+import { AssistPanel } from "./assist.js";
 import { emotionBadge, emotionOf, trendLine } from "./emotion.js";
 import { customerLabel, reasonTitle } from "./queue.js";
 
@@ -51,6 +52,7 @@ export class ConversationView {
     this.renderTranscript();
     this.renderSide();
     this.renderHeader();
+    this.assist.refresh();
     this.ctx.onChange(this);
   }
 
@@ -67,6 +69,7 @@ export class ConversationView {
     this.renderTranscript();
     if (msg.sender === "customer") this.renderSide();
     if (isNew && msg.sender === "customer" && !this.visible()) this.unread += 1;
+    this.assist.onMessage(msg, isNew);
     this.ctx.onChange(this);
   }
 
@@ -190,12 +193,13 @@ export class ConversationView {
     this.reasonCard = h("section", { class: "card reason-card", "aria-label": "Escalation reason" });
     this.trendCard = h("section", { class: "card trend-card", "aria-label": "Negativity trend" });
     this.contextCard = h("section", { class: "card context-card", "aria-label": "Customer context" });
+    this.assist = new AssistPanel(this); // summary, drafts, teach the bot (assist.js)
 
     this.el = h("div", { class: "pane conversation", role: "tabpanel", hidden: true, dataset: { conversationId: this.id } },
       h("header", { class: "conv-head" }, this.nameEl, this.headerBadge, this.stateEl, h("span", { class: "spacer" }), actions),
       h("div", { class: "conv-body" },
         h("div", { class: "conv-main" }, this.transcriptEl, this.typingLine, this.composer),
-        h("aside", { class: "conv-side" }, this.reasonCard, this.trendCard, this.contextCard)));
+        h("aside", { class: "conv-side" }, ...this.assist.el, this.reasonCard, this.trendCard, this.contextCard)));
     this.renderHeader();
     this.renderSide();
     this.renderComposerMode();
@@ -346,6 +350,7 @@ export class ConversationView {
       return;
     }
     this.textarea.value = "";
+    if (!note) this.assist.onSend(text);
     if (!note) this.stopTyping();
     const pending = messageItem({ sender: note ? "note" : "agent", text, agent_name: "You", ts: Date.now() });
     pending.classList.add("pending");

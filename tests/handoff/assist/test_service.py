@@ -31,7 +31,7 @@ PHONE = re.compile(r"0\d{4} ?\d{6}|\+44")
 async def assist(redis, store: Store) -> Assist:  # type: ignore[no-untyped-def]
     a = Assist(AssistRecords(redis, 3600), store, Inbox(InboxRecords(redis)), ROOT)
     await a.start()
-    assert a.encoder is not None
+    assert await a.ready()
     yield a
     a.stop()
 
