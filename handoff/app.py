@@ -120,6 +120,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
             except Exception:
                 # Serve anyway: customers are told the assistant is unavailable and offered a person.
                 log.exception("could not load the Rasa model from %s", settings.model_path)
+        # Before serving: loading the encoder holds the GIL for seconds, which live turns would wait for.
+        await services.assist.start()
 
     @app.listener("after_server_start")
     async def started(app: Sanic, loop: Any) -> None:
@@ -131,7 +133,6 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         app.ctx.sweeper = asyncio.ensure_future(_sweep(services.desk))
         if services.admin is not None:
             await services.admin.start(agent_loaded=app.ctx.agent is not None)
-        await services.assist.start()
         log.info("Tandem gateway %s listening", settings.instance)
 
     @app.listener("before_server_stop")

@@ -79,17 +79,19 @@ class Assist:
     # ------------------------------------------------------------ life
 
     async def start(self) -> None:
-        """Start loading the encoder off the loop (a few seconds) and return: the server serves meanwhile, and
-        whatever needs a vector waits for it (`_encode`). Without it, drafts are the bot's answers only."""
+        """Load the encoder (a few seconds, on its thread); the composition root calls it before the server
+        serves. Whatever needs a vector waits for the load (`ready`); without an encoder (it failed, or
+        ASSIST_ENCODER=0) drafts are the bot's answers only."""
         if self.use_encoder:
             self._loading = asyncio.ensure_future(self._load())
+            await asyncio.shield(self._loading)
 
     async def _load(self) -> None:
         try:
             self.encoder = await asyncio.get_running_loop().run_in_executor(self._pool, self._load_encoder)
             await self._sync()
             log.info("agent assist: encoder ready; %d past replies in the index", len(self.index))
-        except Exception:  # noqa: BLE001 — assist is optional; the desk serves without past replies
+        except Exception:
             log.exception("agent assist: the encoder could not be loaded; drafts will be the bot's answers only")
             self.encoder = None
 
@@ -114,6 +116,7 @@ class Assist:
         if not texts or not await self.ready():
             return None
         encoder = self.encoder
+        assert encoder is not None  # ready() said so
         return await asyncio.get_running_loop().run_in_executor(self._pool, encoder.encode, texts)
 
     def answers(self) -> dict[str, list[str]]:
@@ -228,7 +231,7 @@ class Assist:
 
     async def index_conversation(self, cid: str, conv: dict[str, Any]) -> int:
         transcript = await self.store.read_log(cid, 0, count=10_000, with_nlu=True)
-        pairs = reply_pairs(transcript)
+        pairs = reply_pairs([dict(m) for m in transcript])
         if not pairs or not await self.ready():
             return 0
         names = [n for n in ((conv.get("customer") or {}).get("name"), conv.get("agent_name")) if n]
@@ -260,7 +263,7 @@ class Assist:
         if conv is None:
             raise errors.NotFound("conversation not found")
         transcript = await self.store.read_log(cid, 0, count=10_000)
-        customer, reply = proposals.check_reply(transcript, seq, user["username"])
+        customer, reply = proposals.check_reply([dict(m) for m in transcript], seq, user["username"])
         parse = (await self.records.parse(cid, int(customer["seq"]))) or {}
         ranking = parse.get("ranking") or []
         parse_data = {"intent": ranking[0] if ranking else {}, "intent_ranking": ranking}

@@ -166,8 +166,8 @@ class Desk:
         conv = await self.conv(conversation_id)
         note = sm.check_rating(snapshot(conv))
         agent = await self._store.rate(conversation_id, score, comment)
-        await self._store.append(conversation_id, note.message())
         self._learn_from(conversation_id)
+        await self._store.append(conversation_id, note.message())
         if agent:
             await self._store.publish(keys.ch_agent(agent), {"kind": "rating", "conversation_id": conversation_id,
                                                             "score": score, "comment": comment or None})
@@ -216,8 +216,8 @@ class Desk:
         t = sm.close(snapshot(conv), user["username"], resolution, user["role"] == "admin")
         await self._store.apply(conversation_id, t, {"state": State.CLOSED.value, "resolution": resolution,
                                                     "rating_request": True})
+        self._learn_from(conversation_id)  # scheduled before the next await: a socket gone now cannot cancel it
         await self._store.record_closed(user["username"], conversation_id, now_ms())
-        self._learn_from(conversation_id)
         if was_queued:
             await self.queue_changed()
         await self.agents_changed()

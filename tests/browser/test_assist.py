@@ -34,12 +34,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.timeout(int(90
 ASSIST_BROWSER_DB = 11
 UPSET = ("I ordered a new card two weeks ago and it STILL hasn't arrived, this is absolutely ridiculous, "
          "I want to talk to a real person now")
-PAST = [("my new card hasn't arrived yet", "I'm sorry it's taken so long. I've checked and it was posted on Monday, "
-                                            "so it should be with you in the next two working days."),
-        ("where is my replacement card, ordered ages ago", "Apologies for the wait. I've cancelled the old card and "
-                                                           "ordered a new one by tracked delivery."),
-        ("card still not delivered after 10 days", "Sorry about this. Cards take 3-5 working days; after 10 I'll "
-                                                   "reissue it today at no cost.")]
+PAST = [("my new card hasn't arrived yet", ("I'm sorry it's taken so long. I've checked and it was posted on Monday, "
+                                            "so it should be with you in the next two working days.")),
+        ("where is my replacement card, ordered ages ago", ("Apologies for the wait. I've cancelled the old card and "
+                                                           "ordered a new one by tracked delivery.")),
+        ("card still not delivered after 10 days", ("Sorry about this. Cards take 3-5 working days; after 10 I'll "
+                                                   "reissue it today at no cost."))]
 EDIT = " Is there anything else I can help with?"
 
 

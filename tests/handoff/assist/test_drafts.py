@@ -1,7 +1,15 @@
 """Which drafts an agent is shown for one customer message (handoff/assist/drafts.py), by plain calls."""
 from __future__ import annotations
 
-from handoff.assist.drafts import BOT_ANSWER, PAST_REPLY, Neighbour, choose, bot_answers, past_replies, suggest
+from handoff.assist.drafts import (
+    BOT_ANSWER,
+    PAST_REPLY,
+    Neighbour,
+    bot_answers,
+    choose,
+    past_replies,
+    suggest,
+)
 
 ANSWERS = {"card_arrival": ["Cards arrive within 3-5 working days."], "pin_blocked": ["Unblock your PIN in the app."],
            "greet": ["Hi! How can I help?"]}

@@ -49,8 +49,8 @@ async def chat(store: Store, lines: list[tuple[str, str]], customer: dict | None
 
 
 LEAKY = [("customer", "My new card never came, I'm ana.jones@example.com, card 4111 1111 1111 1111"),
-         ("agent", "So sorry Ana Jones. I've cancelled 4111 1111 1111 1111 and sent a new card; we'll email "
-                   "ana.jones@example.com and call 07700 900123 when it ships.")]
+         ("agent", ("So sorry Ana Jones. I've cancelled 4111 1111 1111 1111 and sent a new card; we'll email "
+                   "ana.jones@example.com and call 07700 900123 when it ships."))]
 
 
 async def test_a_resolved_chat_teaches_drafts_that_carry_no_card_email_or_phone(assist: Assist, store: Store) -> None:
