@@ -54,6 +54,13 @@ def add_assist_routes(bp: Blueprint, *, who: RequestAuth, assist: Assist, store:
         await assist.record(str(event), n)
         return response.json({"counted": n})
 
+    @bp.get("/api/assist/counts")
+    @guarded
+    async def counts(request: Request) -> HTTPResponse:
+        """What agents did with the drafts since the desk began (docs/assist.md); any signed-in staff."""
+        await who.user(request)
+        return response.json({"counts": await assist.counts()}, headers={"Cache-Control": "no-store"})
+
     @bp.get("/api/assist/intents")
     @guarded
     async def intents(request: Request) -> HTTPResponse:

@@ -107,7 +107,7 @@ def sign_in(page: Page, gateway: str, path: str, username: str) -> None:
 
 def test_the_agent_drafts_from_assist_edits_sends_and_teaches_the_bot(
         assist_gateway: LiveGateway, open_page: Callable[..., Page], workspace: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, screenshot: Callable[[Page, str], Path]) -> None:
     in_thread(resolved_chats, assist_gateway)
 
     # The agent is signed in before the customer writes.
@@ -147,6 +147,7 @@ def test_the_agent_drafts_from_assist_edits_sends_and_teaches_the_bot(
     expect(pane.locator(".assist-draft.assist-past_reply").first).to_contain_text("% similar")
     texts = drafts.locator(".assist-text").all_inner_texts()
     assert len(set(texts)) == 3
+    screenshot(agent, "assist-console")
 
     # One click puts a past reply in the reply box; the agent edits it and sends it.
     chosen = pane.locator(".assist-draft.assist-past_reply").first

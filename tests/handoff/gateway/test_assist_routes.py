@@ -76,7 +76,6 @@ async def test_an_agent_proposes_a_sent_reply_and_the_admin_sees_and_rejects_it(
     body = {"conversation_id": customer.cid, "seq": sent["seq"], "kind": "answer", "intent": "card_arrival"}
 
     alex = await Agent.connect(bare_gateway, "alex")
-    await asyncio.to_thread(lambda: None)
     resp = await asyncio.to_thread(session(bare_gateway, "alex").post, f"{bare_gateway}/api/assist/proposals",
                                    json=body, timeout=WAIT)
     assert resp.status_code == 403  # not alex's chat, not alex's reply
@@ -116,3 +115,7 @@ async def test_draft_events_are_counted_and_bad_ones_refused(bare_gateway: LiveG
         assert resp.status_code == status, (event, count, resp.text)
     after = (await asyncio.to_thread(admin.get, f"{bare_gateway}/api/admin/proposals", timeout=WAIT)).json()["counts"]
     assert after["used"] == before["used"] + 1 and after["shown"] == before["shown"] + 3
+    dashboard = await asyncio.to_thread(http.get, f"{bare_gateway}/api/assist/counts", timeout=WAIT)
+    assert dashboard.status_code == 200 and dashboard.json()["counts"] == after  # the dashboard's card
+    anonymous = await asyncio.to_thread(requests.get, f"{bare_gateway}/api/assist/counts", timeout=WAIT)
+    assert anonymous.status_code == 401
