@@ -5,7 +5,8 @@ Setup: chats that agents closed as resolved feed the index first (the real path:
 agents each claim a chat whose customer writes a message every few seconds, and each agent answers every
 message. Measured per message, on the agent's socket: the customer's `message` frame -> the `suggestions`
 frame for the same seq (the drafts "within N ms of the customer message reaching the agent"), and the
-customer's send -> `suggestions` (the whole way, NLU included).
+customer's send -> `suggestions` (the whole way, NLU included). When the vector is ready before the parse,
+the past replies come first (`partial`) and the full set follows: both are timed.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ REPLIES = ["Sorry about the wait: I've checked and it was posted on Monday, so i
 
 @dataclass
 class AssistRun:
-    to_agent_ms: list[float] = field(default_factory=list)  # message frame at the agent -> suggestions frame
+    to_agent_ms: list[float] = field(default_factory=list)  # message frame at the agent -> the full drafts
+    first_ms: list[float] = field(default_factory=list)  # message frame at the agent -> the first drafts
     end_to_end_ms: list[float] = field(default_factory=list)  # customer's send -> suggestions frame
     sent: int = 0
     missing: int = 0  # messages whose drafts never came
@@ -84,6 +86,7 @@ async def assist_run(url: str, redis_url: str, agents: int = AGENTS, duration: f
 
     async def agent_side(agent: Agent, customer: Customer) -> None:
         arrived: dict[int, float] = {}
+        firsts: set[int] = set()
         while not stop.is_set():
             try:
                 f: dict[str, Any] = await agent.recv(timeout=1.0)
@@ -97,6 +100,11 @@ async def assist_run(url: str, redis_url: str, agents: int = AGENTS, duration: f
                 arrived[f["seq"]] = now
             elif f.get("type") == "suggestions" and f.get("seq") in arrived:
                 seq = f["seq"]
+                if seq not in firsts:
+                    firsts.add(seq)
+                    run.first_ms.append((now - arrived[seq]) * 1000)
+                if f.get("partial"):
+                    continue
                 run.to_agent_ms.append((now - arrived.pop(seq)) * 1000)
                 if (customer.cid, seq) in sent_at:
                     run.end_to_end_ms.append((now - sent_at.pop((customer.cid, seq))) * 1000)

@@ -116,12 +116,15 @@ class Report:
 
     def assist(self, run: Any, cmd: str) -> None:
         """Agent assist (scripts/bench_assist.py): drafts after the customer's message reached the agent."""
-        s, e = summarize(run.to_agent_ms), summarize(run.end_to_end_ms)
+        s, e, first = summarize(run.to_agent_ms), summarize(run.end_to_end_ms), summarize(run.first_ms)
         ok = at_most(s.p99, ASSIST_P99_MS) and not run.missing
-        self.figures.append(Figure("agent assist, 20 busy agents: customer message at the agent → its drafts, "
-                                   "p50 / p99", f"{s.row()}" + (f", {run.missing} without drafts" if run.missing
-                                                                 else ""),
+        self.figures.append(Figure("agent assist, 20 busy agents: customer message at the agent → its drafts "
+                                   "(all three), p50 / p99",
+                                   f"{s.row()}" + (f", {run.missing} without drafts" if run.missing else ""),
                                    f"p99 ≤ {ASSIST_P99_MS:.0f} ms", verdict(ok), cmd))
+        self.figures.append(Figure("agent assist, 20 busy agents: customer message at the agent → the first "
+                                   "drafts (past replies, before the parse), p50 / p99", first.row(),
+                                   f"p99 ≤ {ASSIST_P99_MS:.0f} ms", verdict(at_most(first.p99, ASSIST_P99_MS)), cmd))
         self.figures.append(Figure("agent assist, 20 busy agents: customer's send → drafts at the agent "
                                    "(NLU included), p50 / p99", e.row(), "within 100 ms", verdict(at_most(e.p99, 100.0)),
                                    cmd))

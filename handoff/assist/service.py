@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -74,7 +73,6 @@ class Assist:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="assist-encoder")
         self._answers: tuple[float, dict[str, list[str]]] | None = None
         self._loading: asyncio.Future | None = None  # the encoder being loaded (start)
-        self.latencies_ms: list[float] = []  # message in → drafts published, this instance (bench reads it)
 
     # ------------------------------------------------------------ life
 
@@ -160,11 +158,21 @@ class Assist:
             log.warning("assist: could not note the parse of message %d (%s)", seq, type(exc).__name__)
 
     async def on_agent_message(self, cid: str, seq: int, text: str, parsing: asyncio.Future | None) -> None:
-        """A customer message in an agent's chat: drafts now, pushed to the agents watching (never raises).
-        The vector is computed while the parse is still running."""
-        started = time.perf_counter()
+        """A customer message in an agent's chat: drafts pushed to the agents watching (never raises).
+
+        The vector is computed while the parse is still running. When the vector is ready first and the parse
+        is not, the past replies go out at once (`partial`: the bot's answers follow with the parse), so a slow
+        parse never holds back what does not need it; then the full set."""
         try:
             encoding = asyncio.ensure_future(self._encode([text]))
+            vectors = await encoding
+            vector = None if vectors is None else vectors[0]
+            conv = await self.store.get(cid) or {}
+            if parsing is not None and not parsing.done() and vector is not None:
+                partial = await self._drafts(cid, seq, [], vector, conv, save=False)
+                if partial:
+                    await self.store.publish(keys.ch_conv(cid), {"kind": "suggestions", "seq": seq,
+                                                                 "drafts": partial, "partial": True})
             parse_data = None
             if parsing is not None:
                 try:
@@ -174,17 +182,13 @@ class Assist:
             record = parse_record(parse_data) if parse_data else {"ranking": [], "entities": []}
             if parse_data:
                 await self.records.note_parse(cid, seq, record)
-            vectors = await encoding
-            conv = await self.store.get(cid) or {}
-            drafts = await self._drafts(cid, seq, record["ranking"], None if vectors is None else vectors[0], conv)
+            drafts = await self._drafts(cid, seq, record["ranking"], vector, conv)
             await self.store.publish(keys.ch_conv(cid), {"kind": "suggestions", "seq": seq, "drafts": drafts})
-            self.latencies_ms.append((time.perf_counter() - started) * 1000)
-            del self.latencies_ms[:-10_000]
         except Exception as exc:  # noqa: BLE001
             log.warning("assist: no drafts for message %d of %s (%s)", seq, cid, type(exc).__name__)
 
     async def _drafts(self, cid: str, seq: int, ranking: list[dict[str, Any]], vector: np.ndarray | None,
-                      conv: dict[str, Any]) -> list[dict[str, Any]]:
+                      conv: dict[str, Any], save: bool = True) -> list[dict[str, Any]]:
         neighbours = []
         if vector is not None:
             await self._sync()
@@ -192,7 +196,8 @@ class Assist:
         names = [n for n in ((conv.get("customer") or {}).get("name"), conv.get("agent_name")) if n]
         chosen = drafts_mod.suggest(ranking, self.answers(), neighbours, names)
         out = [d.as_json() for d in chosen]
-        await self.records.save_drafts(cid, seq, out)
+        if save:
+            await self.records.save_drafts(cid, seq, out)
         return out
 
     async def view(self, cid: str) -> dict[str, Any]:

@@ -45,14 +45,16 @@ export class AssistPanel {
     }
   }
 
-  /** A `suggestions` frame: drafts for customer message `seq`, pushed as soon as they were made. */
-  setDrafts(seq, drafts) {
+  /** A `suggestions` frame: drafts for customer message `seq`, pushed as soon as they were made. `partial`:
+   * the past replies came first; the full set (the bot's answers too) replaces them when the parse is in. */
+  setDrafts(seq, drafts, partial = false) {
     if (this.seq !== null && seq < this.seq) return; // an older message's drafts arrived late
+    if (partial && seq === this.seq && !this.waiting) return; // the full set is already here
     this.seq = seq;
     this.drafts = Array.isArray(drafts) ? drafts.slice(0, 3) : [];
-    this.waiting = false;
+    this.waiting = Boolean(partial);
     this.renderDrafts();
-    if (this.drafts.length && !this.shownFor.has(seq) && this.view.isMine) {
+    if (!partial && this.drafts.length && !this.shownFor.has(seq) && this.view.isMine) {
       this.shownFor.add(seq);
       this.report("shown", this.drafts.length);
     }
@@ -97,7 +99,10 @@ export class AssistPanel {
 
   renderDrafts() {
     clear(this.draftsEl).append(h("h3", {}, "Suggested replies"));
-    if (this.waiting) this.draftsEl.append(h("p", { class: "muted assist-waiting" }, "Drafting for the new message…"));
+    if (this.waiting) {
+      this.draftsEl.append(h("p", { class: "muted assist-waiting" },
+        this.drafts.length ? "More drafts coming…" : "Drafting for the new message…"));
+    }
     if (!this.drafts.length) {
       if (!this.waiting) this.draftsEl.append(h("p", { class: "muted" }, "No drafts for this message."));
       return;

@@ -123,3 +123,32 @@ async def test_only_the_agent_who_sent_a_reply_can_propose_it(assist: Assist, st
     with pytest.raises(errors.InvalidFrame):
         await assist.propose(bob, {"conversation_id": cid, "seq": 2, "kind": "poem", "intent": "card_arrival"},
                              ["card_arrival"])
+
+
+async def test_past_replies_go_out_before_a_slow_parse_and_the_full_set_follows(
+        assist: Assist, store: Store, redis) -> None:  # type: ignore[no-untyped-def]
+    good = await chat(store, [("customer", "my new card never came"), ("agent", "Sorry, I've sent a new one today.")],
+                      resolution="resolved")
+    assert await assist.on_closed(good) == 1
+    cid = await chat(store, [("customer", "my new card still hasn't come")], state=State.AGENT.value, agent="alice")
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(keys.ch_conv(cid))
+    parse = asyncio.get_running_loop().create_future()  # the NLU worker is still busy with it
+    job = asyncio.ensure_future(assist.on_agent_message(cid, 1, "my new card still hasn't come", parse))
+
+    async def next_event() -> dict:
+        for _ in range(100):
+            m = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+            if m:
+                return json.loads(m["data"])
+        raise AssertionError("no suggestions event")
+
+    first = await next_event()
+    assert first["partial"] is True and [d["kind"] for d in first["drafts"]] == [PAST_REPLY]
+    parse.set_result({"intent": {"name": "card_arrival", "confidence": 0.8},
+                      "intent_ranking": [{"name": "card_arrival", "confidence": 0.8}]})
+    await job
+    full = await next_event()
+    await pubsub.close()
+    assert "partial" not in full and [d["kind"] for d in full["drafts"]] == [BOT_ANSWER, PAST_REPLY]
+    assert (await assist.view(cid))["drafts"] == full["drafts"]  # what a reopened console gets
