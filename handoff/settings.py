@@ -80,6 +80,8 @@ class Settings:
     redis_wait_replicas: int = 0  # >0: a message is acknowledged only once this many replicas have it (WAIT)
     redis_wait_timeout_ms: int = 500  # how long an ack waits for them; short of them the client retries
     handback_watch_s: int = 600  # after "hand back to bot" the agent watches the chat and may take it back (#24)
+    # Agent assist (docs/assist.md): False runs without the MiniLM encoder (drafts are the bot's answers only).
+    assist_encoder: bool = True
 
     def __repr__(self) -> str:
         parts = []

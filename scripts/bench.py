@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scripts import bench_assist
 from scripts import bench_env as env
 from scripts import bench_load as load
 from scripts.bench_report import Report
 
-PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu", "replication", "history")
+PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu", "replication", "history", "assist")
 OFFLINE = {"sentiment", "nlu", "replication", "history"}  # parts that start what they measure themselves
 
 
@@ -39,11 +40,12 @@ class Plan:
     socket_cap: int
     sentiment_n: int
     rounds: int  # one conversation: alternating websocket/REST slices (scripts/bench_load.alternating)
+    assist_s: float = 40.0  # 20 busy agents with drafts (scripts/bench_assist.py)
 
 
 # The open-loop runs above capacity are short: their backlog must drain before the next run starts.
 FULL = Plan((1, 50, 200), {1: 120, 50: 48, 200: 10}, 30, 32, 20, 20, 5000, 500, 6)
-QUICK = Plan((1, 10), {1: 10, 10: 10}, 6, 8, 10, 5, 300, 100, 2)
+QUICK = Plan((1, 10), {1: 10, 10: 10}, 6, 8, 10, 5, 300, 100, 2, assist_s=15.0)
 
 
 def command(args: argparse.Namespace, part: str) -> str:
@@ -110,6 +112,10 @@ async def _measure(args: argparse.Namespace, plan: Plan, only: set[str], service
         _progress("sockets")
         res = await load.idle_sockets(str(gw), gw.proc.pid, plan.socket_cap, env.rss_kib)
         report.sockets(res, args.nofile, command(args, "sockets"))
+    if "assist" in only:
+        _progress("assist")
+        report.assist(await bench_assist.assist_run(str(gw), services.redis_url, duration=plan.assist_s),
+                      command(args, "assist"))
     if "throughput" in only:
         _progress("throughput")
         cmd = command(args, "throughput")

@@ -31,6 +31,7 @@ REASONS += ("thumbs_down", "agent_flag", "correction", "rephrase", "request_pers
 # Messages sent while the conversation waited for or had a person: the bot never answered them, but they
 # may ask for something it should learn (marked so the admin knows).
 REASONS += ("while_queued", "with_agent")
+REASONS += ("agent_proposal",)  # an agent proposed a reply or example (handoff/assist/)
 HANDOVER_FOR_FAILURE = (Kind.FAILURE,)  # escalation kinds that mean "the bot kept failing"
 STATUSES = ("open", "labelled", "ignored")
 FALLBACK_INTENT = "nlu_fallback"

@@ -17,9 +17,11 @@ from sanic import Blueprint, Request
 from handoff.accounts import auth
 from handoff.admin.admin_routes import add_admin_routes
 from handoff.admin.feedback_routes import add_feedback_routes
+from handoff.admin.proposal_routes import add_proposal_routes
 from handoff.core import errors
 from handoff.core.protocol import encode
 from handoff.gateway.agent_ws import AgentSession
+from handoff.gateway.assist_routes import add_assist_routes
 from handoff.gateway.connection import unavailable_error
 from handoff.gateway.console_routes import add_console_routes
 from handoff.gateway.customer_ws import CustomerSession
@@ -101,4 +103,6 @@ class TandemChannel(InputChannel):
         add_supervisor_routes(bp, who=s.who, store=store)  # issue #24
         add_intent_names_routes(bp, who=s.who, names=s.storage.intent_names, settings=s.settings)  # issue #24
         add_feedback_routes(bp, who=s.who, feedback=s.feedback)
+        add_assist_routes(bp, who=s.who, assist=s.assist, store=store)
+        add_proposal_routes(bp, who=s.who, loop=s.admin, assist=s.assist)
         return bp

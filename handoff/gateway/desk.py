@@ -17,6 +17,7 @@ from bot.escalation.kinds import Kind
 from bot.escalation.signals import Thresholds
 from handoff.accounts.auth import Accounts
 from handoff.admin.inbox import HANDOVER_FOR_FAILURE, Inbox
+from handoff.assist.service import Assist
 from handoff.assistant.bot_bridge import BotBridge, annotation, emotion_label
 from handoff.assistant.reading import hash_emotion, load_thresholds, reading
 from handoff.core import conversation as sm
@@ -40,7 +41,7 @@ def snapshot(conv: dict[str, Any]) -> Snapshot:
 
 class Desk:
     def __init__(self, settings: Settings, store: Store, accounts: Accounts, bot: BotBridge, inbox: Inbox,
-                 history: History | None = None) -> None:
+                 history: History | None = None, assist: Assist | None = None) -> None:
         # Its own collaborators, not a way to them: callers are given what they need by the composition root.
         self._settings, self._store, self._accounts, self._bot = settings, store, accounts, bot
         self._inbox = inbox  # admin NLU inbox: what the bot was unsure of (handoff/admin/inbox.py)
@@ -51,6 +52,7 @@ class Desk:
         self._load_cache: tuple[float, int, list[int]] | None = None
         self._hours = opening_hours.parse(settings.opening_hours, settings.opening_timezone,
                                           settings.opening_holidays)
+        self._assist = assist  # a chat that closed well teaches the drafts (handoff/assist/service.py)
 
     # ------------------------------------------------------------ per-conversation work, in order
 
@@ -219,6 +221,7 @@ class Desk:
         agent = await self._store.rate(conversation_id, score, comment)
         if self._history is not None:
             await self._history.rated(conversation_id, score)
+        self._learn_from(conversation_id)
         await self._store.append(conversation_id, note.message())
         if agent:
             await self._store.publish(keys.ch_agent(agent), {"kind": "rating", "conversation_id": conversation_id,
@@ -320,6 +323,7 @@ class Desk:
         t = sm.close(snapshot(conv), user["username"], resolution, user["role"] == "admin")
         await self._store.apply(conversation_id, t, {"state": State.CLOSED.value, "resolution": resolution,
                                                     "rating_request": True})
+        self._learn_from(conversation_id)  # scheduled before the next await: a socket gone now cannot cancel it
         closed_ms = now_ms()
         await self._store.record_closed(user["username"], conversation_id, closed_ms)
         await self._index_closed(conversation_id, closed_ms)
@@ -338,6 +342,15 @@ class Desk:
             await self._history.index(conv, [dict(m) for m in transcript], closed_ms)
         except Exception:
             log.exception("could not index closed conversation %s for search", conversation_id)
+    def _learn_from(self, conversation_id: str) -> None:
+        """After a close or a rating: assist indexes the chat's replies if it went well (in the background)."""
+        if self._assist is not None:
+            assist = self._assist
+
+            async def index() -> None:
+                await assist.on_closed(conversation_id)
+
+            self.background(index())
 
     async def requeue_orphans(self, grace_ms: int) -> int:
         """Conversations of agents with no live socket for `grace_ms` go back to the queue (crash, lost laptop)."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from handoff.admin import mistakes
 from handoff.admin.inbox import Inbox
+from handoff.assist.service import Assist
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.core import conversation as sm
 from handoff.core import errors, protocol
@@ -36,9 +37,10 @@ class Turns:
     for an answer is almost always connected here."""
 
     def __init__(self, desk: Desk, store: Store, bot: BotBridge, inbox: Inbox, echo: Echo,
-                 settings: Settings) -> None:
+                 settings: Settings, assist: Assist | None = None) -> None:
         self.desk, self.store, self.bot, self.inbox, self.echo = desk, store, bot, inbox, echo
         self.settings = settings
+        self.assist = assist  # drafts for the agent, the parse noted for the summary (handoff/assist/)
 
     async def process(self, cid: str, customer: dict[str, Any], seq: int, text: str, state: State,
                       announce: bool = False, parsing: asyncio.Future | None = None,
@@ -60,16 +62,25 @@ class Turns:
             return parsing if parsing is not None else asyncio.ensure_future(bot.parse(text))
 
         if state is not State.BOT and not queued:
-            # Agent mode (or queued with the bot switched off): the bot must not see it, but the agent still gets the emotions.
-            if bot.ready:
-                try:
-                    parse_data = await parse_started()
-                    await desk.annotate(cid, seq, parse_data)
-                    # An unsure parse is a candidate for the inbox too, marked as sent to the queue or a person.
-                    await self.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq,
-                                               threshold=self.settings.inbox_threshold, state=state.value)
-                except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
-                    log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
+            # Agent mode (or queued with the bot switched off): the bot must not see it, but the agent still gets
+            # the emotions, and the agent's drafts come from the same parse.
+            parse = parse_started() if bot.ready else None
+
+            async def annotate() -> None:
+                if parse is not None:
+                    try:
+                        parse_data = await parse
+                        await desk.annotate(cid, seq, parse_data)
+                        # An unsure parse is a candidate for the inbox too, marked as sent to the queue or a person.
+                        await self.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq,
+                                                   threshold=self.settings.inbox_threshold, state=state.value)
+                    except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
+                        log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
+
+            jobs = [annotate()]
+            if self.assist is not None and state is State.AGENT:  # drafts for the agent, from the same parse
+                jobs.append(self.assist.on_agent_message(cid, seq, text, parse))
+            await asyncio.gather(*jobs)
             return
         if announce:
             await store.publish(keys.ch_conv(cid), {"kind": "typing", "sender": "bot", "on": True})
@@ -166,6 +177,7 @@ class Turns:
             self.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq, threshold=self.settings.inbox_threshold),
             # The previous answer, when this message corrects it, asks again or asks for a person (never raises).
             mistakes.after_message(self.store, self.inbox, cid, seq, parse_data),
+            *([self.assist.note_parse(cid, seq, parse_data)] if self.assist is not None else []),
             return_exceptions=True)
         for failure in results:
             if isinstance(failure, Exception):

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from handoff.settings import Settings
 from handoff.storage import store as store_mod
 from handoff.storage.accounts import AccountRecords, LoginFailures, Sessions
+from handoff.storage.assist_index import AssistRecords
 from handoff.storage.canned import CannedResponses
 from handoff.storage.history import History
 from handoff.storage.hub import Hub
@@ -39,6 +40,7 @@ class Storage:
     history: History  # closed conversations, indexed for search (issue #24)
     my_canned: PersonalCanned  # each agent's own canned replies (issue #24)
     intent_names: IntentNames  # admins' readable names of intents (issue #24)
+    assist: AssistRecords  # agent assist (handoff/assist/)
     client: aioredis.Redis  # for start() and stop(); the record classes above are the way in
 
     @classmethod
@@ -52,6 +54,7 @@ class Storage:
                    inbox=InboxRecords(client), models=ModelRecords(client), retraining=RetrainRecords(client),
                    history=History(client, settings.conversation_ttl_s), my_canned=PersonalCanned(client),
                    intent_names=IntentNames(client),
+                   assist=AssistRecords(client, settings.conversation_ttl_s),
                    client=client)
 
     async def start(self) -> None:

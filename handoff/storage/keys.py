@@ -187,3 +187,22 @@ CH_KNOBS = PREFIX + "pub:knobs"  # {"kind": "knobs"}: the admin saved live thres
 
 def feedback(conversation_id: str) -> str:
     return f"{PREFIX}conv:{conversation_id}:feedback"
+# --- Agent assist (handoff/assist/, handoff/storage/assist_index.py) ---
+# | tandem:assist:index | stream | good past replies: customer (redacted), reply (redacted), intent, vector (b64 f32) |
+# | tandem:assist:indexed | set | conversations already in the index (a second close or rating adds nothing) |
+# | tandem:assist:counts | hash | drafts shown / used / edited / sent unchanged; proposals made (dashboard) |
+# | tandem:conv:<id>:assist | hash | seq -> JSON {ranking, entities} of a customer message's parse; "d:<seq>" drafts |
+# | tandem:assist:proposal:<inbox id> | hash | kind, intent, reply, agent, conversation_id, seq of a proposal |
+ASSIST_INDEX = PREFIX + "assist:index"
+ASSIST_INDEXED = PREFIX + "assist:indexed"
+ASSIST_COUNTS = PREFIX + "assist:counts"
+ASSIST_PROPOSAL_PREFIX = PREFIX + "assist:proposal:"
+ASSIST_INDEX_KEPT = 50_000  # newest entries kept in the stream (handoff/assist/similarity.py MAX_ENTRIES)
+
+
+def assist(conversation_id: str) -> str:
+    return f"{PREFIX}conv:{conversation_id}:assist"
+
+
+def assist_proposal(item_id: str) -> str:
+    return ASSIST_PROPOSAL_PREFIX + item_id

@@ -219,6 +219,18 @@ return {'ok', cur}
 """
 
 
+# Add a conversation's good replies to the assist index once: a second close or rating of it adds nothing.
+# KEYS: indexed set, index stream   ARGV: 1 conversation id, 2 entries kept, 3.. entry JSONs
+# -> how many entries were added (0: already indexed)
+ASSIST_INDEX = r"""
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+for i = 3, #ARGV do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i])
+end
+return #ARGV - 2
+"""
+
+
 # ------------------------------------------------------------------ typed builders of each script's KEYS/ARGV
 # One per script, beside it: named parameters in, KEYS and ARGV out in the order the script reads them, with
 # key and channel names from keys.py. The store and the other record classes call scripts only through these.
@@ -361,3 +373,7 @@ def history_search_call(index_keys: list[str], *, scratch: str, from_ms: int, to
                         limit: int, walk_above: int, count_cap: int) -> ScriptCall:
     """HISTORY_SEARCH over `index_keys` (at least one); `scratch` is a key of this call's own."""
     return ScriptCall(keys=[scratch, *index_keys], args=[from_ms, to_ms, offset, limit, walk_above, count_cap])
+def assist_index_call(conversation_id: str, *, entries: list[str]) -> ScriptCall:
+    """ASSIST_INDEX; `entries`: JSON of each (customer message, reply, vector) pair."""
+    return ScriptCall(keys=[keys.ASSIST_INDEXED, keys.ASSIST_INDEX],
+                      args=[conversation_id, keys.ASSIST_INDEX_KEPT, *entries])
