@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.amounts import canonical_amount, parse_money, to_decimal
+from actions.next_steps import offer_next_step
 from actions.flow import (
     FlowFormValidation,
     close_flow_without_answer,
@@ -250,4 +251,6 @@ class ActionTopupAdvice(Action):
             "If money left your account but the top-up didn't arrive, it's normally returned "
             "within 3–5 working days. A person from our team can check it for you now.",
         )
+        if error == "limit":
+            offer_next_step(dispatcher, "topup_limit")
         return reset_events(tracker, FORM)
