@@ -241,16 +241,20 @@ class ValidateExchangeForm(FlowFormValidation):
     ) -> dict[str, Any]:
         text = value if isinstance(value, str) else ""
         if self.is_requested(tracker, slot):
-            # A typed answer may name both currencies: "from euros to pounds".
-            result = self._pair_result(text, tracker, dispatcher, prefer=slot, overwrite=slot)
-            if slot not in result:
-                result.update(self.reject(slot, tracker, dispatcher, "utter_currency_not_recognised"))
-            elif tracker.get_slot(MODE_SLOT) == RATE and exchange_mode(text) == QUOTE:
-                # "1000 EUR to GBP" in answer to "which currency?": they want it priced after all.
+            quote: dict[str, Any] = {}
+            if tracker.get_slot(MODE_SLOT) == RATE and exchange_mode(text) == QUOTE:
+                # "1000 EUR to GBP" in answer to "which currency?": they want it priced after all, and
+                # this answer's currencies replace the pound we assumed.
                 money, amount = self.validate_amount("exchange_amount", text, tracker, CollectingDispatcher())
                 if money is not None:
-                    result.update(amount)
-                    result[MODE_SLOT] = QUOTE
+                    quote = {**amount, MODE_SLOT: QUOTE}
+            # A typed answer may name both currencies: "from euros to pounds".
+            overwrite = (SOURCE, TARGET) if quote else (slot,)
+            result = self._pair_result(text, tracker, dispatcher, prefer=slot, overwrite=overwrite)
+            if slot not in result:
+                result.update(self.reject(slot, tracker, dispatcher, "utter_currency_not_recognised"))
+            else:
+                result.update(quote)
             return result
         return self._check(slot, normalise_currency(text), tracker, dispatcher)
 
@@ -261,12 +265,12 @@ class ValidateExchangeForm(FlowFormValidation):
         dispatcher: CollectingDispatcher,
         *,
         prefer: str,
-        overwrite: str | None = None,
+        overwrite: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         result: dict[str, Any] = {}
         pair = currency_pair(text, prefer=prefer)
         for slot in (SOURCE, TARGET):
-            if slot in pair and (slot == overwrite or tracker.get_slot(slot) is None):
+            if slot in pair and (slot in overwrite or tracker.get_slot(slot) is None):
                 result.update(self._check(slot, pair[slot], tracker, dispatcher, pending=result))
         return result
 
