@@ -84,8 +84,10 @@ def balance_messages(tracker: Tracker) -> list[str]:
     else:
         amounts = ", ".join(listed[:-1]) + " and " + listed[-1]
     return [
-        f"When you opened this chat, your balance was {amounts}. Payments since then aren't included: "
-        "the Home screen of the app always shows it live."
+        (
+            f"When you opened this chat, your balance was {amounts}. Payments since then aren't included: "
+            "the Home screen of the app always shows it live."
+        )
     ]
 
 

@@ -25,7 +25,6 @@ from actions.amounts import contains_full_card_number
 from actions.bank_simulator import SimulatedCardService, card_service
 from actions.customer import Card
 from actions.dates import add_working_days, format_day, uk_now
-from actions.next_steps import step_button
 from actions.flow import (
     HUMAN_BUTTON,
     FlowFormValidation,
@@ -38,6 +37,7 @@ from actions.flow import (
     parse_yes_no,
     reset_events,
 )
+from actions.next_steps import step_button
 
 FORM = "card_loss_form"
 OTHER_CARD = "other"  # "a different card": not one of the cards we offered

@@ -139,19 +139,24 @@ def rate_messages(table: RateTable, source: str, target: str, mode: str) -> list
         cost = format_amount(EXAMPLE_CARD_PAYMENT / rate, src)
         example = format_amount(EXAMPLE_CARD_PAYMENT, tgt)
         return [
-            f"When you pay in {currency_name(target)} with your Harbour card, we convert the payment at our "
-            f"rate on the day the card network processes it. Today that's 1 {source} = {format_rate(rate)} "
-            f"{target}, so a {example} payment costs you about {cost}.",
-            "Card payments in another currency are free from us up to your plan's monthly allowance (Help → "
-            f"Fees); beyond it the exchange fee applies: {weekday} on weekdays, {weekend} at weekends. If a "
-            f"terminal or cash machine offers to charge you in pounds, choose {currency_name(target)}: its own "
-            "rate is usually worse.",
+            (
+                f"When you pay in {currency_name(target)} with your Harbour card, we convert the payment at "
+                f"our rate on the day the card network processes it. Today that's 1 {source} = "
+                f"{format_rate(rate)} {target}, so a {example} payment costs you about {cost}."
+            ),
+            (
+                "Card payments in another currency are free from us up to your plan's monthly allowance (Help "
+                f"→ Fees); beyond it the exchange fee applies: {weekday} on weekdays, {weekend} at weekends. If "
+                f"a terminal or cash machine offers to charge you in pounds, choose {currency_name(target)}: "
+                "its own rate is usually worse."
+            ),
         ]
     return [
-        f"Today's rate is 1 {source} = {format_rate(rate)} {target} (1 {target} = "
-        f"{format_rate(1 / rate)} {source}).",
-        f"Exchanging in the app costs {weekday} on weekdays and {weekend} at weekends (UK time), taken from the "
-        "amount you exchange.",
+        f"Today's rate is 1 {source} = {format_rate(rate)} {target} (1 {target} = {format_rate(1 / rate)} {source}).",
+        (
+            f"Exchanging in the app costs {weekday} on weekdays and {weekend} at weekends (UK time), taken "
+            "from the amount you exchange."
+        ),
     ]
 
 

@@ -172,9 +172,8 @@ def known_answer(tracker: Tracker, slot: str) -> bool | None:
         if money and money[1] in balance:
             return money[0] <= balance[money[1]]
     merchant = tracker.get_slot("payment_merchant")
-    if slot == "merchant_blocked_category" and isinstance(merchant, str):
-        if stated_checks(merchant).get(slot):
-            return True
+    if slot == "merchant_blocked_category" and isinstance(merchant, str) and stated_checks(merchant).get(slot):
+        return True
     return said_before(tracker).get(slot)
 
 

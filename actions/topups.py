@@ -18,7 +18,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.amounts import canonical_amount, parse_money, to_decimal
-from actions.next_steps import offer_next_step
 from actions.flow import (
     FlowFormValidation,
     close_flow_without_answer,
@@ -28,6 +27,7 @@ from actions.flow import (
     parse_yes_no,
     reset_events,
 )
+from actions.next_steps import offer_next_step
 
 FORM = "topup_form"
 MIN_TOPUP = Decimal(10)

@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.exchange import ActionExchangeQuote, ValidateExchangeForm, currency_pair
+from actions.exchange import (
+    CARD_ABROAD,
+    QUOTE,
+    RATE,
+    ActionExchangeQuote,
+    ValidateExchangeForm,
+    currency_pair,
+    exchange_mode,
+    rate_messages,
+    rate_pair,
+)
+from actions.rates import default_rates
 from tests.actions.trackers import (
     SATURDAY,
     WEDNESDAY,
@@ -199,8 +210,6 @@ async def test_a_quote_without_its_slots_closes_with_a_person():
 
 # --- rate questions: the rate from the table, no amount asked ------------------------------------------
 
-from actions.exchange import CARD_ABROAD, QUOTE, RATE, exchange_mode, rate_messages, rate_pair  # noqa: E402
-from actions.rates import default_rates  # noqa: E402
 
 
 @pytest.mark.parametrize(

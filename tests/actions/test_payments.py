@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.payments import ADVICE, ActionDeclinedAdvice, ValidateDeclinedPaymentForm, channel_of
+from actions.payments import (
+    ADVICE,
+    ActionAskCardFrozen,
+    ActionDeclinedAdvice,
+    ValidateDeclinedPaymentForm,
+    channel_of,
+    known_answer,
+    stated_checks,
+)
 from tests.actions.trackers import (
     flows_domain,
     form_turn,
@@ -190,7 +198,6 @@ async def test_advice_without_answers_closes_with_a_person():
 
 # --- what the flow knows without asking -----------------------------------------------------------------
 
-from actions.payments import known_answer, stated_checks  # noqa: E402
 
 ACTIVE = {"last_four": "1234", "type": "debit", "label": "Everyday debit", "state": "active"}
 
@@ -237,8 +244,6 @@ def test_an_events_amount_is_weighed_against_the_balance_in_its_currency(amount,
 
 
 async def test_a_card_known_frozen_among_others_is_named_in_the_question():
-    from actions.payments import ActionAskCardFrozen
-
     dispatcher = CollectingDispatcher()
     slots = {"customer_cards": [ACTIVE, {"last_four": "9876", "type": "credit", "label": "Rewards", "state": "frozen"}]}
     await ActionAskCardFrozen().run(dispatcher, tracker(slots), flows_domain())
