@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.account import balance_messages
-from actions.flow import FLOW_TRIGGERS, NOT_ANSWERS, latest_text
+from actions.flow import EVENT_INTENTS, FLOW_TRIGGERS, NOT_ANSWERS, latest_text
 from actions.products import product_answer
 
 # Below this the message is more likely a clumsy answer than a new question: the form's own
@@ -29,7 +29,7 @@ NOT_DIGRESSIONS = (
     NOT_ANSWERS
     | set(FLOW_TRIGGERS.values())
     | {"affirm", "deny", "greet", "thank_you", "inform_card", "nlu_fallback", "out_of_scope"}
-    | {"event_card_declined", "event_top_up_failed", "event_card_delivery_late"}
+    | EVENT_INTENTS
 )
 # Questions answered by an action rather than a response: the same words the action says.
 ACTION_ANSWERS: dict[str, Callable[[Tracker], list[str]]] = {

@@ -49,6 +49,8 @@ FLOW_TRIGGERS: dict[str, str] = {
     "exchange_form": "exchange_rate",
     "topup_form": "top_up_failed",
 }
+# The host site's proactive events (actions/events.py): payloads that start a flow, or answer, at once.
+EVENT_INTENTS = frozenset({"event_card_declined", "event_top_up_failed", "event_card_delivery_late"})
 # How sure the classifier must be before an unusable answer is read as "start that other flow".
 SWITCH_CONFIDENCE = 0.6
 ATTEMPTS_SLOT = "flow_attempts"
@@ -258,12 +260,13 @@ class FlowFormValidation(FormValidationAction, ABC):
     def _moves_to_another_flow(self, tracker: Tracker, events: list[EventType]) -> bool:
         requested = tracker.get_slot(REQUESTED_SLOT)
         intent = tracker.latest_message.get("intent") or {}
-        others = set(FLOW_TRIGGERS.values()) - {FLOW_TRIGGERS.get(self.form_name())}
+        # An event mid-flow always takes over, even its own flow's: it brings the details with it.
+        others = (set(FLOW_TRIGGERS.values()) - {FLOW_TRIGGERS.get(self.form_name())}) | EVENT_INTENTS
         if not requested or intent.get("name") not in others:
             return False
         if float(intent.get("confidence") or 0) < SWITCH_CONFIDENCE:
             return False
-        return not self._answered(requested, events)
+        return intent.get("name") in EVENT_INTENTS or not self._answered(requested, events)
 
     async def next_requested_slot(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

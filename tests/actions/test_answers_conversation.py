@@ -194,3 +194,11 @@ async def test_a_late_card_delivery_event_answers_with_its_date(agent):
     reply = await chat.say(event("event_card_delivery_late", expected="12 March"), PROACTIVE)
     assert "your new card is running late (it was expected by 12 March)" in said(reply)
     assert offers_person(reply)
+
+
+async def test_an_event_in_the_middle_of_another_flow_starts_its_own(agent):
+    chat = Conversation(agent, signed_in())
+    await chat.say("/transfer_not_received_by_recipient")
+    first = await chat.say(event("event_card_declined", merchant="Tesco", amount="£42.50"), PROACTIVE)
+    assert "I can see a card payment of £42.50 at Tesco was declined just now" in said(first)
+    assert (await chat.tracker()).active_loop_name == "declined_payment_form"
