@@ -130,8 +130,6 @@ _STATEMENTS: tuple[tuple[str, bool, re.Pattern[str]], ...] = (
     ),
     ("merchant_blocked_category", True, re.compile(r"\b(gambl\w*|casino|betting|bet365|bookmakers?|crypto\w*|bitcoin|coinbase|binance)\b")),
 )
-CHECK_SLOTS = ("card_frozen", "contactless_over_limit", "secure_check_passed", "enough_balance",
-               "merchant_blocked_category")
 
 
 def stated_checks(text: str) -> dict[str, bool]:
