@@ -90,7 +90,7 @@ def clean_customer(raw: Any) -> dict[str, Any]:
         if not isinstance(card, dict) or not _LAST_FOUR.match(str(card.get("last_four", ""))):
             raise bad
         entry = {"last_four": str(card["last_four"])}
-        for key in ("type", "label"):
+        for key in ("type", "label", "state"):
             value = card.get(key)
             if value is not None:
                 if not isinstance(value, str) or len(value) > 50:
@@ -99,4 +99,33 @@ def clean_customer(raw: Any) -> dict[str, Any]:
         out_cards.append(entry)
     if out_cards:
         out["cards"] = out_cards
+    balances = clean_balances(raw.get("balances"))
+    if balances:
+        out["balances"] = balances
+    return out
+
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_AMOUNT = re.compile(r"^-?\d{1,12}(\.\d{1,4})?$")
+
+
+def clean_balances(raw: Any) -> list[dict[str, str]]:
+    """The account's balances when the site signed the context: [{"currency": "GBP", "amount": "1234.56"}],
+    at most 10 (the assistant answers "what's my balance?" from them and says when they were read)."""
+    bad = errors.Unauthorized("the customer context is invalid or expired")
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > 10:
+        raise bad
+    out = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise bad
+        currency, amount = entry.get("currency"), entry.get("amount")
+        if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+            amount = str(amount)
+        if not (isinstance(currency, str) and _CURRENCY.match(currency)
+                and isinstance(amount, str) and _AMOUNT.match(amount)):
+            raise bad
+        out.append({"currency": currency, "amount": amount})
     return out

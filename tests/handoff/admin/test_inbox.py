@@ -195,6 +195,9 @@ def test_bad_intent_names_reserved_names_and_long_answers_are_refused(project: T
             project.label(["hello"], bad, "ada", answer="hi")
     with pytest.raises(errors.InvalidFrame, match="reserved"):
         project.label(["hello"], "nlu_fallback", "ada", answer="hi")
+    with pytest.raises(errors.InvalidFrame, match="reserved"):  # a proactive event is a payload, never typed
+        project.label(["my card got declined"], "event_card_declined", "ada", answer="hi")
+    assert "event_card_declined" not in project.intents() and "check_balance" in project.intents()
     with pytest.raises(errors.InvalidFrame, match="longer"):
         project.label(["hello"], "new_thing", "ada", answer="x" * 1001)
     assert not project.path(DOMAIN_FILE).exists()
