@@ -47,7 +47,7 @@ def conversation(i: int, rng: random.Random, texts: list[str], now_ms: int) -> t
             "last_agent": rng.choice(AGENTS)}
     said = [rng.choice(texts) for _ in range(rng.randint(2, 6))] + [rng.choice(REPLIES)]
     closed = now_ms - rng.randrange(29 * DAY_MS)
-    return conv, said, [conv["last_agent"]], closed
+    return conv, said, [str(conv["last_agent"])], closed
 
 
 async def fill(history: History, client: Any, n: int, seed: int = 24) -> list[tuple[dict[str, Any], list[str], int]]:
@@ -113,7 +113,9 @@ async def run(n: int = 100_000, searches: int = 700) -> dict[str, Any]:
             plan = queries(made, rng, searches)
             for q in plan[:20]:  # warm-up: the scripts load, the connections open
                 await history.search(q)
-            times, matched, by_kind = [], [], {}
+            times: list[float] = []
+            matched: list[int] = []
+            by_kind: dict[str, list[float]] = {}
             for i, q in enumerate(plan):
                 started = time.perf_counter()
                 page = await history.search(q, 0, 20)
