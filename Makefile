@@ -16,6 +16,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut 
 MODELS := models
 RASA_MODEL := $(MODELS)/rasa
 REDUCED := $(MODELS)/reduced
+# MiniLM fine-tuned for this desk (bot/finetune/); config.yml reads it, the reduced test config the stock one.
+ENCODER := $(MODELS)/encoders/minilm-desk
 # A step: one line on the terminal naming its log (var/logs/<name>.log), its progress bars, its time.
 STEP := $(PY) -m scripts.step
 
@@ -60,7 +62,12 @@ browser: $(WEBCHAT)/lib/index.js
 data: install
 	$(PY) -m bot.data_prep
 
-$(MODELS)/sentiment/head.npz: | install
+$(ENCODER)/finetune.json: bot/finetune/train.py bot/finetune/tasks.py bot/finetune/tokens.py \
+	bot/finetune/tf_encoder.py bot/reading.py | install
+	@$(STEP) "fine-tuning MiniLM for the desk (about 7-9 minutes)" finetune -- \
+	  $(PY) -m bot.finetune train --out $(ENCODER)
+
+$(MODELS)/sentiment/head.npz: $(ENCODER)/finetune.json | install
 	@$(STEP) "training the emotion head" train-sentiment -- $(PY) -m bot.sentiment train --out $(MODELS)/sentiment
 
 # The dialogue-act head is rebuilt whenever its code or training data change (~15 s), so a stale one
@@ -68,14 +75,14 @@ $(MODELS)/sentiment/head.npz: | install
 ACTS_INPUTS := bot/escalation/acts.py bot/escalation/cues.py bot/escalation/tone.py data/escalation/train.jsonl \
 	data/escalation/requests.jsonl
 
-$(MODELS)/escalation/acts.npz: $(ACTS_INPUTS) | install
+$(MODELS)/escalation/acts.npz: $(ACTS_INPUTS) $(ENCODER)/finetune.json | install
 	@$(STEP) "training the dialogue-act head" train-acts -- $(PY) -m bot.escalation train --out $(MODELS)/escalation
 
 $(REDUCED)/escalation/acts.npz: $(ACTS_INPUTS) | install
 	@$(STEP) "training the reduced dialogue-act head" train-reduced-acts -- \
 	  $(PY) -m bot.escalation train --config config.reduced.yml --out $(REDUCED)/escalation
 
-$(RASA_MODEL)/.done: | install $(MODELS)/escalation/acts.npz
+$(RASA_MODEL)/.done: $(ENCODER)/finetune.json | install $(MODELS)/escalation/acts.npz
 	@$(STEP) "training the assistant (about 3-5 minutes)" train-rasa -- $(PY) -m bot.train --config config.yml --out $(RASA_MODEL)
 	@touch $@
 

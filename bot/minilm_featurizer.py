@@ -19,6 +19,7 @@ from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.utils.tensorflow.model_data import ragged_array_to_ndarray
 
 from bot.minilm import MiniLMEncoder
+from bot.reading import read_token
 
 MAX_REMEMBERED_TOKENS = 100_000  # distinct tokens whose word pieces are kept (a few MB at most)
 
@@ -50,11 +51,12 @@ class MiniLMLanguageModelFeaturizer(LanguageModelFeaturizer):
         self._pieces: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
 
     def _lm_tokenize(self, text: str) -> tuple[list[int], list[str]]:
-        """Rasa's word pieces of one token, remembered: Rasa runs the (pure Python) WordPiece tokenizer
-        once per token of every message, ~8 calls per customer message, and the same words recur."""
+        """Rasa's word pieces of one token as bot/reading.py reads it (emoji as words, masked swearing
+        unmasked), remembered: Rasa runs the (pure Python) WordPiece tokenizer once per token of every
+        message, ~8 calls per customer message, and the same words recur."""
         pieces = self._pieces.get(text)
         if pieces is None:
-            ids, strings = super()._lm_tokenize(text)
+            ids, strings = super()._lm_tokenize(read_token(text))
             pieces = (tuple(ids), tuple(strings))
             if len(self._pieces) < MAX_REMEMBERED_TOKENS:
                 self._pieces[text] = pieces
