@@ -34,9 +34,9 @@ class Plan:
 
     name: str
     frozen: int = 2  # lower layers left as they are (their outputs cached)
-    intent_epochs: float = 4.0
-    emotion_per_class: int = 2500
-    emotion_epochs: float = 2.0
+    intent_epochs: float = 2.0
+    emotion_per_class: int = 7000  # capped per class, so neutral and joy do not drown the rest
+    emotion_epochs: float = 1.5
     upset_epochs: float = 3.0
     batch: int = 32
     lr: float = 1e-4  # encoder, peak; linear warm-up then linear decay to 0

@@ -38,13 +38,13 @@ def _featurizer(args: argparse.Namespace) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from bot.sentiment.train import FULL, REDUCED, train
+    from bot.sentiment.train import DESK, FULL, REDUCED, train
 
     out = args.out or (ROOT / "models" / "reduced" / "sentiment" if args.reduced else DEFAULT_MODEL)
     started = time.monotonic()
     head = train(
         out,
-        REDUCED if args.reduced else FULL,
+        REDUCED if args.reduced else DESK if args.desk else FULL,
         featurizer=_featurizer(args),
         cache_dir=None if args.no_cache else args.cache,
     )
@@ -148,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     train = commands.add_parser("train", help="train the head on GoEmotions + support examples")
     train.add_argument("--out", type=Path, default=None, help="output folder (models/sentiment)")
     train.add_argument("--reduced", action="store_true", help="small, fast model for CI (≤ 2 min)")
+    train.add_argument("--desk", action="store_true",
+                       help="for the fine-tuned encoder: upset writing in, mix and offsets chosen on kept-back train")
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser("eval", help="macro-F1 on GoEmotions dev, Ekman grouping")

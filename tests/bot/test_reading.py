@@ -29,12 +29,34 @@ LIVE_TEXTS = ["this is sh*t 😡", "I don't know where my card is!!", "WHY is my
               "can't log in 🙄🙄 ffs"]
 
 
-def test_the_fine_tune_sees_exactly_the_word_pieces_the_live_featurizer_makes(pipeline_featurizer):
+@pytest.fixture(scope="module")
+def reading_featurizer(tmp_path_factory):
+    """The pipeline's featurizers as config.yml gives them, with read_upset_writing on (the fine-tuned setup)."""
+    import yaml
+
+    from bot.sentiment.features import ROOT, Featurizer
+
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    for step in config["pipeline"]:
+        if step["name"].endswith("MiniLMLanguageModelFeaturizer"):
+            step["read_upset_writing"] = True
+    path = tmp_path_factory.mktemp("reading") / "config.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return Featurizer(config_path=path)
+
+
+def test_the_stock_setup_reads_tokens_as_they_are(pipeline_featurizer):
+    _, _, lm = pipeline_featurizer._build()
+    assert lm._lm_tokenize("sh*t")[0] == lm.tokenizer.encode("sh*t", add_special_tokens=False)
+
+
+def test_the_fine_tune_sees_exactly_the_word_pieces_the_live_featurizer_makes(reading_featurizer):
     """Same spaCy tokens, same reading, same WordPiece: the encoder is tuned on what it will serve."""
     from rasa.shared.nlu.constants import TEXT
 
     from bot.finetune.tokens import PieceTokenizer
 
+    pipeline_featurizer = reading_featurizer
     _, _, lm = pipeline_featurizer._build()
     ours = PieceTokenizer(lm_spacy_path(), lm_weights_path(lm))
     for message in pipeline_featurizer.messages(LIVE_TEXTS):
