@@ -90,6 +90,12 @@ def score(gold: list[str], pred: list[str], top: list[str] | None = None) -> dic
         "top_intent_accuracy": sum(g == t for g, t in zip(gold, top)) / len(gold),
         "top_intent_macro_f1": macro_f1(gold, top, set(gold)),
         "fallback_rate": sum(p == "nlu_fallback" for p in pred) / len(pred),
+        # A banking question the bot refused: sent to the fallback or read as out of scope (issue #21: <= 3 %).
+        "in_scope_refused": sum(p in ("nlu_fallback", "out_of_scope") for g, p in zip(gold, pred) if g != "out_of_scope")
+        / max(1, sum(g != "out_of_scope" for g in gold)),
+        # CLINC150 out-of-scope texts the bot did not answer as a banking intent (fallback or out_of_scope).
+        "out_of_scope_caught": sum(p in ("nlu_fallback", "out_of_scope") for g, p in zip(gold, pred) if g == "out_of_scope")
+        / max(1, sum(g == "out_of_scope" for g in gold)),
         "per_intent_f1": per_intent_f1(gold, scored, set(gold)),
     }
 
@@ -122,6 +128,8 @@ def main() -> None:
     print(f"Banking77 only    : {result['banking77_accuracy']:.4f}   macro-F1 {result['banking77_macro_f1']:.4f}")
     print(f"classifier top-1  : {result['top_intent_accuracy']:.4f}   macro-F1 {result['top_intent_macro_f1']:.4f}  (ignoring the fallback threshold)")
     print(f"fallback rate     : {result['fallback_rate']:.4f}")
+    print(f"in-scope refused  : {result['in_scope_refused']:.4f}  (banking questions sent to the fallback or out of scope)")
+    print(f"out-of-scope caught: {result['out_of_scope_caught']:.4f}  (CLINC150 oos_val not answered as banking)")
     print(f"parse time        : {result['parse_ms_per_message']} ms/message")
     print(f"training time     : {result['training_seconds']} s")
     if args.json:

@@ -19,6 +19,7 @@ from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.utils.tensorflow.model_data import ragged_array_to_ndarray
 
 from bot.minilm import MiniLMEncoder
+from bot.reading import read_token
 
 MAX_REMEMBERED_TOKENS = 100_000  # distinct tokens whose word pieces are kept (a few MB at most)
 
@@ -38,6 +39,10 @@ class MiniLMLanguageModelFeaturizer(LanguageModelFeaturizer):
     def required_components() -> list[type]:
         return [Tokenizer]
 
+    @staticmethod
+    def get_default_config() -> dict:
+        return {**LanguageModelFeaturizer.get_default_config(), "read_upset_writing": False}
+
     def _load_model_instance(self) -> None:
         """Rasa's tokenizer for the word pieces; our ONNX encoder for the model itself."""
         from rasa.nlu.utils.hugging_face.registry import model_tokenizer_dict
@@ -48,13 +53,17 @@ class MiniLMLanguageModelFeaturizer(LanguageModelFeaturizer):
         self.model = MiniLMEncoder.from_pretrained(self.model_weights)
         self.pad_token_id = self.tokenizer.unk_token_id  # as Rasa does; padding is masked anyway
         self._pieces: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
+        # bot/reading.py on every token: what the fine-tuned encoder was trained to read (config.yml's
+        # read_upset_writing; off for the stock encoder, whose heads were tuned without it).
+        self._read = bool(self._config.get("read_upset_writing", False))
 
     def _lm_tokenize(self, text: str) -> tuple[list[int], list[str]]:
-        """Rasa's word pieces of one token, remembered: Rasa runs the (pure Python) WordPiece tokenizer
-        once per token of every message, ~8 calls per customer message, and the same words recur."""
+        """Rasa's word pieces of one token (with read_upset_writing: as bot/reading.py reads it, emoji as
+        words, masked swearing unmasked), remembered: Rasa runs the (pure Python) WordPiece tokenizer once per token of every
+        message, ~8 calls per customer message, and the same words recur."""
         pieces = self._pieces.get(text)
         if pieces is None:
-            ids, strings = super()._lm_tokenize(text)
+            ids, strings = super()._lm_tokenize(read_token(text) if self._read else text)
             pieces = (tuple(ids), tuple(strings))
             if len(self._pieces) < MAX_REMEMBERED_TOKENS:
                 self._pieces[text] = pieces

@@ -38,13 +38,13 @@ def _featurizer(args: argparse.Namespace) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from bot.sentiment.train import FULL, REDUCED, train
+    from bot.sentiment.train import DESK, FULL, REDUCED, train
 
     out = args.out or (ROOT / "models" / "reduced" / "sentiment" if args.reduced else DEFAULT_MODEL)
     started = time.monotonic()
     head = train(
         out,
-        REDUCED if args.reduced else FULL,
+        REDUCED if args.reduced else DESK if args.desk else FULL,
         featurizer=_featurizer(args),
         cache_dir=None if args.no_cache else args.cache,
     )
@@ -107,6 +107,37 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+UPSET_TEST = ROOT / "tests" / "data" / "sentiment" / "upset_messages.jsonl"
+NEGATIVE_AT = 0.5  # negativity from which a message counts as read negative (the escalation reads it higher)
+
+
+def cmd_upset(args: argparse.Namespace) -> int:
+    """The upset-writing test set (written blind, never trained or tuned on): share read as negative."""
+    from collections import Counter
+
+    from bot.sentiment.features import lm_sequence_features, mean_pool
+    from bot.sentiment.model import Head, sentiment
+
+    head, featurizer = Head.load(args.model), _featurizer(args)
+    items = [json.loads(line) for line in args.file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    messages = featurizer.messages([item["text"] for item in items])
+    hits: Counter[tuple[str, str]] = Counter()
+    totals: Counter[tuple[str, str]] = Counter()
+    for item, message in zip(items, messages):
+        score = sentiment(head, mean_pool(lm_sequence_features(message)), item["text"])["negativity"]
+        key = (item["label"], item["style"])
+        totals[key] += 1
+        hits[key] += score >= NEGATIVE_AT
+    for label, title in (("negative", "upset messages read as negative"),
+                         ("not_negative", "calm look-alikes read as negative")):
+        n = sum(v for (lab, _), v in totals.items() if lab == label)
+        k = sum(v for (lab, _), v in hits.items() if lab == label)
+        styles = ", ".join(f"{style} {hits[(lab, style)]}/{v}" for (lab, style), v in sorted(totals.items())
+                           if lab == label)
+        print(f"{title}: {k}/{n} = {k / max(1, n):.1%} (negativity >= {NEGATIVE_AT}; {styles})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.sentiment", description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=None, help="Rasa config to copy featurizers from")
@@ -117,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     train = commands.add_parser("train", help="train the head on GoEmotions + support examples")
     train.add_argument("--out", type=Path, default=None, help="output folder (models/sentiment)")
     train.add_argument("--reduced", action="store_true", help="small, fast model for CI (≤ 2 min)")
+    train.add_argument("--desk", action="store_true",
+                       help="for the fine-tuned encoder: upset writing in, mix and offsets chosen on kept-back train")
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser("eval", help="macro-F1 on GoEmotions dev, Ekman grouping")
@@ -128,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     predict = commands.add_parser("predict", help='JSON lines {"text"} on stdin → emotions on stdout')
     predict.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     predict.set_defaults(run=cmd_predict)
+
+    upset = commands.add_parser("upset", help="the upset-writing test set: share read as negative")
+    upset.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    upset.add_argument("--file", type=Path, default=UPSET_TEST)
+    upset.set_defaults(run=cmd_upset)
 
     args = parser.parse_args(argv)
     _quiet()

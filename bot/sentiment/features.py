@@ -299,11 +299,17 @@ def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
 
 
 def _cache_file(cache_dir: Path, featurizer: Featurizer) -> Path:
-    configs = pipeline_configs(featurizer.config_path)
+    """Named for what made the vectors: the pipeline config, the weights file's size and time (a
+    fine-tune rewrites the weights in place) and how tokens are read (bot/reading.py)."""
+    configs: dict[str, Any] = pipeline_configs(featurizer.config_path)
     for config in configs.values():  # a symlinked encoder is the same encoder
         for name in ("model", "model_weights"):
             if isinstance(config.get(name), str) and Path(config[name]).exists():
                 config[name] = str(Path(config[name]).resolve())
+                weights = Path(config[name]) / "model.safetensors"
+                if weights.exists():
+                    config[name + "_stat"] = [weights.stat().st_size, weights.stat().st_mtime_ns]
+    configs["reading"] = hashlib.sha1((ROOT / "bot" / "reading.py").read_bytes()).hexdigest()
     key = hashlib.sha1(json.dumps(configs, sort_keys=True).encode()).hexdigest()[:12]
     return cache_dir / f"embeddings-{key}.npz"
 

@@ -39,12 +39,21 @@ class Head:
     mix: float
     intensity_weight: float
     meta: dict[str, Any] = field(default_factory=dict)
+    # Per-class log-space offsets chosen for macro-F1 on GoEmotions train items no weight was fitted on
+    # (bot/sentiment/data.py reserve); zeros for a head saved before they existed.
+    offsets: np.ndarray = field(default_factory=lambda: np.zeros(len(LABELS), np.float32))
+
+    def log_parts(self, features: np.ndarray, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each half's log-probabilities, (n, 7) twice: what the mix and the offsets are chosen on."""
+        return (np.log(softmax(self.mlp.logits(features)) + 1e-9),
+                np.log(softmax(self.lexical.logits(texts)) + 1e-9))
+
+    def combine(self, log_mlp: np.ndarray, log_lex: np.ndarray) -> np.ndarray:
+        return softmax((1.0 - self.mix) * log_mlp + self.mix * log_lex + self.offsets)
 
     def probabilities(self, features: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """(n, 7) distributions for a batch of dense features and their texts; rows sum to 1."""
-        log_mlp = np.log(softmax(self.mlp.logits(features)) + 1e-9)
-        log_lex = np.log(softmax(self.lexical.logits(texts)) + 1e-9)
-        return softmax((1.0 - self.mix) * log_mlp + self.mix * log_lex)
+        return self.combine(*self.log_parts(features, texts))
 
     def save(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -52,6 +61,7 @@ class Head:
             "labels": np.asarray(LABELS),
             "mix": np.asarray(self.mix, np.float32),
             "intensity_weight": np.asarray(self.intensity_weight, np.float32),
+            "offsets": np.asarray(self.offsets, np.float32),
             "meta": np.asarray(json.dumps(self.meta)),
             **self.mlp.arrays(),
             **self.lexical.arrays(),
@@ -78,6 +88,8 @@ class Head:
                 intensity_weight=float(stored["intensity_weight"]),
                 meta=json.loads(str(stored["meta"])),
             )
+            if "offsets" in stored.files:
+                head.offsets = np.asarray(stored["offsets"], np.float32)
         if head.mlp.mean.shape[0] != EMBEDDING_DIM + len(CUE_NAMES):
             raise ModelError(f"{path} expects {head.mlp.mean.shape[0]} dense features; retrain it")
         return head
