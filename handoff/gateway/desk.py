@@ -26,7 +26,7 @@ from handoff.core.clock import now_ms
 from handoff.core.conversation import Snapshot
 from handoff.core.protocol import State
 from handoff.reporting import metrics
-from handoff.settings import Settings
+from handoff.settings import Settings, SettingsError
 from handoff.storage import keys, lua
 from handoff.storage.history import History
 from handoff.storage.store import Applied, Store, queue_item
@@ -50,8 +50,11 @@ class Desk:
         self._work: dict[str, asyncio.Queue[Callable[[], Awaitable[None]]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._load_cache: tuple[float, int, list[int]] | None = None
-        self._hours = opening_hours.parse(settings.opening_hours, settings.opening_timezone,
-                                          settings.opening_holidays)
+        try:
+            self._hours = opening_hours.parse(settings.opening_hours, settings.opening_timezone,
+                                              settings.opening_holidays)
+        except opening_hours.OpeningHoursError as exc:  # at start-up, naming the settings to fix
+            raise SettingsError(f"setting OPENING_HOURS / OPENING_TIMEZONE / OPENING_HOLIDAYS: {exc}") from None
         self._assist = assist  # a chat that closed well teaches the drafts (handoff/assist/service.py)
 
     # ------------------------------------------------------------ per-conversation work, in order

@@ -47,3 +47,4 @@ def test_the_wording_says_when() -> None:
 def test_a_bad_setting_is_refused_with_what_was_expected(spec: str) -> None:
     with pytest.raises(OpeningHoursError, match="expected|before"):
         parse(spec)
+
