@@ -143,10 +143,11 @@ class History:
         res = await self._search(**lua.history_search_call(
             index, scratch=keys.hist_tmp(uuid.uuid4().hex), from_ms=query.from_ms or 0,
             to_ms=query.to_ms if query.to_ms is not None else 2**53, offset=offset,
-            limit=min(limit, PAGE_MAX), walk_above=self.walk_above, count_cap=self.count_cap).kwargs())
+            limit=min(limit, PAGE_MAX), walk_above=self.walk_above, count_cap=self.count_cap,
+            fields=CLOSED_ROW_FIELDS).kwargs())
         total, more, flat = int(res[0]), res[1] == 1, res[2:]
-        found = [(flat[i], int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
-        return SearchPage(total, more, await self.rows(found))
+        rows = [closed_row(flat[i], int(float(flat[i + 1])), flat[i + 2]) for i in range(0, len(flat), 3)]
+        return SearchPage(total, more, [row for row in rows if row is not None])
 
     async def rows(self, found: list[tuple[str, int]]) -> list[dict[str, Any]]:
         if not found:

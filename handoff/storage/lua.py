@@ -286,21 +286,33 @@ def activate_model_call(*, version: str, by: str, now: int, entry: str, base: st
 
 # One page of a history search, newest first (handoff/storage/history.py).
 # KEYS: 1 scratch key for an intersection, 2.. the index sets to intersect (one: read it directly)
-# ARGV: 1 from ms, 2 to ms (inclusive), 3 offset, 4 page size, 5 walk above this many members, 6 count cap
+# ARGV: 1 from ms, 2 to ms (inclusive), 3 offset, 4 page size, 5 walk above this many members, 6 count cap,
+#       7 conversation key prefix, 8.. the conversation fields each row carries (read here: one round trip)
 # Several sets whose smallest has at most ARGV[5] members: ZINTERSTORE into the scratch key (in C), an exact
 # total, and the key is unlinked (freed off the main thread). A larger smallest set: walk it newest first in
 # the date range, checking each id in the others, and stop once ARGV[6] matches are counted (the commonest
 # words together answer in a few thousand lookups instead of sorting tens of thousands of ids).
-# -> {total (capped at ARGV[6] when walked), more (1: over the cap), id, closed_at, id, closed_at, ...}
+# -> {total (capped at ARGV[6] when walked), more (1: over the cap), id, closed_at, {fields}, id, ...}
 HISTORY_SEARCH = r"""
 local from, to = ARGV[1], ARGV[2]
 local offset, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
+local fields = {}
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+local function with_rows(out)
+  local rows = {out[1], out[2]}
+  for i = 3, #out, 2 do
+    rows[#rows + 1] = out[i]
+    rows[#rows + 1] = out[i + 1]
+    rows[#rows + 1] = redis.call('HMGET', ARGV[7] .. out[i], unpack(fields))
+  end
+  return rows
+end
 local function page_of(src)
   local total = redis.call('ZCOUNT', src, from, to)
   local page = redis.call('ZREVRANGEBYSCORE', src, to, from, 'WITHSCORES', 'LIMIT', offset, limit)
   local out = {total, 0}
   for i = 1, #page do out[#out + 1] = page[i] end
-  return out
+  return with_rows(out)
 end
 if #KEYS == 2 then return page_of(KEYS[2]) end
 local smallest, size = 2, redis.call('ZCARD', KEYS[2])
@@ -341,11 +353,13 @@ while true do
   if more == 1 then break end
 end
 out[1], out[2] = count, more
-return out
+return with_rows(out)
 """
 
 
 def history_search_call(index_keys: list[str], *, scratch: str, from_ms: int, to_ms: int, offset: int,
-                        limit: int, walk_above: int, count_cap: int) -> ScriptCall:
-    """HISTORY_SEARCH over `index_keys` (at least one); `scratch` is a key of this call's own."""
-    return ScriptCall(keys=[scratch, *index_keys], args=[from_ms, to_ms, offset, limit, walk_above, count_cap])
+                        limit: int, walk_above: int, count_cap: int, fields: Iterable[str]) -> ScriptCall:
+    """HISTORY_SEARCH over `index_keys` (at least one); `scratch` is a key of this call's own; `fields` of
+    each found conversation's hash come back with it."""
+    return ScriptCall(keys=[scratch, *index_keys], args=[from_ms, to_ms, offset, limit, walk_above, count_cap,
+                                                         keys.conv(""), *fields])
