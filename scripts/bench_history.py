@@ -42,12 +42,13 @@ def conversation(i: int, rng: random.Random, texts: list[str], now_ms: int) -> t
     cid = f"{i:032x}"
     customer = {"name": f"Customer {rng.choice(['Morgan', 'Lee', 'Okafor', 'Nguyen', 'Rossi', 'Kowalski'])} {i % 997}",
                 "customer_id": f"HB-{rng.randrange(30_000):06d}"}
-    conv = {"conversation_id": cid, "customer": customer, "reason": {"kind": rng.choice(KINDS), "score": 0.8},
+    agent = rng.choice(AGENTS)
+    conv: dict[str, Any] = {"conversation_id": cid, "customer": customer, "reason": {"kind": rng.choice(KINDS), "score": 0.8},
             "resolution": rng.choice(RESOLUTIONS), "rating": rng.choice([None, None, 1, 2, 3, 4, 5]),
-            "last_agent": rng.choice(AGENTS)}
+            "last_agent": agent}
     said = [rng.choice(texts) for _ in range(rng.randint(2, 6))] + [rng.choice(REPLIES)]
     closed = now_ms - rng.randrange(29 * DAY_MS)
-    return conv, said, [conv["last_agent"]], closed
+    return conv, said, [agent], closed
 
 
 async def fill(history: History, client: Any, n: int, seed: int = 24) -> list[tuple[dict[str, Any], list[str], int]]:
@@ -56,7 +57,7 @@ async def fill(history: History, client: Any, n: int, seed: int = 24) -> list[tu
     for i in range(n):
         conv, said, agents, closed = conversation(i, rng, texts, now)
         made.append((conv, said, closed))
-        batch.append((conv["conversation_id"], index_keys_of(conv, said, agents), closed))
+        batch.append((str(conv["conversation_id"]), index_keys_of(conv, said, agents), closed))
         if len(batch) == 10_000 or i == n - 1:
             await history.add_many(batch)
             async with client.pipeline(transaction=False) as p:
@@ -114,7 +115,9 @@ async def run(n: int = 100_000, searches: int = 700) -> dict[str, Any]:
             for q in plan[:20]:  # warm-up: the scripts load, the connections open
                 await history.search(q)
             await client.config_resetstat()  # from here, commandstats count the timed searches only
-            times, matched, by_kind = [], [], {}
+            times: list[float] = []
+            matched: list[int] = []
+            by_kind: dict[str, list[float]] = {}
             for i, q in enumerate(plan):
                 started = time.perf_counter()
                 page = await history.search(q, 0, 20)
