@@ -27,7 +27,7 @@ from handoff.storage.store import CLOSED_ROW_FIELDS, closed_row
 
 PAGE_MAX = 50
 WALK_ABOVE = 5_000  # intersect in C up to this smallest set; above it walk newest first (lua.HISTORY_SEARCH)
-COUNT_CAP = 1_000  # a walked search counts its matches up to here, then says "more"
+COUNT_CAP = 500  # a walked search counts its matches up to here, then says "more"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ async def test_a_walked_search_finds_the_same_page_as_an_intersection_and_stops_
     assert (dated.total, dated.more) == (3, False)
     assert [r["conversation_id"] for r in (await exact.search(HistoryQuery(customer_id="HB-1", agent="agent0"))).rows] \
         == [f"{i:032x}" for i in (28, 22, 16, 10, 4)]
+    sparse = HistoryQuery(words=["refund"], customer_id="HB-1", agent="agent1")  # 1 match in 6: falls back
+    assert [r["conversation_id"] for r in (await walked.search(sparse)).rows] == [f"{25:032x}"]
+    assert (await walked.search(sparse)).more is False
     assert not [k async for k in redis.scan_iter(keys.hist_tmp("*"))]  # no scratch key is left behind
 
 
