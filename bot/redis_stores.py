@@ -68,14 +68,34 @@ def _with_events(stored: str, name: str, new: list[Event]) -> str | None:
     return stored[:-len(tail)] + ", " + json.dumps([event.as_dict() for event in new])[1:-1] + tail
 
 
+TOPOLOGY_KWARGS = ("sentinels", "sentinel_service")  # endpoints.yml: Redis Sentinel
+
+
+def _topology_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Take endpoints.yml's Sentinel keys out of `kwargs` (Rasa's own stores do not know them)."""
+    return {name: kwargs.pop(name) for name in TOPOLOGY_KWARGS if name in kwargs}
+
+
 def _async_client(decode: bool, host: str = "localhost", port: int | str = 6379, db: int | str = 0,
                   username: str | None = None, password: str | None = None, use_ssl: bool = False,
                   ssl_keyfile: str | None = None, ssl_certfile: str | None = None, ssl_ca_certs: str | None = None,
-                  socket_timeout: float | None = None, **_: Any) -> Any:
+                  socket_timeout: float | None = None, sentinels: str | None = None,
+                  sentinel_service: str | None = None, **_: Any) -> Any:
     """A redis.asyncio client for the same server, database and TLS settings as the store's own (sync)
-    client; the other keyword arguments of Rasa's stores (key_prefix, record_exp, ...) are not its."""
+    client; the other keyword arguments of Rasa's stores (key_prefix, record_exp, ...) are not its. With
+    `sentinels`, the gateway's own way to its Redis (handoff/storage/topology.py): the primary the sentinels
+    name now, so the stores follow a failover."""
     import redis.asyncio as aioredis
 
+    if sentinels:
+        from urllib.parse import quote
+
+        from handoff.storage.topology import Topology, parse_sentinels
+
+        auth = f"{quote(username or '')}:{quote(password)}@" if password else ""
+        url = f"{'rediss' if use_ssl else 'redis'}://{auth}{host}:{port}/{db}"
+        topology = Topology(url, parse_sentinels(sentinels), sentinel_service or "tandem")
+        return topology.client(decode_responses=decode, socket_timeout=socket_timeout)
     return aioredis.Redis(host=host, port=int(port), db=int(db), username=username, password=password,
                           ssl=use_ssl, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, ssl_ca_certs=ssl_ca_certs,
                           decode_responses=decode, socket_timeout=socket_timeout)
@@ -85,8 +105,9 @@ class AsyncRedisTrackerStore(RedisTrackerStore):
     """RedisTrackerStore whose save and retrieve await Redis (same keys and serialisation)."""
 
     def __init__(self, domain: Any, **kwargs: Any) -> None:
+        topology = _topology_kwargs(kwargs)
         super().__init__(domain, **kwargs)
-        self.ared = _async_client(decode=True, **kwargs)
+        self.ared = _async_client(decode=True, **kwargs, **topology)
         self._reads: dict[int, _Read] = {}  # by id() of a tracker handed out and still alive
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
@@ -158,8 +179,9 @@ class AsyncRedisLockStore(RedisLockStore):
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
         kwargs.setdefault("db", 1)  # RedisLockStore's default
         kwargs.setdefault("socket_timeout", DEFAULT_SOCKET_TIMEOUT_IN_SECONDS)
+        topology = _topology_kwargs(kwargs)
         super().__init__(**kwargs)
-        self.ared = _async_client(decode=False, **kwargs)
+        self.ared = _async_client(decode=False, **kwargs, **topology)
         self._release = self.ared.register_script(RELEASE)
 
     @asynccontextmanager

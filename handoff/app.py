@@ -19,24 +19,29 @@ from sanic import Sanic
 
 from bot.minilm import limit_blas_threads
 from handoff.accounts.auth import Accounts, Login
+from handoff.admin.answer_feedback import AnswerFeedback
 from handoff.admin.inbox import Inbox
+from handoff.admin.live_knobs import LiveKnobs
 from handoff.admin.loop import AdminLoop
 from handoff.admin.model_registry import ModelRegistry, ModelWatcher, swap_loader
 from handoff.admin.retrain import RetrainConfig, Retrainer
 from handoff.admin.training_data import TrainingData
+from handoff.assist.service import Assist
 from handoff.assistant.bot_bridge import BotBridge, load_agent, model_file
 from handoff.assistant.nlu_workers import NluWorkers
 from handoff.core import protocol
 from handoff.gateway.channel import TandemChannel
 from handoff.gateway.desk import Desk
+from handoff.gateway.drain import Drain
 from handoff.gateway.http_api import STATIC
 from handoff.gateway.socketio_ws import add_socketio  # issue #22
 from handoff.gateway.turns import Turns
 from handoff.gateway.web import RequestAuth
 from handoff.reporting import metrics
 from handoff.services import Services
-from handoff.settings import Settings
+from handoff.settings import Settings, exposure_warnings
 from handoff.storage.backend import Storage
+from handoff.storage.feedback import FeedbackRecords
 
 log = logging.getLogger(__name__)
 ORPHAN_GRACE_MS = 120_000
@@ -50,16 +55,19 @@ def build_services(settings: Settings, get_agent: GetAgent) -> Services:
     storage = Storage.build(settings)
     accounts = Accounts(storage.accounts)
     login = Login(storage.login_failures, accounts, storage.sessions, max_per_user=settings.login_max_per_user,
-                  max_per_ip=settings.login_max_per_ip)
+                  max_per_ip=settings.login_max_per_ip, max_per_account=settings.login_max_per_account)
     nlu_workers = NluWorkers(settings.nlu_workers, settings.blas_threads, timeout_s=settings.bot_timeout_s / 3) \
         if settings.nlu_workers and settings.load_bot else None
     bot = BotBridge(get_agent, settings.bot_timeout_s, nlu_workers)
     inbox = Inbox(storage.inbox)
-    desk = Desk(settings, storage.store, accounts, bot, inbox, storage.history)
-    turns = Turns(desk, storage.store, bot, inbox, storage.hub.echo, settings)
+    assist = Assist(storage.assist, storage.store, inbox, Path(settings.project_root), settings.assist_encoder)
+    desk = Desk(settings, storage.store, accounts, bot, inbox, storage.history, assist=assist)
+    turns = Turns(desk, storage.store, bot, inbox, storage.hub.echo, settings, assist=assist)
     return Services(settings=settings, storage=storage, accounts=accounts, login=login,
                     who=RequestAuth(storage.sessions, accounts), bot=bot, nlu_workers=nlu_workers, desk=desk,
-                    turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent))
+                    turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent),
+                    drain=Drain(settings.drain_timeout_s),
+                    feedback=AnswerFeedback(storage.store, FeedbackRecords(storage.store), inbox), assist=assist)
 
 
 def _admin_loop(settings: Settings, storage: Storage, inbox: Inbox, get_agent: GetAgent) -> AdminLoop | None:
@@ -91,6 +99,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
     app.config.WEBSOCKET_PING_TIMEOUT = 20
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 5.0
+    app.config.PROXIES_COUNT = settings.proxies_count  # request.remote_addr: the client behind a balancer
     app.ctx.agent = None  # the Rasa agent, loaded when the server starts
 
     async def on_new_message(message: UserMessage) -> None:  # Rasa's REST channel
@@ -107,6 +116,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
 
     @app.listener("before_server_start")
     async def start(app: Sanic, loop: Any) -> None:
+        for warning in exposure_warnings(settings):
+            log.warning("%s (docs/deploy.md)", warning)
         await services.storage.start()
         if settings.load_bot:
             try:
@@ -118,6 +129,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
             except Exception:
                 # Serve anyway: customers are told the assistant is unavailable and offered a person.
                 log.exception("could not load the Rasa model from %s", settings.model_path)
+        # Before serving: loading the encoder holds the GIL for seconds, which live turns would wait for.
+        await services.assist.start()
 
     @app.listener("after_server_start")
     async def started(app: Sanic, loop: Any) -> None:
@@ -127,13 +140,18 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         gc.freeze()
         limit_blas_threads(settings.blas_threads)  # a spinning 2nd BLAS thread took a core (bot/minilm.py)
         app.ctx.sweeper = asyncio.ensure_future(_sweep(services.desk))
+        app.ctx.knobs = LiveKnobs(services.storage.retraining, services.storage.hub)  # the admin's live thresholds
+        await app.ctx.knobs.start()
         if services.admin is not None:
             await services.admin.start(agent_loaded=app.ctx.agent is not None)
         log.info("Tandem gateway %s listening", settings.instance)
 
     @app.listener("before_server_stop")
     async def stopping(app: Sanic, loop: Any) -> None:
+        # SIGTERM (a rolling deploy): the loop still serves here, so sockets are told and turns finish.
+        await services.drain.run(services.desk)
         app.ctx.sweeper.cancel()
+        await app.ctx.knobs.stop()
         if services.admin is not None:
             await services.admin.stop()
 
@@ -142,6 +160,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         if services.nlu_workers is not None:
             services.nlu_workers.close()
         await services.desk.stop()
+        services.assist.stop()
         await services.storage.stop()
         agent = app.ctx.agent
         broker = getattr(getattr(agent, "tracker_store", None), "event_broker", None)

@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handoff.accounts.auth import Accounts, Login
+from handoff.admin.answer_feedback import AnswerFeedback
 from handoff.admin.loop import AdminLoop
+from handoff.assist.service import Assist
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.assistant.nlu_workers import NluWorkers
 from handoff.gateway.desk import Desk
+from handoff.gateway.drain import Drain
 from handoff.gateway.turns import Turns
 from handoff.gateway.web import RequestAuth
 from handoff.settings import Settings
@@ -31,3 +34,6 @@ class Services:
     desk: Desk
     turns: Turns
     admin: AdminLoop | None  # None: the learning loop failed at start-up; its routes say so
+    drain: Drain  # open sockets, and whether this instance is leaving (SIGTERM: handoff/gateway/drain.py)
+    assist: Assist  # agent assist: drafts, summary, index of good replies (docs/assist.md)
+    feedback: AnswerFeedback | None = None  # the bot's answers rated and flagged (handoff/admin/answer_feedback.py)

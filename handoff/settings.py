@@ -45,8 +45,14 @@ class Settings:
     instance: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     data_dir: str = str(ROOT / "var")
     default_wait_s: int = 120  # shown as "typical wait" until real waits have been measured
-    login_max_per_user: int = 5
-    login_max_per_ip: int = 20
+    # When advisers are expected (handoff/core/opening_hours.py): said to a queued customer when nobody is online.
+    opening_hours: str = "Mon-Fri 08:00-20:00; Sat 09:00-17:00"
+    opening_timezone: str = "Europe/London"
+    opening_holidays: str = "GB-ENG"  # bank holidays of this region close the desk ("" = none)
+    bot_while_queued: bool = True  # the bot answers routine questions while a customer waits (they may say no)
+    login_max_per_user: int = 5  # failed sign-ins to one account from one address before that pair is locked
+    login_max_per_ip: int = 20  # failed sign-ins from one address, any account
+    login_max_per_account: int = 500  # failed sign-ins to one account from anywhere (far above one address's)
     login_window_s: int = 900
     new_chats_per_ip: int = 60  # conversations one client IP may open per window (0: no limit)
     new_chats_window_s: int = 600
@@ -65,7 +71,17 @@ class Settings:
     socketio_bot_message_evt: str | None = None  # bot_uttered
     socketio_session_persistence: bool | None = None  # false (Tandem's credentials.yml says true)
     socketio_websocket_only: bool = False  # true: no long-polling, so no sticky sessions behind a balancer
+    # Rolling deploys (handoff/gateway/drain.py, docs/deploy.md): on SIGTERM, how long running turns may finish.
+    drain_timeout_s: float = 20.0
+    proxies_count: int = 0  # trusted proxies in front (a balancer: 1) whose X-Forwarded-For names the client
+    # Past one Redis (handoff/storage/topology.py, docs/deploy.md). REDIS_URL still gives db and password.
+    redis_sentinels: tuple[str, ...] = ()  # host:port of each sentinel: the primary is asked of them
+    redis_sentinel_service: str = "tandem"  # the name the sentinels monitor the primary by
+    redis_wait_replicas: int = 0  # >0: a message is acknowledged only once this many replicas have it (WAIT)
+    redis_wait_timeout_ms: int = 500  # how long an ack waits for them; short of them the client retries
     handback_watch_s: int = 600  # after "hand back to bot" the agent watches the chat and may take it back (#24)
+    # Agent assist (docs/assist.md): False runs without the MiniLM encoder (drafts are the bot's answers only).
+    assist_encoder: bool = True
 
     def __repr__(self) -> str:
         parts = []
@@ -157,3 +173,20 @@ def load(env: Mapping[str, str] | None = None, dotenv: Path | None = None, **ove
 
 def generated_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def exposure_warnings(settings: Settings) -> list[str]:
+    """What the gateway should warn about at start-up: it serves a non-loopback address (reachable from
+    other machines) without a /metrics token or without the Secure flag on the session cookie."""
+    if settings.host in LOOPBACK_HOSTS or settings.host.startswith("127."):
+        return []
+    out = []
+    if not settings.metrics_token:
+        out.append(f"serving {settings.host} with /metrics open to anyone: set METRICS_TOKEN")
+    if not settings.cookie_secure:
+        out.append(f"serving {settings.host} with a session cookie sent over plain HTTP: set COOKIE_SECURE=1 "
+                   "(behind HTTPS)")
+    return out

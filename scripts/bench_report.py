@@ -15,6 +15,7 @@ P99_TARGET_MS = 100.0  # at 200 conversations, one message every 5 s each
 REST_MARGIN_MS = 2.0
 LABELS = {"ws": "websocket", "rest": "REST", "sio": "socket.io"}
 HANDOFF_P99_MS = 50.0
+ASSIST_P99_MS = 50.0  # drafts after the customer's message reached the agent, 20 busy agents (#23)
 BYTES_PER_SOCKET = 50 * 1024
 HISTORY_P99_MS = 200.0  # issue #24: search over 100,000 conversations
 
@@ -114,6 +115,23 @@ class Report:
                                    f"{s.row()}" + (f", {run.errors} lost" if run.errors else ""),
                                    f"p99 ≤ {HANDOFF_P99_MS:.0f} ms", verdict(ok), cmd))
 
+    def assist(self, run: Any, cmd: str) -> None:
+        """Agent assist (scripts/bench_assist.py): drafts after the customer's message reached the agent."""
+        s, e, first = summarize(run.to_agent_ms), summarize(run.end_to_end_ms), summarize(run.first_ms)
+        ok = at_most(s.p99, ASSIST_P99_MS) and not run.missing
+        self.figures.append(Figure("agent assist, 20 busy agents: customer message at the agent → its drafts "
+                                   "(all three), p50 / p99",
+                                   f"{s.row()}" + (f", {run.missing} without drafts" if run.missing else ""),
+                                   f"p99 ≤ {ASSIST_P99_MS:.0f} ms", verdict(ok), cmd))
+        self.figures.append(Figure("agent assist, 20 busy agents: customer message at the agent → the first "
+                                   "drafts (past replies, before the parse), p50 / p99", first.row(),
+                                   f"p99 ≤ {ASSIST_P99_MS:.0f} ms", verdict(at_most(first.p99, ASSIST_P99_MS)), cmd))
+        self.figures.append(Figure("agent assist, 20 busy agents: customer's send → drafts at the agent "
+                                   "(NLU included), p50 / p99", e.row(), "within 100 ms", verdict(at_most(e.p99, 100.0)),
+                                   cmd))
+        self.extra.append(f"Agent assist run: {run.sent} customer messages in {run.duration_s:.0f} s; "
+                          f"{run.with_past} drafts sets carried an agent's past reply.")
+
     def sockets(self, res: SocketRun, nofile: int, cmd: str) -> None:
         per = res.bytes_per_socket
         self.figures.append(Figure("idle customer sockets held by one instance",
@@ -147,6 +165,14 @@ class Report:
         self.figures.append(Figure("training time", "n/a" if train is None else f"{train:.0f} s",
                                    "(measured)", "n/a", cmd))
 
+    def replicated_ack(self, result: dict[str, Any], cmd: str) -> None:
+        """docs/deploy.md: REDIS_WAIT_REPLICAS=1 acknowledges a message once a replica has it."""
+        cost = result["wait_p50"] - result["plain_p50"]
+        self.figures.append(Figure(
+            "cost of the replicated ack (WAIT 1): storing one message, p50 / p99, primary alone vs primary + replica",
+            f"{fmt_ms(result['plain_p50'])} / {fmt_ms(result['plain_p99'])} vs {fmt_ms(result['wait_p50'])} / "
+            f"{fmt_ms(result['wait_p99'])} (+{cost:.2f} ms at p50; n={result['n']} each, loopback)",
+            "(measured)", "n/a", cmd))
     def history(self, result: dict[str, Any], cmd: str) -> None:
         """scripts/bench_history.py: the console's search over closed conversations (issue #24)."""
         self.figures.append(Figure(

@@ -2,7 +2,8 @@
 
 Redis (REDIS_URL, or a private redis-server with AOF under var/redis), the rasa-sdk action server and
 the gateway (which holds the Rasa agent in-process and serves the widget demo, console and admin).
-Each child is restarted if it crashes, so a dead process never leaves the desk half up.
+Each child is restarted if it crashes, the desk's own Redis included (its AOF gives everything back), so a
+dead process never leaves the desk half up; while Redis is away the sockets say so (docs/deploy.md).
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from urllib.parse import urlparse
 
 from handoff.storage.local_redis import port_open, start_redis
 
-VAR = Path("var")
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("DATA_DIR") or "var")  # the gateway reads DATA_DIR too
 LOGS = VAR / "logs"  # every process's full log; the terminal gets step lines only
 LOCAL_REDIS_PORT = int(os.environ.get("TANDEM_LOCAL_REDIS_PORT", "6390"))
 ACTION_PORT = int(os.environ.get("ACTION_PORT", "5055"))
@@ -32,12 +34,28 @@ def redis_env() -> tuple[dict[str, str], subprocess.Popen | None]:
             print(f"==> reusing the Redis already on port {LOCAL_REDIS_PORT}")
         else:
             print(f"==> starting Redis on port {LOCAL_REDIS_PORT} (AOF in {VAR / 'redis'}, log: {LOGS / 'redis.log'})")
-            proc = start_redis(VAR / "redis", LOCAL_REDIS_PORT, log_file=LOGS / "redis.log")
+            proc = start_own_redis()
         url = f"redis://127.0.0.1:{LOCAL_REDIS_PORT}/0"
     parsed = urlparse(url)
     env = {"REDIS_URL": url, "REDIS_HOST": parsed.hostname or "127.0.0.1", "REDIS_PORT": str(parsed.port or 6379),
            "REDIS_DB": (parsed.path or "/0").lstrip("/") or "0", "REDIS_PASSWORD": parsed.password or ""}
     return env, proc
+
+
+def start_own_redis() -> subprocess.Popen:
+    return start_redis(VAR / "redis", LOCAL_REDIS_PORT, log_file=LOGS / "redis.log")
+
+
+def restart_own_redis(proc: subprocess.Popen) -> subprocess.Popen:
+    """The desk's own Redis died (kill -9, OOM): start it again on the same port and AOF, so the gateway
+    and the action server, which stayed up, find everything acknowledged where it was."""
+    print(f"==> redis exited with {proc.returncode}; restarting (log: {LOGS / 'redis.log'})", flush=True)
+    while True:
+        try:
+            return start_own_redis()
+        except (RuntimeError, TimeoutError) as exc:  # the port not free yet: try again shortly
+            print(f"==> redis did not start ({exc}); trying again", flush=True)
+            time.sleep(1)
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -48,7 +66,7 @@ def main() -> None:
     LOGS.mkdir(parents=True, exist_ok=True)
     renv, redis_proc = redis_env()
     env = {**os.environ, **renv, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTION_PORT}/webhook",
-           "PYTHONPATH": str(Path.cwd()), "DEMO": os.environ.get("DEMO", "1")}
+           "PYTHONPATH": str(ROOT), "DEMO": os.environ.get("DEMO", "1")}
     subprocess.run([sys.executable, "-m", "handoff.accounts.users", "bootstrap"], env=env, check=False)
     children = {
         "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTION_PORT)],
@@ -76,6 +94,8 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     while not stopping:
+        if redis_proc is not None and redis_proc.poll() is not None:
+            redis_proc = restart_own_redis(redis_proc)
         for name, proc in procs.items():
             if proc.poll() is not None:
                 print(f"==> {name} exited with {proc.returncode}; restarting (log: {LOGS / name}.log)")

@@ -87,24 +87,29 @@ def public(user: dict[str, Any], status: str = "online") -> dict[str, Any]:
 
 
 class Login:
-    """Password login with per-username and per-IP failure limits and a growing delay per failure."""
+    """Password login with failure limits and a growing delay per failure.
+
+    Why by account *and* address: a limit per username alone let anyone lock any agent out with five wrong
+    passwords. `max_per_user` failures lock that account only for the address they came from; `max_per_ip`
+    lock an address out of every account; `max_per_account` (far above what one address may try) is the
+    ceiling for an account guessed at from many addresses at once."""
 
     def __init__(self, failures: LoginFailures, accounts: Accounts, sessions: Sessions, *, max_per_user: int = 5,
-                 max_per_ip: int = 20, delay_s: float = 0.25) -> None:
+                 max_per_ip: int = 20, max_per_account: int = 500, delay_s: float = 0.25) -> None:
         self.failures, self.accounts, self.sessions = failures, accounts, sessions
-        self.max_user, self.max_ip, self.delay = max_per_user, max_per_ip, delay_s
+        self.max_user, self.max_ip, self.max_account, self.delay = max_per_user, max_per_ip, max_per_account, delay_s
 
     async def login(self, username: str, password: str, ip: str) -> tuple[str, dict[str, Any]]:
         """Returns (session id, user); raises Unauthorized or RateLimited (without saying which part was wrong)."""
         username = username.strip().lower()[:64]
-        retry = await self.failures.blocked_for(username, ip, self.max_user, self.max_ip)
+        retry = await self.failures.blocked_for(username, ip, self.max_user, self.max_ip, self.max_account)
         if retry:
             raise errors.RateLimited("too many failed sign-ins; try again later", retry_after_ms=retry * 1000)
         user = await self.accounts.get(username) if USERNAME_RE.match(username) else None
         ok = await asyncio.to_thread(verify_password, user["password_hash"] if user else _DUMMY_HASH, password)
         if not (user and ok):
-            n_user = await self.failures.record(username, ip)
-            await asyncio.sleep(min(2.0, self.delay * n_user))
+            n_pair = await self.failures.record(username, ip)
+            await asyncio.sleep(min(2.0, self.delay * n_pair))
             raise errors.Unauthorized("wrong username or password")
-        await self.failures.clear(username)
+        await self.failures.clear(username, ip)
         return await self.sessions.create(username, user["role"]), user

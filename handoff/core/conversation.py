@@ -113,13 +113,26 @@ def _unit(x: float) -> float:
     return 0.0 if x is None or math.isnan(x) else min(1.0, max(0.0, float(x)))
 
 
-def escalate(snap: Snapshot, reason: dict[str, Any], priority: float, now_ms: int) -> Transition:
-    """Bot → queued. The queued/no-agents notice is added after, once the position is known."""
+def escalate(snap: Snapshot, reason: dict[str, Any], priority: float, now_ms: int,
+             note: SystemNote | None = None) -> Transition:
+    """Bot → queued. `note` (queued_note) is stored in the same step, so the transcript has it before the
+    chat can be claimed (docs/protocol.md: the queued notice comes before `state queued`)."""
     from_states, to = _allowed("escalate", snap)
     return Transition(
         "escalate", from_states, to, queue="add", rank=queue_rank(priority, now_ms),
         fields={"priority": str(priority), "queued_at": str(now_ms), "reason_kind": str(reason.get("kind", ""))},
-        rasa="pause",
+        note=note, rasa="pause",
+    )
+
+
+def end_by_customer(snap: Snapshot) -> Transition:
+    """The customer ends the chat themselves (bot, queued or with an adviser); they are then asked to rate it."""
+    from_states, to = _allowed("close", snap)
+    return Transition(
+        "close", from_states, to, new_agent="", queue="remove",
+        fields={"resolution": "ended_by_customer", "closed_by": "customer"},
+        note=SystemNote("You ended the chat. Thank you for contacting Harbour Bank.", "ended"),
+        rating_request=True,
     )
 
 
@@ -261,18 +274,25 @@ def _minutes(seconds: int) -> str:
     return "about a minute" if minutes == 1 else f"about {minutes} minutes"
 
 
-def queued_note(position: int, wait_s: int, agents_online: int) -> SystemNote:
+def queued_note(position: int, wait_s: int, agents_online: int, back: str | None = None) -> SystemNote:
+    """The notice stored with the move to the queue. With nobody online there is no wait to promise: it says
+    when advisers are `back` ("tomorrow at 08:00", from the opening hours) when the desk is closed."""
+    place = "next" if position <= 1 else f"number {position}"
     if agents_online <= 0:
+        when = (f"Our advisers are back {back}." if back else "No advisers are online right now.")
         return SystemNote(
-            "No advisers are online right now. You can stay in the queue and someone will reply here as "
-            "soon as they are back, or leave a message and we'll call you back.",
+            f"{when} You're {place} in the queue: you can stay and someone will reply here as soon as they "
+            "are back, or leave a message and we'll call you back.",
             "no_agents", (ACTION_STAY, ACTION_LEAVE_MESSAGE),
         )
-    place = "next" if position <= 1 else f"number {position}"
     return SystemNote(
         f"I'm passing you to a person. You're {place} in the queue; a typical wait is {_minutes(wait_s)}.",
         "queued",
     )
+
+
+STILL_QUEUED_TEXT = ("You're still in the queue and a person will be with you soon. Meanwhile I can answer "
+                     "other questions.")
 
 
 def bot_unavailable_note() -> SystemNote:

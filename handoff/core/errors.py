@@ -32,6 +32,8 @@ WS_1001_GOING_AWAY = 1001
 WS_1008_POLICY_VIOLATION = 1008
 WS_1009_MESSAGE_TOO_BIG = 1009
 WS_1011_INTERNAL_ERROR = 1011
+WS_1012_SERVICE_RESTART = 1012  # this instance is shutting down (a rolling deploy): reconnect, to another one
+WS_1013_TRY_AGAIN_LATER = 1013  # Redis is unreachable for now: reconnect after the error frame's retry_after_ms
 WS_4401_SESSION_EXPIRED = 4401
 
 HTTP_STATUS = {

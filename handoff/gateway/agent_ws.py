@@ -177,6 +177,9 @@ class AgentSession(Connection):
         elif kind == "annotation":
             fields = {k: event.get(k) for k in ("seq", "intent", "confidence", "emotions", "negativity", "reading")}
             await self.send(protocol.frame("annotation", conversation_id=cid, **fields))
+        elif kind == "suggestions":  # agent assist's drafts (handoff/assist/service.py); customers never get them
+            await self.send(protocol.frame("suggestions", conversation_id=cid, seq=event.get("seq"),
+                                           drafts=event.get("drafts") or [], partial=event.get("partial")))
         elif kind == "typing" and event.get("sender") == "customer":
             await self.send(protocol.typing("customer", bool(event.get("on")), cid))
         elif kind == "state":

@@ -16,11 +16,16 @@ from sanic import Blueprint, Request
 
 from handoff.accounts import auth
 from handoff.admin.admin_routes import add_admin_routes
+from handoff.admin.feedback_routes import add_feedback_routes
+from handoff.admin.proposal_routes import add_proposal_routes
 from handoff.core import errors
 from handoff.core.protocol import encode
 from handoff.gateway.agent_ws import AgentSession
+from handoff.gateway.assist_routes import add_assist_routes
+from handoff.gateway.connection import unavailable_error
 from handoff.gateway.console_routes import add_console_routes
 from handoff.gateway.customer_ws import CustomerSession
+from handoff.gateway.health import add_health_routes
 from handoff.gateway.history_routes import add_history_routes
 from handoff.gateway.http_api import add_routes
 from handoff.gateway.intent_names_routes import add_intent_names_routes
@@ -28,6 +33,7 @@ from handoff.gateway.my_canned_routes import add_my_canned_routes
 from handoff.gateway.supervisor_routes import add_supervisor_routes
 from handoff.reporting import metrics
 from handoff.reporting.dashboard_routes import add_dashboard_routes
+from handoff.storage.store import UNREACHABLE
 
 if TYPE_CHECKING:  # handoff.services imports the gateway's classes
     from handoff.services import Services
@@ -55,24 +61,40 @@ class TandemChannel(InputChannel):
         @bp.websocket("/ws/customer")
         async def customer_socket(request: Request, ws: Any) -> None:
             with metrics.track_websocket("customer"):
-                await CustomerSession(ws, request, desk=s.desk, turns=s.turns, store=store, hub=hub, bot=s.bot,
-                                      settings=s.settings).run()
+                session = CustomerSession(ws, request, desk=s.desk, turns=s.turns, store=store, hub=hub, bot=s.bot,
+                                          settings=s.settings, feedback=s.feedback)
+                try:
+                    with s.drain.track(session):
+                        await session.run()
+                except UNREACHABLE:  # Redis went away during hello: the client is told, and comes back
+                    await session.refuse_unavailable("hello")
 
         @bp.websocket("/ws/agent")
         async def agent_socket(request: Request, ws: Any) -> None:
             sid = request.cookies.get(auth.COOKIE)
-            session = await sessions.get(sid)
+            try:
+                session = await sessions.get(sid)
+            except UNREACHABLE:
+                await ws.send(encode(unavailable_error("hello").to_frame()))
+                await ws.close(errors.WS_1013_TRY_AGAIN_LATER, "storage unavailable")
+                return
             if session is None:
                 # Browsers cannot read an HTTP status from a failed upgrade: say it on the socket.
                 await ws.send(encode(errors.Unauthorized("sign in first").to_frame()))
                 await ws.close(errors.WS_4401_SESSION_EXPIRED, "no session")
                 return
             with metrics.track_websocket("agent"):
-                await AgentSession(ws, request, session, sid, desk=s.desk, store=store, hub=hub, accounts=s.accounts,
-                                   sessions=sessions, settings=s.settings).run()
+                agent = AgentSession(ws, request, session, sid, desk=s.desk, store=store, hub=hub, accounts=s.accounts,
+                                     sessions=sessions, settings=s.settings)
+                try:
+                    with s.drain.track(agent):
+                        await agent.run()
+                except UNREACHABLE:
+                    await agent.refuse_unavailable("hello")
 
         add_routes(bp, s.settings, who=s.who, sign_in=s.login, sessions=sessions, accounts=s.accounts, store=store,
                    bot=s.bot, nlu_workers=s.nlu_workers)
+        add_health_routes(bp, s.settings, store=store, bot=s.bot, drain=s.drain)
         add_dashboard_routes(bp, who=s.who, store=store, metrics_token=s.settings.metrics_token)
         add_console_routes(bp, who=s.who, canned=s.storage.canned, store=store)
         add_admin_routes(bp, who=s.who, loop=s.admin, store=store)
@@ -80,4 +102,7 @@ class TandemChannel(InputChannel):
         add_my_canned_routes(bp, who=s.who, mine=s.storage.my_canned)  # issue #24
         add_supervisor_routes(bp, who=s.who, store=store)  # issue #24
         add_intent_names_routes(bp, who=s.who, names=s.storage.intent_names, settings=s.settings)  # issue #24
+        add_feedback_routes(bp, who=s.who, feedback=s.feedback)
+        add_assist_routes(bp, who=s.who, assist=s.assist, store=store)
+        add_proposal_routes(bp, who=s.who, loop=s.admin, assist=s.assist)
         return bp

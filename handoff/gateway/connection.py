@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from handoff.core import errors, protocol
 from handoff.core.protocol import Message, Side
 from handoff.reporting import metrics
+from handoff.storage.store import UNREACHABLE
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +135,19 @@ class Connection:
             await self.send_error(exc)
         except CLOSED:
             self.closed = True
+        except UNREACHABLE:
+            await self.refuse_unavailable(frame["type"], frame.get("client_id"))
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("internal error handling a %s frame (ref %s)", frame["type"], ref)
             await self.send_error(errors.Internal(f"internal error (ref {ref})", frame=frame["type"]))
+
+    async def refuse_unavailable(self, frame_type: str | None = None, ref: Any = None) -> None:
+        """Redis is unreachable: say so (nothing of the frame was stored, so no ack) and close with 1013, so the
+        client reconnects after `retry_after_ms` and sends its unacknowledged messages again, once."""
+        log.warning("Redis unreachable: refused a %s frame and closed the socket (1013)", frame_type or "socket")
+        await self.send_error(unavailable_error(frame_type, ref))
+        await self.close(errors.WS_1013_TRY_AGAIN_LATER, "storage unavailable")
 
     async def cleanup_tasks(self) -> None:
         for task in self.tasks:
@@ -145,3 +155,12 @@ class Connection:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+RETRY_UNAVAILABLE_MS = 2000  # what a client is told to wait while Redis is unreachable (restart, failover)
+
+
+def unavailable_error(frame_type: str | None = None, ref: Any = None) -> errors.Unavailable:
+    return errors.Unavailable("the desk cannot reach its storage for a moment; reconnecting",
+                              frame=frame_type, ref=ref if isinstance(ref, str) else None,
+                              retry_after_ms=RETRY_UNAVAILABLE_MS)

@@ -19,7 +19,7 @@ from handoff.assistant.bot_bridge import BotBridge
 from handoff.assistant.nlu_workers import NluWorkers
 from handoff.core import errors
 from handoff.core.context import sign_context
-from handoff.gateway.web import RequestAuth, error_response, json_body
+from handoff.gateway.web import RequestAuth, client_ip, error_response, json_body
 from handoff.reporting import vocabulary
 from handoff.settings import Settings
 from handoff.storage import keys
@@ -29,8 +29,9 @@ from handoff.storage.store import Store
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parents[1] / "static"
 DEMO_CUSTOMER = {"name": "Alex Morgan", "customer_id": "HB-100234",
-                 "cards": [{"last_four": "4821", "type": "debit", "label": "Everyday debit"},
-                           {"last_four": "7730", "type": "credit", "label": "Platinum credit"}]}
+                 "cards": [{"last_four": "4821", "type": "debit", "label": "Everyday debit", "state": "active"},
+                           {"last_four": "7730", "type": "credit", "label": "Platinum credit", "state": "active"}],
+                 "balances": [{"currency": "GBP", "amount": "1842.17"}, {"currency": "EUR", "amount": "120.00"}]}
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
                                "style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; "
@@ -73,7 +74,7 @@ def add_routes(bp: Blueprint, settings: Settings, *, who: RequestAuth, sign_in: 
             username, password = body.get("username"), body.get("password")
             if not isinstance(username, str) or not isinstance(password, str) or len(password) > 1024:
                 raise errors.InvalidFrame("username and password are required strings")
-            sid, user = await sign_in.login(username, password, request.ip or "unknown")
+            sid, user = await sign_in.login(username, password, client_ip(request))
         except errors.TandemError as exc:
             return error_response(exc)
         resp = response.json({"agent": auth.public(user)})

@@ -74,3 +74,10 @@ def guarded(handler: Handler) -> Handler:
             return error_response(exc)
 
     return run
+
+
+def client_ip(request: Request) -> str:
+    """The client's address for per-address limits (sign-in, new chats): the peer, or behind PROXIES_COUNT
+    trusted proxies the address they forwarded (Sanic reads X-Forwarded-For only then); otherwise every
+    client behind a balancer would share the balancer's one budget."""
+    return request.remote_addr or request.ip or "unknown"

@@ -74,33 +74,37 @@ class Sessions:
 
 
 class LoginFailures:
-    """Failed sign-ins per username and per client IP, each counted for `window_s` after the last one."""
+    """Failed sign-ins, each counted for `window_s` after the last one: per account *from one address* (the
+    lockout an attacker can cause only for themselves), per address (one attacker trying many accounts),
+    and per account from everywhere (a ceiling far above one address's budget, against a botnet)."""
 
     def __init__(self, client: aioredis.Redis, window_s: int) -> None:
         self.r, self.window = client, window_s
 
     @staticmethod
-    def _keys(username: str, ip: str) -> tuple[str, str]:
-        return keys.LOGIN_FAIL_PREFIX_USER + username, keys.LOGIN_FAIL_PREFIX_IP + ip
+    def _keys(username: str, ip: str) -> tuple[str, str, str]:
+        return keys.login_fail_pair(username, ip), keys.LOGIN_FAIL_PREFIX_IP + ip, keys.LOGIN_FAIL_PREFIX_USER + username
 
-    async def blocked_for(self, username: str, ip: str, max_per_user: int, max_per_ip: int) -> int:
-        """Seconds until a sign-in may be tried again (0: not blocked)."""
-        user_key, ip_key = self._keys(username, ip)
-        n_user, n_ip = await self.r.mget(user_key, ip_key)
-        if int(n_user or 0) >= max_per_user or int(n_ip or 0) >= max_per_ip:
-            return max(await self.r.ttl(user_key), await self.r.ttl(ip_key), 1)
-        return 0
+    async def blocked_for(self, username: str, ip: str, max_per_pair: int, max_per_ip: int,
+                          max_per_account: int) -> int:
+        """Seconds until a sign-in to `username` from `ip` may be tried again (0: not blocked)."""
+        found = self._keys(username, ip)
+        counts = [int(n or 0) for n in await self.r.mget(*found)]
+        over = [key for key, n, limit in zip(found, counts, (max_per_pair, max_per_ip, max_per_account))
+                if n >= limit]
+        if not over:
+            return 0
+        return max([*[await self.r.ttl(key) for key in over], 1])
 
     async def record(self, username: str, ip: str) -> int:
-        """Count one failure; returns the username's failures in the window so far."""
-        user_key, ip_key = self._keys(username, ip)
+        """Count one failure; returns this account's failures from this address in the window so far."""
         async with self.r.pipeline(transaction=False) as p:
-            p.incr(user_key)
-            p.expire(user_key, self.window)
-            p.incr(ip_key)
-            p.expire(ip_key, self.window)
-            n_user, _, _, _ = await p.execute()
-        return int(n_user)
+            for key in self._keys(username, ip):
+                p.incr(key)
+                p.expire(key, self.window)
+            n_pair, *_ = await p.execute()
+        return int(n_pair)
 
-    async def clear(self, username: str) -> None:
-        await self.r.delete(keys.LOGIN_FAIL_PREFIX_USER + username)
+    async def clear(self, username: str, ip: str) -> None:
+        """A right password from `ip`: its own failures for the account are forgotten (others' are not)."""
+        await self.r.delete(keys.login_fail_pair(username, ip))

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from handoff.settings import Settings
 from handoff.storage import store as store_mod
 from handoff.storage.accounts import AccountRecords, LoginFailures, Sessions
+from handoff.storage.assist_index import AssistRecords
 from handoff.storage.canned import CannedResponses
 from handoff.storage.history import History
 from handoff.storage.hub import Hub
@@ -22,6 +23,7 @@ from handoff.storage.intent_names import IntentNames
 from handoff.storage.models import ModelRecords
 from handoff.storage.my_canned import PersonalCanned
 from handoff.storage.retraining import RetrainRecords
+from handoff.storage.topology import Topology
 
 
 @dataclass(frozen=True)
@@ -38,19 +40,21 @@ class Storage:
     history: History  # closed conversations, indexed for search (issue #24)
     my_canned: PersonalCanned  # each agent's own canned replies (issue #24)
     intent_names: IntentNames  # admins' readable names of intents (issue #24)
+    assist: AssistRecords  # agent assist (handoff/assist/)
     client: aioredis.Redis  # for start() and stop(); the record classes above are the way in
 
     @classmethod
     def build(cls, settings: Settings) -> Storage:
-        if not settings.redis_url:
-            raise ValueError("settings.redis_url is required (python -m handoff starts a local Redis when unset)")
-        client = store_mod.new_client(settings.redis_url)
-        return cls(store=store_mod.Store(client, settings.conversation_ttl_s), hub=Hub(client),
+        client = Topology.of(settings).client(health_check_interval=30)
+        store = store_mod.Store(client, settings.conversation_ttl_s, wait_replicas=settings.redis_wait_replicas,
+                                wait_timeout_ms=settings.redis_wait_timeout_ms)
+        return cls(store=store, hub=Hub(client),
                    accounts=AccountRecords(client), sessions=Sessions(client, settings.session_ttl_s),
                    login_failures=LoginFailures(client, settings.login_window_s), canned=CannedResponses(client),
                    inbox=InboxRecords(client), models=ModelRecords(client), retraining=RetrainRecords(client),
                    history=History(client, settings.conversation_ttl_s), my_canned=PersonalCanned(client),
                    intent_names=IntentNames(client),
+                   assist=AssistRecords(client, settings.conversation_ttl_s),
                    client=client)
 
     async def start(self) -> None:

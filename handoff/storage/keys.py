@@ -17,7 +17,8 @@ The whole schema in one screen (arq's constants.py habit). All keys start with `
 | tandem:presence:conns | zset | "<username> <conn_id>" -> expiry (ms); a live socket keeps its entry fresh |
 | tandem:presence:seen | hash | username -> last time (ms) a socket of theirs was alive |
 | tandem:session:<sid> | hash | username, role, created; expires after SESSION_TTL idle |
-| tandem:login:user:<username> / tandem:login:ip:<ip> | string | failed login counters |
+| tandem:login:user:<username> / tandem:login:ip:<ip> | string | failed login counters (per account, per address) |
+| tandem:login:pair:<username>:<ip> | string | failed logins for one account from one address |
 | tandem:waits | list | recent queue waits (ms), newest first, for the "typical wait" |
 | tandem:callbacks | stream | call-back requests left while nobody was online |
 | tandem:ratings | stream | customer ratings |
@@ -55,7 +56,13 @@ PRESENCE_REFRESH_S = 20.0
 CLIENT_IDS_KEPT_S = 7 * 24 * 3600
 LOGIN_FAIL_PREFIX_USER = PREFIX + "login:user:"
 LOGIN_FAIL_PREFIX_IP = PREFIX + "login:ip:"
+LOGIN_FAIL_PREFIX_PAIR = PREFIX + "login:pair:"
 NEW_CHATS_PREFIX_IP = PREFIX + "newchats:ip:"  # conversations opened per client IP, per window
+
+
+def login_fail_pair(username: str, ip: str) -> str:
+    """Failed sign-ins to one account from one address: only this pair is locked out after a few."""
+    return f"{LOGIN_FAIL_PREFIX_PAIR}{username}:{ip}"
 
 
 def conv(conversation_id: str) -> str:
@@ -115,7 +122,7 @@ def ch_agent(username: str) -> str:
 # | tandem:models:active | hash | version, previous, by, ts: the model every instance must run |
 # | tandem:models:history | list | activations and rollbacks, newest first (JSON) |
 # | tandem:models:instances | hash | instance -> JSON {version, status, ts} it has loaded |
-# | tandem:admin:escalation | hash | escalation threshold -> JSON value (applied at the next retrain) |
+# | tandem:admin:escalation | hash | escalation threshold -> JSON value (live on every instance; and built into the next retrain) |
 INBOX_ITEM_PREFIX = PREFIX + "inbox:item:"
 INBOX_OPEN = PREFIX + "inbox:open"
 INBOX_DONE = PREFIX + "inbox:done"
@@ -169,3 +176,33 @@ def canned_of(username: str) -> str:
 
 
 INTENT_NAMES = PREFIX + "intent_names"  # hash intent -> the name an admin gave it (wins over data/intent_names.yml)
+CH_KNOBS = PREFIX + "pub:knobs"  # {"kind": "knobs"}: the admin saved live thresholds; every instance reloads them
+
+
+# --- Answer feedback (handoff/admin/answer_feedback.py, handoff/storage/feedback.py) ---
+# | tandem:conv:<id>:feedback | hash | "<kind>:<seq of the bot message>" -> JSON {value, by, comment, ts} |
+#   kind: "thumbs" (the customer's up/down in the widget) or "flag" (an agent's "the bot got this wrong");
+#   expires with the conversation.
+
+
+def feedback(conversation_id: str) -> str:
+    return f"{PREFIX}conv:{conversation_id}:feedback"
+# --- Agent assist (handoff/assist/, handoff/storage/assist_index.py) ---
+# | tandem:assist:index | stream | good past replies: customer (redacted), reply (redacted), intent, vector (b64 f32) |
+# | tandem:assist:indexed | set | conversations already in the index (a second close or rating adds nothing) |
+# | tandem:assist:counts | hash | drafts shown / used / edited / sent unchanged; proposals made (dashboard) |
+# | tandem:conv:<id>:assist | hash | seq -> JSON {ranking, entities} of a customer message's parse; "d:<seq>" drafts |
+# | tandem:assist:proposal:<inbox id> | hash | kind, intent, reply, agent, conversation_id, seq of a proposal |
+ASSIST_INDEX = PREFIX + "assist:index"
+ASSIST_INDEXED = PREFIX + "assist:indexed"
+ASSIST_COUNTS = PREFIX + "assist:counts"
+ASSIST_PROPOSAL_PREFIX = PREFIX + "assist:proposal:"
+ASSIST_INDEX_KEPT = 50_000  # newest entries kept in the stream (handoff/assist/similarity.py MAX_ENTRIES)
+
+
+def assist(conversation_id: str) -> str:
+    return f"{PREFIX}conv:{conversation_id}:assist"
+
+
+def assist_proposal(item_id: str) -> str:
+    return ASSIST_PROPOSAL_PREFIX + item_id

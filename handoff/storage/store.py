@@ -13,14 +13,23 @@ import hmac
 import json
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import (
+    BusyLoadingError,
+    ClusterDownError,
+    MasterDownError,
+    ReadOnlyError,
+    RedisError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from handoff.core import errors
 from handoff.core.clock import now_ms
@@ -32,6 +41,11 @@ from handoff.storage import keys, lua
 log = logging.getLogger(__name__)
 # What a Redis call can raise when the server is gone or refuses: for callers that carry on without it.
 STORAGE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
+# What a Redis call raises while Redis is down, restarting, or failing over (a replica not yet promoted
+# refuses writes; a cluster slot without its primary is down): try again soon, nothing was done.
+UNREACHABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, ClusterDownError,
+                                            TryAgainError, MasterDownError, BusyLoadingError, OSError)
+ALONE_RECHECK_S = 5.0  # a primary without replicas: how long acks skip WAIT before it is asked again
 CLOSED_MAX = 500  # rows of one agent's closed conversations returned for one day
 
 
@@ -94,10 +108,27 @@ _ERRORS = {
 Echo = Callable[[str, str], None]  # (channel, raw event JSON): Hub.echo
 
 
+def _note(t: Transition) -> dict[str, Any]:
+    """A transition's system note as stored: who took the conversation (a claim or transfer) stays with it,
+    for the per-agent figures (handoff/reporting/analytics.py); customers never see `agent`."""
+    assert t.note is not None
+    note = {**t.note.message(), "ts": now_ms()}
+    if t.new_agent:
+        note["agent"] = t.new_agent
+    if "reason" in t.fields:  # an escalation's queued note keeps its own reason kind (analytics.facts)
+        note["reason"] = str(json.loads(t.fields["reason"]).get("kind") or "")
+    return note
+
+
 class Store:
-    def __init__(self, client: aioredis.Redis, conversation_ttl_s: int = 30 * 24 * 3600) -> None:
+    def __init__(self, client: aioredis.Redis, conversation_ttl_s: int = 30 * 24 * 3600, *, wait_replicas: int = 0,
+                 wait_timeout_ms: int = 500) -> None:
         self.r = client
         self.ttl = conversation_ttl_s
+        # A message is acknowledged only once `wait_replicas` replicas have it (WAIT): with asynchronous
+        # replication a primary that dies right after an ack may take the message with it (docs/deploy.md).
+        self.wait_replicas, self.wait_timeout_ms = wait_replicas, wait_timeout_ms
+        self._alone_until = 0.0  # monotonic time until which the primary is known to have no replica at all
         self._append = client.register_script(lua.APPEND)
         self._transition = client.register_script(lua.TRANSITION)
         self._rate = client.register_script(lua.RATE)
@@ -181,10 +212,40 @@ class Store:
         msg = dict(msg)  # type: ignore[assignment]
         msg.setdefault("ts", now_ms())
         body, channel = _json(msg), keys.ch_conv(conversation_id)
-        res = await self._append(**lua.append_call(conversation_id, message=body, dedupe=dedupe,
-                                                   states=[s.value for s in states], agent=agent, ttl_s=self.ttl,
-                                                   now=now_ms(), needs_turn=needs_turn).kwargs())
+        call = lua.append_call(conversation_id, message=body, dedupe=dedupe, states=[s.value for s in states],
+                               agent=agent, ttl_s=self.ttl, now=now_ms(), needs_turn=needs_turn)
+        if not self.wait_replicas or time.monotonic() < self._alone_until:
+            res = await self._append(**call.kwargs())
+        else:
+            res = await self._append_replicated(call)
         return self._appended(res, msg, body, channel, echo)
+
+    async def _append_replicated(self, call: lua.ScriptCall) -> list[Any]:
+        """APPEND, then WAIT on the same connection (WAIT counts the replicas that have this connection's
+        writes) in one round trip. Short of `wait_replicas` the message is kept but not acknowledged
+        (errors.Unavailable): the client sends it again with its client_id, and the retry (a duplicate,
+        stored once) waits again."""
+        async with self.r.pipeline(transaction=False) as p:
+            await self._append(**call.kwargs(), client=p)
+            p.execute_command("WAIT", self.wait_replicas, self.wait_timeout_ms)
+            res, replicas = await p.execute()
+        if res[0] != "err" and int(replicas) < self.wait_replicas:
+            if await self._replicas_connected() == 0:
+                # No replica at all (the only one was just promoted, or is down): waiting cannot help, and
+                # refusing would stop the desk. Acknowledged on the primary alone until one is back.
+                self._alone_until = time.monotonic() + ALONE_RECHECK_S
+                log.warning("the Redis primary has no replica: acknowledging on the primary alone for %.0f s",
+                            ALONE_RECHECK_S)
+                return list(res)
+            log.warning("a message reached %s of %d replica(s) within %d ms; not acknowledged", replicas,
+                        self.wait_replicas, self.wait_timeout_ms)
+            raise errors.Unavailable("the message is not yet safe on a replica; it will be sent again",
+                                     retry_after_ms=1000)
+        return list(res)
+
+    async def _replicas_connected(self) -> int:
+        info = await self.r.info("replication")
+        return int(info.get("connected_slaves", 0))
 
     @staticmethod
     def _appended(res: list[Any], msg: Message, body: str, channel: str, echo: Echo | None) -> tuple[int, bool, State]:
@@ -272,14 +333,18 @@ class Store:
     async def update_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
         await self.r.hset(keys.conv(conversation_id), mapping=_flat_fields(fields))
 
-    async def apply(self, conversation_id: str, t: Transition, state_event: dict[str, Any]) -> Applied:
-        """Apply a Transition atomically; raises Conflict/BadState/Forbidden/OverCapacity/NotFound."""
+    async def apply(self, conversation_id: str, t: Transition, state_event: dict[str, Any],
+                    also_publish: tuple[str, dict[str, Any]] | None = None) -> Applied:
+        """Apply a Transition atomically; raises Conflict/BadState/Forbidden/OverCapacity/NotFound.
+        `also_publish`: (channel, event) published in the same step, after the state event; a value equal to
+        lua.POSITION_SLOT becomes the conversation's queue position."""
+        extra = (also_publish[0], _json(also_publish[1])) if also_publish else None
         res = await self._transition(**lua.transition_call(
             conversation_id, action=t.action, from_states=[s.value for s in t.from_states], to_state=t.to.value,
             require_agent=t.require_agent, new_agent=t.new_agent, new_agent_name=t.new_agent_name,
             check_capacity=t.check_capacity, queue_op=t.queue, rank=t.rank,
-            note=_json({**t.note.message(), "ts": now_ms()}) if t.note else None, now=now_ms(), ttl_s=self.ttl,
-            state_event=_json({"kind": "state", **state_event}), fields=t.fields).kwargs())
+            note=_json(_note(t)) if t.note else None, now=now_ms(), ttl_s=self.ttl,
+            state_event=_json({"kind": "state", **state_event}), fields=t.fields, also_publish=extra).kwargs())
         if res[0] == "err":
             if res[1] == "not_found" and t.check_capacity and res[2]:
                 raise errors.NotFound("no such agent")
@@ -329,6 +394,11 @@ class Store:
     async def queue_position(self, conversation_id: str) -> int | None:
         rank = await self.r.zrank(keys.QUEUE, conversation_id)
         return None if rank is None else rank + 1
+
+    async def queue_position_for_rank(self, rank: float) -> int:
+        """The position a conversation entering the queue with `rank` would take (a forecast for its notice;
+        the state frame that follows carries the position the queue really gave it)."""
+        return int(await self.r.zcount(keys.QUEUE, "-inf", rank)) + 1
 
     async def queue_items(self) -> list[dict[str, Any]]:
         ids = await self.r.zrange(keys.QUEUE, 0, -1)

@@ -52,3 +52,14 @@ def test_tandem_dotenv_names_the_file_read_instead_of_the_project_root_env(tmp_p
     other.write_text("BOT_TIMEOUT_S=7.5\n")
     assert settings_mod.load(env={"TANDEM_DOTENV": str(other)}).bot_timeout_s == 7.5
     assert settings_mod.load(env={"TANDEM_DOTENV": os.devnull}).bot_timeout_s == Settings().bot_timeout_s
+
+
+def test_a_gateway_on_a_public_address_without_metrics_token_or_secure_cookie_is_warned_about() -> None:
+    from handoff.settings import exposure_warnings
+
+    public = Settings(host="0.0.0.0")
+    warnings = exposure_warnings(public)
+    assert any("METRICS_TOKEN" in w for w in warnings) and any("COOKIE_SECURE" in w for w in warnings)
+    assert exposure_warnings(public.with_(metrics_token="t0ken", cookie_secure=True)) == []
+    assert exposure_warnings(Settings(host="127.0.0.1")) == []  # loopback: only this machine reaches it
+    assert exposure_warnings(Settings(host="::1")) == []

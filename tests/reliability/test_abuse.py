@@ -153,6 +153,34 @@ def test_guessing_a_password_is_slowed_then_locked_even_for_the_right_one(
     print(f"\nfailed sign-in answers took {', '.join(f'{t:.2f}' for t in took)} s")
 
 
+def login_from(gw: str, address: str, username: str, password: str) -> tuple[int, dict]:
+    """POST /api/login from the loopback address `address` (127.0.0.0/8: each is another client to the
+    gateway, which throttles by the peer's address)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(gw)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=WAIT, source_address=(address, 0))
+    try:
+        conn.request("POST", "/api/login", json.dumps({"username": username, "password": password}),
+                     {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        raw = resp.read()
+        return resp.status, json.loads(raw) if raw else {}
+    finally:
+        conn.close()
+
+
+def test_fifty_wrong_passwords_from_one_address_leave_the_agent_free_to_sign_in_from_another(
+    rel_gateway,
+) -> None:  # type: ignore[no-untyped-def]
+    seed_accounts(rel_gateway.redis_url, {"target": ("target-password-123", "agent", "Tara", 1)})
+    answers = [login_from(rel_gateway, "127.0.0.7", "target", f"guess-{i}")[0] for i in range(50)]
+    assert set(answers) == {401, 429} and answers[0] == 401 and answers[-1] == 429  # locked for that address
+    status, body = login_from(rel_gateway, "127.0.0.8", "target", "target-password-123")
+    assert status == 200 and body["agent"]["username"] == "target"
+
+
 async def test_one_network_opens_only_so_many_new_chats_but_may_always_resume(
     redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -143,6 +143,7 @@ function start(agent) {
     .on("assigned", onAssigned)
     .on("message", (f) => state.views.get(f.conversation_id)?.addMessage(f))
     .on("annotation", (f) => state.views.get(f.conversation_id)?.annotate(f))
+    .on("suggestions", (f) => state.views.get(f.conversation_id)?.assist.setDrafts(f.seq, f.drafts, Boolean(f.partial)))
     .on("typing", (f) => state.views.get(f.conversation_id)?.setCustomerTyping(Boolean(f.on)))
     .on("state", onState)
     .on("agents", (f) => setAgents(f.items || []))

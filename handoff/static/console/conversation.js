@@ -1,7 +1,9 @@
 // One conversation pane: the whole transcript (bot part included) with emotion chips, the negativity trend,
 // the escalation reason, the customer's context, and the reply box with its actions.
 import { clear, formatTime, h, uuid } from "../shared/dom.js";
+import { AssistPanel } from "./assist.js";
 import { emotionBadge, emotionOf, trendLine } from "./emotion.js";
+import { flagButton, installFlagging } from "./flag.js";
 import { customerLabel, reasonTitle } from "./queue.js";
 import { attachSlash } from "./slash.js";
 import { intentLabel, trustedAbove } from "./intents.js";
@@ -59,6 +61,7 @@ export class ConversationView {
       this.storyShown = true;
       this.ctx.story(this.storyEl, this.id, this.summary.customer);
     }
+    this.assist.refresh();
     this.ctx.onChange(this);
   }
 
@@ -80,6 +83,7 @@ export class ConversationView {
     this.renderTranscript();
     if (msg.sender === "customer") this.renderSide();
     if (isNew && msg.sender === "customer" && !this.visible()) this.unread += 1;
+    this.assist.onMessage(msg, isNew);
     this.ctx.onChange(this);
   }
 
@@ -191,6 +195,7 @@ export class ConversationView {
         const el = this.transcriptEl;
         this.stickToEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
       } });
+    installFlagging(this.transcriptEl, () => this.id, (text) => this.ctx.toast(text)); // flag.js
     this.typingLine = h("div", { class: "typing-line", hidden: true, "aria-live": "polite" },
       h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), " Customer is typing…");
 
@@ -222,13 +227,14 @@ export class ConversationView {
     this.reasonCard = h("section", { class: "card reason-card", "aria-label": "Escalation reason" });
     this.trendCard = h("section", { class: "card trend-card", "aria-label": "Negativity trend" });
     this.contextCard = h("section", { class: "card context-card", "aria-label": "Customer context" });
+    this.assist = new AssistPanel(this); // summary, drafts, teach the bot (assist.js)
 
     this.el = h("div", { class: "pane conversation", role: "tabpanel", hidden: true, dataset: { conversationId: this.id } },
       h("header", { class: "conv-head" }, this.nameEl, this.headerBadge, this.stateEl, h("span", { class: "spacer" }), actions),
       this.storyEl, this.noteBanner, this.watchBar,
       h("div", { class: "conv-body" },
         h("div", { class: "conv-main" }, this.transcriptEl, this.typingLine, this.composer),
-        h("aside", { class: "conv-side" }, this.reasonCard, this.trendCard, this.contextCard)));
+        h("aside", { class: "conv-side" }, ...this.assist.el, this.reasonCard, this.trendCard, this.contextCard)));
     this.renderHeader();
     this.renderSide();
     this.renderComposerMode();
@@ -453,6 +459,7 @@ export class ConversationView {
       return;
     }
     this.textarea.value = "";
+    if (!note) this.assist.onSend(text);
     if (!note) this.stopTyping();
     if (note) {
       // Note mode is for one note: the next text goes to the customer unless the agent ticks it again.
@@ -527,6 +534,10 @@ export function messageItem(msg) {
   if (Array.isArray(msg.buttons) && msg.buttons.length) {
     item.append(h("div", { class: "msg-buttons", title: "Buttons the customer was offered" },
       msg.buttons.map((b) => h("span", { class: "msg-button" }, String(b.title ?? "")))));
+  }
+  if (sender === "bot") {
+    const flag = flagButton(msg);
+    if (flag) item.append(flag);
   }
   return item;
 }

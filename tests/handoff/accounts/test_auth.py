@@ -57,7 +57,7 @@ async def test_login_succeeds_with_the_right_password_only(redis, accounts: Acco
         assert info.value.message == "wrong username or password"  # same answer for both
 
 
-async def test_repeated_failures_lock_the_username_and_slow_down(redis, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
+async def test_repeated_failures_lock_that_account_from_that_address_only_and_slow_down(redis, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
     await accounts.create("sam", "Sam", "agent", 3, "password-12345")
     login = Login(LoginFailures(redis, 900), accounts, Sessions(redis, 60), max_per_user=3, delay_s=0.05)
     started = time.monotonic()
@@ -66,8 +66,21 @@ async def test_repeated_failures_lock_the_username_and_slow_down(redis, accounts
             await login.login("sam", "bad-password-x", "10.0.0.2")
     assert time.monotonic() - started >= 0.05 + 0.10 + 0.15 - 0.01
     with pytest.raises(errors.RateLimited) as info:
-        await login.login("sam", "password-12345", "10.0.0.3")  # even the right password, for now
+        await login.login("sam", "password-12345", "10.0.0.2")  # even the right password, from that address
     assert info.value.retry_after_ms and info.value.retry_after_ms > 0
+    _, user = await login.login("sam", "password-12345", "10.0.0.3")  # the real agent, elsewhere: at once
+    assert user["username"] == "sam"
+
+
+async def test_an_account_guessed_at_from_many_addresses_hits_its_ceiling(redis, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
+    await accounts.create("sam", "Sam", "agent", 3, "password-12345")
+    login = Login(LoginFailures(redis, 900), accounts, Sessions(redis, 60), max_per_user=3, max_per_account=6,
+                  delay_s=0.0)
+    for i in range(6):
+        with pytest.raises(errors.Unauthorized):
+            await login.login("sam", "bad-password-x", f"10.1.0.{i}")
+    with pytest.raises(errors.RateLimited):
+        await login.login("sam", "password-12345", "10.1.0.99")
 
 
 async def test_one_ip_trying_many_usernames_is_limited(redis, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]

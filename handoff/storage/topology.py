@@ -1,0 +1,70 @@
+"""Which Redis the desk talks to, and the client for it: one server or a Sentinel-watched primary.
+
+- One server: `REDIS_URL` alone, as always (the one-box default and `make run`).
+- Sentinel (`REDIS_SENTINELS=host:port,...`, `REDIS_SENTINEL_SERVICE`): redis-py asks the sentinels for the
+  current primary on every new connection, so after a failover the gateway follows the promoted replica
+  without a restart; while there is none, calls fail with a connection error (sockets say `unavailable`,
+  handoff/gateway/connection.py). REDIS_URL still gives the database and password.
+
+Redis Cluster is not supported yet: docs/deploy.md says what it needs.
+
+Rasa's tracker and lock stores (bot/redis_stores.py) build their clients here too, from the same settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import redis.asyncio as aioredis
+from redis.asyncio.sentinel import Sentinel
+
+if TYPE_CHECKING:
+    from handoff.settings import Settings
+
+SENTINEL_SOCKET_TIMEOUT_S = 0.5  # a sentinel that does not answer in this time is skipped for the next
+
+
+def parse_sentinels(raw: str | tuple[str, ...] | list[str]) -> tuple[tuple[str, int], ...]:
+    """'h1:26379,h2:26379' (or a sequence of 'host:port') as ((host, port), ...); ValueError names a bad one."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    out = []
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        host, sep, port = item.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"a sentinel must be host:port, got {item!r}")
+        out.append((host, int(port)))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Topology:
+    url: str  # one server; for Sentinel: its database and password
+    sentinels: tuple[tuple[str, int], ...] = ()
+    service: str = "tandem"  # the Sentinel service (master) name
+
+    @classmethod
+    def of(cls, settings: Settings) -> Topology:
+        if not settings.redis_url:
+            raise ValueError("settings.redis_url is required (python -m handoff starts a local Redis when unset)")
+        return cls(settings.redis_url, parse_sentinels(settings.redis_sentinels), settings.redis_sentinel_service)
+
+    @property
+    def kind(self) -> str:
+        return "sentinel" if self.sentinels else "single"
+
+    def client(self, *, decode_responses: bool = True, **kwargs: Any) -> Any:
+        """A client that has not connected yet (it connects on first use, in the loop that uses it)."""
+        if self.sentinels:
+            u = urlsplit(self.url)
+            db = int((u.path or "/0").lstrip("/") or 0)
+            # The timeout is the sentinels' only: Sentinel() hands its own keywords to the data connections too,
+            # where a blocking call (WAIT) must not be cut short.
+            sentinel = Sentinel(list(self.sentinels), sentinel_kwargs={"socket_timeout": SENTINEL_SOCKET_TIMEOUT_S})
+            return sentinel.master_for(self.service, decode_responses=decode_responses, db=db,
+                                       username=u.username or None, password=u.password or None, **kwargs)
+        return aioredis.from_url(self.url, decode_responses=decode_responses, **kwargs)
+
