@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 
 from handoff.storage import keys, lua
 from handoff.storage.history_terms import document_terms, terms
-from handoff.storage.store import CLOSED_ROW_FIELDS, closed_row
+from handoff.storage.store import CLOSED_ROW_FIELDS, Store, closed_row
 
 PAGE_MAX = 50
 WALK_ABOVE = 5_000  # intersect in C up to this smallest set; above it walk newest first (lua.HISTORY_SEARCH)
@@ -164,6 +164,31 @@ class History:
         return None if found is None else int(found)
 
     # ------------------------------------------------------------ a customer's conversations
+
+    async def reindex(self, store: Store, batch: int = 500) -> int:
+        """Index every conversation an agent closed that the index does not hold yet (those closed before this
+        index existed, or whose indexing failed): the ids come from each agent's closed list
+        (keys.agent_closed). Returns how many were added. `python -m scripts.reindex_history` runs it."""
+        added = 0
+        pending: list[tuple[str, list[str], int]] = []
+        for username in sorted(await self.r.smembers(keys.USERS)):
+            for cid, closed_ms in await self.r.zrange(keys.agent_closed(username), 0, -1, withscores=True):
+                if await self.r.zscore(keys.HIST_ALL, cid) is not None:
+                    continue
+                conv = await store.get(cid)
+                if conv is None:
+                    continue  # expired
+                transcript = [dict(m) for m in await store.read_log(cid, 0, count=10_000)]
+                texts = [str(m.get("text") or "") for m in transcript if m.get("sender") != "system"]
+                agents = {str(m["agent"]) for m in transcript if m.get("agent")} | {username}
+                pending.append((cid, index_keys_of(conv, texts, agents), int(closed_ms)))
+                if len(pending) >= batch:
+                    await self.add_many(pending)
+                    added, pending = added + len(pending), []
+        if pending:
+            await self.add_many(pending)
+            added += len(pending)
+        return added
 
     async def live_of(self, customer_id: str) -> list[str]:
         """Ids of the customer's conversations not closed yet (Store marks them when the customer is known)."""
