@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio as aioredis
+
 from handoff.storage import keys, store
 from handoff.storage.history import History, HistoryQuery, index_keys_of
 from handoff.storage.history_terms import document_terms
@@ -42,12 +44,13 @@ def conversation(i: int, rng: random.Random, texts: list[str], now_ms: int) -> t
     cid = f"{i:032x}"
     customer = {"name": f"Customer {rng.choice(['Morgan', 'Lee', 'Okafor', 'Nguyen', 'Rossi', 'Kowalski'])} {i % 997}",
                 "customer_id": f"HB-{rng.randrange(30_000):06d}"}
-    conv = {"conversation_id": cid, "customer": customer, "reason": {"kind": rng.choice(KINDS), "score": 0.8},
+    agent = rng.choice(AGENTS)
+    conv: dict[str, Any] = {"conversation_id": cid, "customer": customer, "reason": {"kind": rng.choice(KINDS), "score": 0.8},
             "resolution": rng.choice(RESOLUTIONS), "rating": rng.choice([None, None, 1, 2, 3, 4, 5]),
-            "last_agent": rng.choice(AGENTS)}
+            "last_agent": agent}
     said = [rng.choice(texts) for _ in range(rng.randint(2, 6))] + [rng.choice(REPLIES)]
     closed = now_ms - rng.randrange(29 * DAY_MS)
-    return conv, said, [str(conv["last_agent"])], closed
+    return conv, said, [agent], closed
 
 
 async def fill(history: History, client: Any, n: int, seed: int = 24) -> list[tuple[dict[str, Any], list[str], int]]:
@@ -56,7 +59,7 @@ async def fill(history: History, client: Any, n: int, seed: int = 24) -> list[tu
     for i in range(n):
         conv, said, agents, closed = conversation(i, rng, texts, now)
         made.append((conv, said, closed))
-        batch.append((conv["conversation_id"], index_keys_of(conv, said, agents), closed))
+        batch.append((str(conv["conversation_id"]), index_keys_of(conv, said, agents), closed))
         if len(batch) == 10_000 or i == n - 1:
             await history.add_many(batch)
             async with client.pipeline(transaction=False) as p:
@@ -113,6 +116,10 @@ async def run(n: int = 100_000, searches: int = 700) -> dict[str, Any]:
             plan = queries(made, rng, searches)
             for q in plan[:20]:  # warm-up: the scripts load, the connections open
                 await history.search(q)
+            await client.config_resetstat()  # from here, commandstats count the timed searches only
+            await client.config_set("slowlog-log-slower-than", 0)  # every command, with its time inside Redis
+            await client.config_set("slowlog-max-len", 400 * searches)  # the scripts' own commands are logged too
+            await client.slowlog_reset()
             times: list[float] = []
             matched: list[int] = []
             by_kind: dict[str, list[float]] = {}
@@ -125,9 +132,19 @@ async def run(n: int = 100_000, searches: int = 700) -> dict[str, Any]:
                 by_kind.setdefault(KIND_NAMES[i % 7], []).append(took)
             s = summarize(times)
             memory = (await client.info("memory"))["used_memory"]
+            # The script's own time inside Redis (mean), apart from the client's and the scheduler's waits.
+            script = (await client.info("commandstats")).get("cmdstat_evalsha", {})
+            raw = aioredis.from_url(f"redis://127.0.0.1:{port}/0")  # bytes: redis-py parses SLOWLOG only so
+            try:
+                inside = [e["duration"] / 1000 for e in await raw.slowlog_get(400 * searches)
+                          if e["command"].lower().startswith(b"evalsha")]
+            finally:
+                await raw.close()
             return {"conversations": n, "searches": len(times), "p50_ms": s.p50, "p99_ms": s.p99, "max_ms": s.max,
                     "fill_s": fill_s, "median_matches": sorted(matched)[len(matched) // 2],
                     "max_matches": max(matched), "redis_mib": memory / 2**20,
+                    "redis_ms_per_search": float(script.get("usec_per_call", 0.0)) / 1000,
+                    "redis_p99_ms": summarize(inside).p99, "redis_n": len(inside),
                     "p99_by_kind": {k: round(summarize(v).p99, 1) for k, v in by_kind.items()}}
         finally:
             await client.close()

@@ -73,7 +73,7 @@ class Message(TypedDict, total=False):
     negativity: float
     while_queued: bool  # a bot answer given while a person is coming
     agent_text: str  # a system message's words for agents (console), never sent to the customer
-    reading: dict[str, Any]  # the escalation policy's reading of a customer message (handoff/assistant/reading.py)
+    reading: dict[str, Any]  # the escalation policy's reading of a customer message (handoff/assistant/policy_reading.py)
 
 
 # ---------------------------------------------------------------- field specs and frame schemas

@@ -19,7 +19,7 @@ from handoff.accounts.auth import Accounts
 from handoff.admin.inbox import HANDOVER_FOR_FAILURE, Inbox
 from handoff.assist.service import Assist
 from handoff.assistant.bot_bridge import BotBridge, annotation, emotion_label
-from handoff.assistant.reading import hash_emotion, load_thresholds, reading
+from handoff.assistant.policy_reading import hash_emotion, load_thresholds, reading
 from handoff.core import conversation as sm
 from handoff.core import errors, opening_hours
 from handoff.core.clock import now_ms
@@ -144,7 +144,7 @@ class Desk:
 
     async def annotate(self, conversation_id: str, seq: int, parse_data: dict[str, Any]) -> dict[str, Any]:
         """The message's intent and emotions for agents, with the escalation policy's reading of it
-        (handoff/assistant/reading.py); the conversation's negativity and emotion are that reading's, so the
+        (handoff/assistant/policy_reading.py); the conversation's negativity and emotion are that reading's, so the
         queue, the header and the escalation score tell the same story."""
         note = annotation(parse_data)
         fields = {"negativity": str(note["negativity"]), "emotion": emotion_label(note)}

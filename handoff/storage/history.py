@@ -23,11 +23,11 @@ import redis.asyncio as aioredis
 
 from handoff.storage import keys, lua
 from handoff.storage.history_terms import document_terms, terms
-from handoff.storage.store import CLOSED_ROW_FIELDS, closed_row
+from handoff.storage.store import CLOSED_ROW_FIELDS, Store, closed_row
 
 PAGE_MAX = 50
 WALK_ABOVE = 5_000  # intersect in C up to this smallest set; above it walk newest first (lua.HISTORY_SEARCH)
-COUNT_CAP = 1_000  # a walked search counts its matches up to here, then says "more"
+COUNT_CAP = 500  # a walked search counts its matches up to here, then says "more"
 
 
 @dataclass(frozen=True)
@@ -143,10 +143,11 @@ class History:
         res = await self._search(**lua.history_search_call(
             index, scratch=keys.hist_tmp(uuid.uuid4().hex), from_ms=query.from_ms or 0,
             to_ms=query.to_ms if query.to_ms is not None else 2**53, offset=offset,
-            limit=min(limit, PAGE_MAX), walk_above=self.walk_above, count_cap=self.count_cap).kwargs())
+            limit=min(limit, PAGE_MAX), walk_above=self.walk_above, count_cap=self.count_cap,
+            fields=CLOSED_ROW_FIELDS).kwargs())
         total, more, flat = int(res[0]), res[1] == 1, res[2:]
-        found = [(flat[i], int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
-        return SearchPage(total, more, await self.rows(found))
+        rows = [closed_row(flat[i], int(float(flat[i + 1])), flat[i + 2]) for i in range(0, len(flat), 3)]
+        return SearchPage(total, more, [row for row in rows if row is not None])
 
     async def rows(self, found: list[tuple[str, int]]) -> list[dict[str, Any]]:
         if not found:
@@ -163,6 +164,31 @@ class History:
         return None if found is None else int(found)
 
     # ------------------------------------------------------------ a customer's conversations
+
+    async def reindex(self, store: Store, batch: int = 500) -> int:
+        """Index every conversation an agent closed that the index does not hold yet (those closed before this
+        index existed, or whose indexing failed): the ids come from each agent's closed list
+        (keys.agent_closed). Returns how many were added. `python -m scripts.reindex_history` runs it."""
+        added = 0
+        pending: list[tuple[str, list[str], int]] = []
+        for username in sorted(await self.r.smembers(keys.USERS)):
+            for cid, closed_ms in await self.r.zrange(keys.agent_closed(username), 0, -1, withscores=True):
+                if await self.r.zscore(keys.HIST_ALL, cid) is not None:
+                    continue
+                conv = await store.get(cid)
+                if conv is None:
+                    continue  # expired
+                transcript = [dict(m) for m in await store.read_log(cid, 0, count=10_000)]
+                texts = [str(m.get("text") or "") for m in transcript if m.get("sender") != "system"]
+                agents = {str(m["agent"]) for m in transcript if m.get("agent")} | {username}
+                pending.append((cid, index_keys_of(conv, texts, agents), int(closed_ms)))
+                if len(pending) >= batch:
+                    await self.add_many(pending)
+                    added, pending = added + len(pending), []
+        if pending:
+            await self.add_many(pending)
+            added += len(pending)
+        return added
 
     async def live_of(self, customer_id: str) -> list[str]:
         """Ids of the customer's conversations not closed yet (Store marks them when the customer is known)."""

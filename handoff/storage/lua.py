@@ -310,21 +310,34 @@ def activate_model_call(*, version: str, by: str, now: int, entry: str, base: st
 
 # One page of a history search, newest first (handoff/storage/history.py).
 # KEYS: 1 scratch key for an intersection, 2.. the index sets to intersect (one: read it directly)
-# ARGV: 1 from ms, 2 to ms (inclusive), 3 offset, 4 page size, 5 walk above this many members, 6 count cap
+# ARGV: 1 from ms, 2 to ms (inclusive), 3 offset, 4 page size, 5 walk above this many members, 6 count cap,
+#       7 conversation key prefix, 8.. the conversation fields each row carries (read here: one round trip)
 # Several sets whose smallest has at most ARGV[5] members: ZINTERSTORE into the scratch key (in C), an exact
 # total, and the key is unlinked (freed off the main thread). A larger smallest set: walk it newest first in
 # the date range, checking each id in the others, and stop once ARGV[6] matches are counted (the commonest
-# words together answer in a few thousand lookups instead of sorting tens of thousands of ids).
-# -> {total (capped at ARGV[6] when walked), more (1: over the cap), id, closed_at, id, closed_at, ...}
+# words together answer in a few thousand lookups instead of sorting tens of thousands of ids); when the
+# first 500 ids show fewer than one match in five, intersect in C after all.
+# -> {total (capped at ARGV[6] when walked), more (1: over the cap), id, closed_at, {fields}, id, ...}
 HISTORY_SEARCH = r"""
 local from, to = ARGV[1], ARGV[2]
 local offset, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
+local fields = {}
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+local function with_rows(out)
+  local rows = {out[1], out[2]}
+  for i = 3, #out, 2 do
+    rows[#rows + 1] = out[i]
+    rows[#rows + 1] = out[i + 1]
+    rows[#rows + 1] = redis.call('HMGET', ARGV[7] .. out[i], unpack(fields))
+  end
+  return rows
+end
 local function page_of(src)
   local total = redis.call('ZCOUNT', src, from, to)
   local page = redis.call('ZREVRANGEBYSCORE', src, to, from, 'WITHSCORES', 'LIMIT', offset, limit)
   local out = {total, 0}
   for i = 1, #page do out[#out + 1] = page[i] end
-  return out
+  return with_rows(out)
 end
 if #KEYS == 2 then return page_of(KEYS[2]) end
 local smallest, size = 2, redis.call('ZCARD', KEYS[2])
@@ -332,7 +345,7 @@ for i = 3, #KEYS do
   local n = redis.call('ZCARD', KEYS[i])
   if n < size then smallest, size = i, n end
 end
-if size <= tonumber(ARGV[5]) then
+local function intersect()
   local args = {KEYS[1], #KEYS - 1}
   for i = 2, #KEYS do args[#args + 1] = KEYS[i] end
   args[#args + 1] = 'AGGREGATE'  -- every index scores a conversation by its closing time: keep it as is
@@ -342,6 +355,7 @@ if size <= tonumber(ARGV[5]) then
   redis.call('UNLINK', KEYS[1])
   return out
 end
+if size <= tonumber(ARGV[5]) then return intersect() end
 local cap = math.max(tonumber(ARGV[6]), offset + limit)
 local out, count, pos, more = {0, 0}, 0, 0, 0
 while true do
@@ -363,16 +377,23 @@ while true do
     end
   end
   if more == 1 then break end
+  -- Sparse (under one in five of the newest ids match): a walk would check the whole set one call at a
+  -- time; the intersection in C is cheaper then.
+  if count * 5 < pos then return intersect() end
 end
 out[1], out[2] = count, more
-return out
+return with_rows(out)
 """
 
 
 def history_search_call(index_keys: list[str], *, scratch: str, from_ms: int, to_ms: int, offset: int,
-                        limit: int, walk_above: int, count_cap: int) -> ScriptCall:
-    """HISTORY_SEARCH over `index_keys` (at least one); `scratch` is a key of this call's own."""
-    return ScriptCall(keys=[scratch, *index_keys], args=[from_ms, to_ms, offset, limit, walk_above, count_cap])
+                        limit: int, walk_above: int, count_cap: int, fields: Iterable[str]) -> ScriptCall:
+    """HISTORY_SEARCH over `index_keys` (at least one); `scratch` is a key of this call's own; `fields` of
+    each found conversation's hash come back with it."""
+    return ScriptCall(keys=[scratch, *index_keys], args=[from_ms, to_ms, offset, limit, walk_above, count_cap,
+                                                         keys.conv(""), *fields])
+
+
 def assist_index_call(conversation_id: str, *, entries: list[str]) -> ScriptCall:
     """ASSIST_INDEX; `entries`: JSON of each (customer message, reply, vector) pair."""
     return ScriptCall(keys=[keys.ASSIST_INDEXED, keys.ASSIST_INDEX],

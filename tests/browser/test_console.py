@@ -148,6 +148,10 @@ def test_angry_customer_is_claimed_answered_handed_back_and_closed(console, cust
     expect(jo.bubbles("bot")).to_have_count(bot_before + 1)
     expect(jo.bubbles("bot").last).to_contain_text("Exchange → Add currency")
     expect(jo.bubbles("agent")).to_have_count(1)
+    # Kim still watches (issue #24): the customer's message to the bot and the bot's answer reach her pane.
+    expect(kim.pane.locator(".watch-bar")).to_contain_text("Handed back to the assistant")
+    expect(kim.messages("customer").filter(has_text="Which currencies do you support?")).to_have_count(1)
+    expect(kim.messages("bot").last).to_contain_text("Exchange → Add currency")
 
     # Back to a person, then closed: the customer rates, the agent sees it in "History" (closed today).
     jo.ask_for_person()

@@ -226,7 +226,7 @@ def test_slash_in_the_reply_box_finds_a_personal_canned_reply(staff, customers) 
 
 
 def test_the_supervisor_sees_live_chats_and_agents_opens_one_and_takes_it_over(staff, customers) -> None:
-    kim, _idle_colleague = staff("Kim"), staff("Lee")  # Lee is online with nothing: shown at 0 / 3
+    kim, lee = staff("Kim"), staff("Lee")  # Lee is online with nothing: shown at 0 / 3
     ada = staff("Ada", role="admin")
     gus, hal = customers("Gus"), customers("Hal")
     queued_and_claimed(kim, gus)
@@ -241,9 +241,10 @@ def test_the_supervisor_sees_live_chats_and_agents_opens_one_and_takes_it_over(s
     expect(gus_row).to_contain_text("Kim")
     expect(hal_row).to_contain_text("waiting")
     expect(hal_row.locator(".emo")).to_be_visible()
-    agents = ada.page.locator("#supervisor-agents tr")
-    expect(agents.filter(has_text="Kim")).to_contain_text("1 / 3")
-    expect(agents.filter(has_text="Lee")).to_contain_text("0 / 3")
+    row_of = lambda who: ada.page.locator(f'#supervisor-agents tr[data-username="{who.username}"]')
+    expect(row_of(kim)).to_contain_text("online")
+    expect(row_of(kim)).to_contain_text("1 / 3")
+    expect(row_of(lee)).to_contain_text("0 / 3")
 
     gus_row.get_by_role("button", name="Open").click()
     expect(ada.pane.locator(".conv-name")).to_have_text(gus.name)

@@ -1,6 +1,6 @@
 // Emotion badges and the negativity trend line. Pure view helpers: data in, DOM nodes out.
 // One story (issue #24): a customer message's chip, the header, the trend and the queue all show the
-// escalation policy's reading of the message (`reading`, handoff/assistant/reading.py) — the number the
+// escalation policy's reading of the message (`reading`, handoff/assistant/policy_reading.py) — the number the
 // policy compared with its thresholds — and explain on hover what it was made of.
 import { h, svg } from "../shared/dom.js";
 

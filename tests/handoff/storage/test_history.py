@@ -38,6 +38,9 @@ async def test_a_walked_search_finds_the_same_page_as_an_intersection_and_stops_
     assert (dated.total, dated.more) == (3, False)
     assert [r["conversation_id"] for r in (await exact.search(HistoryQuery(customer_id="HB-1", agent="agent0"))).rows] \
         == [f"{i:032x}" for i in (28, 22, 16, 10, 4)]
+    sparse = HistoryQuery(words=["refund"], customer_id="HB-1", agent="agent1")  # 1 match in 6: falls back
+    assert [r["conversation_id"] for r in (await walked.search(sparse)).rows] == [f"{25:032x}"]
+    assert (await walked.search(sparse)).more is False
     assert not [k async for k in redis.scan_iter(keys.hist_tmp("*"))]  # no scratch key is left behind
 
 
@@ -45,3 +48,18 @@ def test_terms_leave_out_card_numbers_stop_words_and_punctuation() -> None:
     assert document_terms(["My card 4111 1111 1111 1111 was STOLEN!", "it's the card-reader"]) == {
         "card", "stolen", "its", "card-reader"}
     assert query_terms("  Stolen   card ") == ["stolen", "card"]
+
+
+async def test_reindex_adds_conversations_closed_before_the_index_existed_and_only_once(redis, store) -> None:  # type: ignore[no-untyped-def]
+    from handoff.core.clock import now_ms
+
+    await redis.sadd(keys.USERS, "kim")
+    cid, _ = await store.create_conversation({"name": "Old Timer", "customer_id": "HB-1999"}, "en")
+    await store.append(cid, {"sender": "customer", "text": "my overdraft letter never arrived"})
+    await store.record_closed("kim", cid, now_ms())
+    history = History(redis, 3600)
+    assert (await history.search(HistoryQuery(words=["overdraft"]))).rows == []
+    assert await history.reindex(store) == 1
+    found = await history.search(HistoryQuery(words=["overdraft"], agent="kim"))
+    assert [r["conversation_id"] for r in found.rows] == [cid]
+    assert await history.reindex(store) == 0

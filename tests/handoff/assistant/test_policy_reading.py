@@ -1,11 +1,11 @@
-"""The escalation policy's reading of a message for agents (handoff/assistant/reading.py): the figure the
+"""The escalation policy's reading of a message for agents (handoff/assistant/policy_reading.py): the figure the
 policy compares with its thresholds, not the classifier's top emotion."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from bot.escalation.signals import Thresholds, Turn, turn_negativity
-from handoff.assistant.reading import hash_emotion, load_thresholds, reading
+from handoff.assistant.policy_reading import hash_emotion, load_thresholds, reading
 from tests.support import ROOT
 
 
