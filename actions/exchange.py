@@ -114,6 +114,8 @@ def rate_pair(text: str, mode: str) -> dict[str, str]:
         spent = [code for code in (pair.get(TARGET), pair.get(SOURCE)) if code and code != HOME]
         code = spent[0] if spent else country_currency(text)
         return {SOURCE: HOME, TARGET: code} if code and code != HOME else {SOURCE: HOME}
+    if not pair:
+        return {SOURCE: HOME}  # "what's your exchange rate?": the rate for pounds into which currency?
     if len(pair) == 1:
         code = next(iter(pair.values()))
         return {SOURCE: HOME, TARGET: code} if code != HOME else {SOURCE: HOME}
@@ -298,6 +300,22 @@ class ValidateExchangeForm(FlowFormValidation):
         if other_code == code:
             return self.reject(slot, tracker, dispatcher, "utter_exchange_same_currency")
         return {slot: code}
+
+
+class ActionAskExchangeTo(Action):
+    """Asks for the currency wanted, as a rate question ("today's rate for?") or an exchange's."""
+
+    def name(self) -> str:
+        return "action_ask_exchange_form_exchange_to"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot(MODE_SLOT) in (RATE, CARD_ABROAD):
+            dispatcher.utter_message(response="utter_ask_exchange_rate_currency")
+        else:
+            dispatcher.utter_message(response="utter_ask_exchange_to")
+        return []
 
 
 class ActionExchangeQuote(Action):

@@ -13,6 +13,7 @@ merchant's name (online shop, gambling or crypto).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.account import all_frozen_state, customer_balances, customer_cards, format_money, frozen_cards
 from actions.amounts import parse_money
+from actions.bank_simulator import card_service
+from actions.customer import FROZEN, Card
 from actions.flow import (
     FlowFormValidation,
     close_flow_without_answer,
@@ -161,7 +164,7 @@ def payment_money(tracker: Tracker) -> tuple[Decimal, str] | None:
 def known_answer(tracker: Tracker, slot: str) -> bool | None:
     """A check's answer from what the bot knows, or None when it has to ask."""
     if slot == "card_frozen":
-        state = all_frozen_state(customer_cards(tracker))
+        state = all_frozen_state(known_cards(tracker))
         if state is not None:
             return state
     if slot == "enough_balance":
@@ -173,6 +176,16 @@ def known_answer(tracker: Tracker, slot: str) -> bool | None:
     if slot == "merchant_blocked_category" and isinstance(merchant, str) and stated_checks(merchant).get(slot):
         return True
     return said_before(tracker).get(slot)
+
+
+def known_cards(tracker: Tracker) -> tuple[Card, ...]:
+    """The customer's cards with what the bank backend knows: a card frozen in an earlier chat is frozen
+    even when the site's context (signed before that) still says active."""
+    customer_id = tracker.get_slot("customer_id")
+    return tuple(
+        replace(card, state=FROZEN) if customer_id and card_service.is_frozen(customer_id, card.last_four) else card
+        for card in customer_cards(tracker)
+    )
 
 
 def describe_payment(tracker: Tracker) -> str | None:
@@ -354,7 +367,7 @@ class ActionDeclinedAdvice(Action):
         cause = first_cause(tracker)
         if gave_up(tracker) or cause is None:
             return close_flow_without_answer(dispatcher, tracker, FORM)
-        if cause != "frozen" and all_frozen_state(customer_cards(tracker)) is False:
+        if cause != "frozen" and all_frozen_state(known_cards(tracker)) is False:
             dispatcher.utter_message(text="I checked your cards: none of them is frozen, so that wasn't the cause.")
         payment = describe_payment(tracker)
         advice = ADVICE[cause]
@@ -385,7 +398,7 @@ class ActionAskCardFrozen(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        frozen = frozen_cards(customer_cards(tracker))
+        frozen = frozen_cards(known_cards(tracker))
         if not frozen:
             dispatcher.utter_message(response="utter_ask_card_frozen")
             return []

@@ -69,6 +69,13 @@ async def test_one_pound_in_dollars_gets_the_rate_without_asking_for_an_amount(a
     assert "How much would you like to exchange?" in said(await chat.say(step["payload"]))
 
 
+async def test_a_bare_rate_question_asks_only_which_currency(agent):
+    chat = Conversation(agent)
+    asked = await chat.say("/exchange_rate")
+    assert "Which currency would you like today's rate for?" in said(asked)
+    assert "Today's rate is 1 GBP = 1.17 EUR" in said(await chat.say("EUR"))
+
+
 # --- the balance, from the signed site context ---------------------------------------------------------
 
 

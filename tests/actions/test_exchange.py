@@ -9,6 +9,7 @@ from actions.exchange import (
     CARD_ABROAD,
     QUOTE,
     RATE,
+    ActionAskExchangeTo,
     ActionExchangeQuote,
     ValidateExchangeForm,
     currency_pair,
@@ -238,6 +239,7 @@ def test_a_buttons_own_mode_wins():
         ("how much is 1 pound in dollars today", RATE, {"exchange_from": "GBP", "exchange_to": "USD"}),
         ("what's the rate for euros", RATE, {"exchange_from": "GBP", "exchange_to": "EUR"}),
         ("what's the rate for pounds", RATE, {"exchange_from": "GBP"}),
+        ("what's your exchange rate?", RATE, {"exchange_from": "GBP"}),
         ("if I spend euros in Spain with my card", CARD_ABROAD, {"exchange_from": "GBP", "exchange_to": "EUR"}),
         ("using my card in Japan", CARD_ABROAD, {"exchange_from": "GBP", "exchange_to": "JPY"}),
         ("paying with my card abroad", CARD_ABROAD, {"exchange_from": "GBP"}),
@@ -283,3 +285,12 @@ async def test_the_rate_answer_offers_working_out_an_amount():
     assert dispatcher.messages[-1]["buttons"] == [
         {"title": "Work out an amount", "payload": '/exchange_rate{"exchange_mode":"quote"}'}
     ]
+
+
+async def test_a_rate_question_asks_which_currency_the_rate_is_for():
+    dispatcher = CollectingDispatcher()
+    await ActionAskExchangeTo().run(dispatcher, tracker({"exchange_mode": RATE}), flows_domain())
+    assert responses(dispatcher) == ["utter_ask_exchange_rate_currency"]
+    dispatcher = CollectingDispatcher()
+    await ActionAskExchangeTo().run(dispatcher, tracker({"exchange_mode": QUOTE}), flows_domain())
+    assert responses(dispatcher) == ["utter_ask_exchange_to"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.bank_simulator import card_service
 from actions.payments import (
     ADVICE,
     ActionAskCardFrozen,
@@ -250,3 +251,9 @@ async def test_a_card_known_frozen_among_others_is_named_in_the_question():
     assert texts(dispatcher) == [
         "Was the payment made with your Rewards ••9876? That card is frozen, and a frozen card declines every payment."
     ]
+
+
+def test_a_card_frozen_in_an_earlier_chat_is_frozen_whatever_the_older_context_says():
+    card_service.freeze("cus_earlier", "1234")
+    slots = {"customer_id": "cus_earlier", "customer_cards": [ACTIVE]}
+    assert known_answer(tracker(slots), "card_frozen") is True
