@@ -94,6 +94,12 @@ async def test_sigterm_lets_the_running_turn_finish_and_its_answer_reaches_the_c
     two_instances: tuple[LiveGateway, LiveGateway],
 ) -> None:
     draining, staying = two_instances
+    for gw in (draining, staying):  # a first turn warms Rasa's graphs up (seconds of a blocked loop on a busy host)
+        warm = await Customer.connect(gw)
+        said = await warm.say("hi")
+        await warm.expect("typing", sender="bot", on=False, timeout=BOT_WAIT + DELAY_S * 2)
+        assert said["seq"] >= 1
+        await warm.close()
     customer = await Customer.connect(draining)
     hello = await customer.say("hello")  # a new session: action_session_start, through the slow link
     await customer.expect("typing", sender="bot", on=True)
