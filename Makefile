@@ -19,12 +19,12 @@ REDUCED := $(MODELS)/reduced
 # A step: one line on the terminal naming its log (var/logs/<name>.log), its progress bars, its time.
 STEP := $(PY) -m scripts.step
 
-.PHONY: help install run test train train-reduced eval eval-escalation bench lint browser data clean
+.PHONY: help install run test train train-reduced eval eval-escalation bench lint browser data clean assist-eval
 
 help:
 	@echo "make run    install, train what is missing, start the whole desk"
 	@echo "make test   install, train the reduced test models if missing, run every test"
-	@echo "make train | train-reduced | eval | eval-escalation | bench | lint | clean"
+	@echo "make train | train-reduced | eval | eval-escalation | assist-eval | bench | lint | clean"
 
 $(STAMP):
 	@[ -n "$(PY310)" ] || { echo "Python 3.10 not found (tried pyenv 3.10.x and python3.10)"; exit 1; }
@@ -52,8 +52,19 @@ $(WEBCHAT)/lib/index.js:
 	  tar xzf rasa-webchat-$(WEBCHAT_VERSION).tgz --strip-components=1 package/lib package/package.json package/LICENSE && \
 	  rm rasa-webchat-$(WEBCHAT_VERSION).tgz
 
+# axe-core from npm for the widget's accessibility checks (tests/browser/widget_page.py; git-ignored, pinned).
+AXE := tests/browser/fixtures/axe-core
+AXE_VERSION := 4.14.1
+
+$(AXE)/axe.min.js:
+	@command -v npm >/dev/null || { echo "npm is needed to fetch axe-core for the browser tests"; exit 1; }
+	@echo "==> fetching axe-core@$(AXE_VERSION) from npm into $(AXE)"
+	@mkdir -p $(AXE) && cd $(AXE) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+	  tar xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js package/package.json package/LICENSE && \
+	  rm axe-core-$(AXE_VERSION).tgz
+
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
-browser: $(WEBCHAT)/lib/index.js
+browser: $(WEBCHAT)/lib/index.js $(AXE)/axe.min.js
 	@command -v chromium >/dev/null || { echo "==> installing Debian chromium"; \
 	  $$( [ $$(id -u) = 0 ] || echo sudo ) apt-get install -y -q chromium chromium-driver >/dev/null; }
 
@@ -106,6 +117,10 @@ eval: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA_
 eval-escalation: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA_MODEL)/.done
 	$(PY) -m bot.eval_escalation --model $(RASA_MODEL) tests/data/escalation/blind/test.jsonl \
 	  data/escalation/tune.jsonl tests/data/escalation/conversations.jsonl tests/data/escalation/holdout.jsonl
+
+# Agent assist's offline usefulness: drafts vs the replies agents sent, split by writer (docs/assist.md).
+assist-eval: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA_MODEL)/.done
+	$(PY) -m scripts.assist_eval --model $(RASA_MODEL)
 
 bench: install $(MODELS)/sentiment/head.npz $(MODELS)/escalation/acts.npz $(RASA_MODEL)/.done
 	$(PY) -m scripts.bench --out BENCHMARKS.md

@@ -1,8 +1,10 @@
 """Lost or stolen card: which card, lost or stolen, freeze it now? Then freeze and replace.
 
 ``card_loss_form`` asks for ``card_last_four`` (offered as buttons when the website sent the
-customer's cards), ``card_loss_kind`` and, for a signed-in customer, ``freeze_now``.
-``action_freeze_card`` freezes through the bank backend (simulated: actions.bank_simulator).
+customer's cards), ``card_loss_kind`` and, for a signed-in customer, ``freeze_now`` — unless the card
+is already frozen (the site's context said so, the bot froze it earlier, or the bank backend knows),
+when there is nothing to offer. ``action_freeze_card`` freezes through the bank backend (simulated:
+actions.bank_simulator) and records the cards it froze in customer_cards, so later flows know.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.account import customer_cards, mark_frozen
 from actions.amounts import contains_full_card_number
 from actions.bank_simulator import SimulatedCardService, card_service
-from actions.customer import Card, parse_cards
+from actions.customer import Card
 from actions.dates import add_working_days, format_day, uk_now
 from actions.flow import (
+    HUMAN_BUTTON,
     FlowFormValidation,
     close_flow_without_answer,
     gave_up,
@@ -33,6 +37,7 @@ from actions.flow import (
     parse_yes_no,
     reset_events,
 )
+from actions.next_steps import step_button
 
 FORM = "card_loss_form"
 OTHER_CARD = "other"  # "a different card": not one of the cards we offered
@@ -46,11 +51,6 @@ _LOST = re.compile(
     r"\b(lost|lose|losing|misplaced?|can'?t find|cannot find|couldn'?t find|dropped|left it|missing"
     r"|gone)\b"
 )
-
-
-def customer_cards(tracker: Tracker) -> tuple[Card, ...]:
-    """The cards the website told us about (re-checked: slots can be set by anything)."""
-    return parse_cards(tracker.get_slot("customer_cards"))
 
 
 def card_payload(last_four: str) -> str:
@@ -126,16 +126,41 @@ class ActionAskCardLossFormCardLastFour(Action):
         return []
 
 
+def targets_of(choice: str, cards: tuple[Card, ...]) -> list[Card]:
+    """The cards a card_last_four answer points at (a card not on file by its digits alone)."""
+    if choice == ALL_CARDS:
+        return list(cards)
+    for card in cards:
+        if card.last_four == choice:
+            return [card]
+    if len(choice) == 4 and choice.isdigit():
+        return [Card(choice, "card", "card")]
+    return []
+
+
+def already_frozen(tracker: Tracker, service: SimulatedCardService) -> bool:
+    """True when every card the customer chose is known to be frozen: nothing to offer to freeze."""
+    choice, customer_id = tracker.get_slot("card_last_four"), tracker.get_slot("customer_id")
+    if not isinstance(choice, str) or not customer_id:
+        return False
+    targets = targets_of(choice, customer_cards(tracker))
+    return bool(targets) and all(card.frozen or service.is_frozen(customer_id, card.last_four) for card in targets)
+
+
 class ValidateCardLossForm(FlowFormValidation):
+    def __init__(self, cards: SimulatedCardService | None = None) -> None:
+        self._cards = cards or card_service
+
     def name(self) -> str:
         return "validate_card_loss_form"
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
-        # Only a signed-in customer's card can be frozen from the chat; others are told how.
+        # Only a signed-in customer's card can be frozen from the chat; others are told how. A card
+        # already frozen is not offered again.
         slots = ["card_last_four", "card_loss_kind"]
-        if tracker.get_slot("customer_id"):
+        if tracker.get_slot("customer_id") and not already_frozen(tracker, self._cards):
             slots.append("freeze_now")
         return slots
 
@@ -227,7 +252,7 @@ class ActionFreezeCard(Action):
         choice, kind = tracker.get_slot("card_last_four"), tracker.get_slot("card_loss_kind")
         if gave_up(tracker) or not choice or kind not in ("lost", "stolen", "unsure"):
             return close_flow_without_answer(dispatcher, tracker, FORM)
-        targets = self._targets(choice, customer_cards(tracker))
+        targets = targets_of(choice, customer_cards(tracker))
         if not targets:
             return close_flow_without_answer(dispatcher, tracker, FORM)
         names = " and ".join(card.display for card in targets)
@@ -235,6 +260,7 @@ class ActionFreezeCard(Action):
         low, high = REPLACEMENT_WORKING_DAYS
         latest = format_day(add_working_days(self._clock().date(), high))
         paragraphs: list[str] = []
+        frozen_now: list[EventType] = []
         if not customer_id:
             paragraphs.append(
                 f"You're not signed in, so I can't freeze your {names} from here. Freeze it straight away in "
@@ -244,14 +270,20 @@ class ActionFreezeCard(Action):
             paragraphs.append(
                 f"You can order a replacement in the app too; it arrives in {low}–{high} working days."
             )
-        elif tracker.get_slot("freeze_now") is True:
+        elif tracker.get_slot("freeze_now") is True or already_frozen(tracker, self._cards):
             for card in targets:
                 result = self._cards.freeze(customer_id, card.last_four)
-                state = "was already frozen" if result.already_frozen else "is now frozen"
-                paragraphs.append(
-                    f"Done: your {card.display} {state}. No new payments or cash withdrawals "
-                    "will go through on it."
-                )
+                if result.already_frozen or card.frozen:
+                    paragraphs.append(
+                        f"Your {card.display} is already frozen, so no new payments or cash withdrawals "
+                        "will go through on it."
+                    )
+                else:
+                    paragraphs.append(
+                        f"Done: your {card.display} is now frozen. No new payments or cash withdrawals "
+                        "will go through on it."
+                    )
+            frozen_now = mark_frozen(tracker, [card.last_four for card in targets])
             plural = "cards are" if len(targets) > 1 else "card is"
             paragraphs.append(
                 f"A replacement {plural} on the way to the address we hold for you and should arrive "
@@ -279,16 +311,8 @@ class ActionFreezeCard(Action):
             )
         for paragraph in paragraphs[:-1]:
             dispatcher.utter_message(text=paragraph)
-        offer_human(dispatcher, paragraphs[-1])
-        return reset_events(tracker, FORM)
-
-    @staticmethod
-    def _targets(choice: str, cards: tuple[Card, ...]) -> list[Card]:
-        if choice == ALL_CARDS:
-            return list(cards)
-        for card in cards:
-            if card.last_four == choice:
-                return [card]
-        if len(choice) == 4 and choice.isdigit():
-            return [Card(choice, "card", "card")]
-        return []
+        if kind in ("stolen", "unsure"):
+            dispatcher.utter_message(text=paragraphs[-1], buttons=[step_button("card_stolen"), HUMAN_BUTTON])
+        else:
+            offer_human(dispatcher, paragraphs[-1])
+        return reset_events(tracker, FORM) + frozen_now

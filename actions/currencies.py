@@ -138,3 +138,34 @@ def normalise_currency(value: object) -> str | None:
 
 def currency_name(code: str) -> str:
     return CURRENCY_NAMES.get(code, code)
+
+
+# Where a customer spends, as they name it -> the currency a card payment there is in ("I spend in Spain").
+COUNTRY_CURRENCIES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "spain", "france", "germany", "italy", "portugal", "greece", "ireland", "netherlands", "holland",
+            "belgium", "austria", "finland", "croatia", "malta", "cyprus", "slovakia", "slovenia", "estonia",
+            "latvia", "lithuania", "luxembourg", "europe", "eurozone", "paris", "madrid", "barcelona",
+            "rome", "berlin", "amsterdam", "lisbon", "dublin", "majorca", "mallorca", "ibiza", "tenerife",
+        ),
+        "EUR",
+    ),
+    **dict.fromkeys(("the us", "the usa", "usa", "america", "the states", "new york", "florida"), "USD"),
+    "switzerland": "CHF", "japan": "JPY", "poland": "PLN", "sweden": "SEK", "norway": "NOK",
+    "denmark": "DKK", "czech republic": "CZK", "czechia": "CZK", "prague": "CZK", "hungary": "HUF",
+    "romania": "RON", "bulgaria": "BGN", "australia": "AUD", "new zealand": "NZD", "canada": "CAD",
+    "hong kong": "HKD", "singapore": "SGD", "china": "CNY", "india": "INR", "thailand": "THB",
+    "south africa": "ZAR", "mexico": "MXN", "turkey": "TRY", "dubai": "AED", "israel": "ILS",
+    "the uk": "GBP", "britain": "GBP", "england": "GBP", "scotland": "GBP", "wales": "GBP",
+}
+_COUNTRY_RE = re.compile(
+    r"\b(" + "|".join(re.escape(c) for c in sorted(COUNTRY_CURRENCIES, key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def country_currency(text: str) -> str | None:
+    """The currency of the first country or city the text names ("in Spain" -> EUR), else None."""
+    match = _COUNTRY_RE.search(text)
+    return COUNTRY_CURRENCIES[match.group(1).lower()] if match else None

@@ -1,8 +1,10 @@
 """The customer context the embedding website sends, checked before any flow relies on it.
 
 The widget passes session metadata {"customer": {"name", "customer_id", "cards": [{"last_four",
-"type", "label"}]}}. It crosses a trust boundary, so every field is type-checked and bounded; a
-field that fails is dropped (the conversation goes on without it) rather than rejected wholesale.
+"type", "label", "state"}], "balances": [{"currency", "amount"}]}}. It crosses a trust boundary, so
+every field is type-checked and bounded; a field that fails is dropped (the conversation goes on
+without it) rather than rejected wholesale. Balances and card states are what the bank's site knew
+when the chat started: the bot says so rather than presenting them as live.
 """
 
 from __future__ import annotations
@@ -10,9 +12,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 MAX_CARDS = 10
+MAX_BALANCES = 10
+CARD_STATES = ("active", "frozen")
+FROZEN = "frozen"
+_AMOUNT = re.compile(r"-?\d{1,12}(\.\d{1,4})?")
 _CUSTOMER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 _CARD_TYPE = re.compile(r"[a-z][a-z _-]{0,19}")
 _TYPE_NAMES = {
@@ -28,6 +35,11 @@ class Card:
     last_four: str
     type: str
     label: str
+    state: str | None = None  # "active" | "frozen"; None when the site did not say
+
+    @property
+    def frozen(self) -> bool:
+        return self.state == FROZEN
 
     @property
     def display(self) -> str:
@@ -35,7 +47,19 @@ class Card:
         return f"{self.label} ••{self.last_four}"
 
     def as_slot(self) -> dict[str, str]:
-        return asdict(self)
+        """The card as the customer_cards slot holds it (no "state" key when the site did not say)."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Balance:
+    """One currency balance of the account, as the site knew it when the chat started."""
+
+    currency: str
+    amount: Decimal
+
+    def as_slot(self) -> dict[str, str]:
+        return {"currency": self.currency, "amount": f"{self.amount:f}"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +67,7 @@ class Customer:
     name: str | None
     customer_id: str | None
     cards: tuple[Card, ...]
+    balances: tuple[Balance, ...] = ()
 
 
 def _clean_text(value: object, limit: int) -> str | None:
@@ -72,7 +97,8 @@ def parse_card(raw: object) -> Card | None:
     if not _CARD_TYPE.fullmatch(card_type):
         card_type = "card"
     label = _clean_text(raw.get("label"), 40) or _TYPE_NAMES.get(card_type, "Card")
-    return Card(last_four, card_type, label)
+    state = raw.get("state")
+    return Card(last_four, card_type, label, state if state in CARD_STATES else None)
 
 
 def parse_cards(raw: object) -> tuple[Card, ...]:
@@ -89,6 +115,32 @@ def parse_cards(raw: object) -> tuple[Card, ...]:
     return tuple(cards.values())
 
 
+def parse_balance(raw: object) -> Balance | None:
+    """One {"currency": "GBP", "amount": "1234.56"} entry, or None when it is not one."""
+    if not isinstance(raw, dict):
+        return None
+    currency, amount = raw.get("currency"), raw.get("amount")
+    if not (isinstance(currency, str) and len(currency) == 3 and currency.isascii() and currency.isalpha()):
+        return None
+    if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+        amount = str(amount)
+    if not (isinstance(amount, str) and _AMOUNT.fullmatch(amount.strip())):
+        return None
+    return Balance(currency.upper(), Decimal(amount.strip()))
+
+
+def parse_balances(raw: object) -> tuple[Balance, ...]:
+    """Valid balances from a list, one per currency (the first), at most ``MAX_BALANCES``."""
+    if not isinstance(raw, list):
+        return ()
+    balances: dict[str, Balance] = {}
+    for item in raw[: MAX_BALANCES * 2]:
+        balance = parse_balance(item)
+        if balance and balance.currency not in balances:
+            balances[balance.currency] = balance
+    return tuple(balances.values())[:MAX_BALANCES]
+
+
 def parse_customer(metadata: Any) -> Customer | None:
     """The customer described by session metadata, or None when there is no customer object."""
     if not isinstance(metadata, dict) or not isinstance(metadata.get("customer"), dict):
@@ -97,7 +149,12 @@ def parse_customer(metadata: Any) -> Customer | None:
     customer_id = raw.get("customer_id")
     if not (isinstance(customer_id, str) and _CUSTOMER_ID.fullmatch(customer_id)):
         customer_id = None
-    return Customer(_clean_text(raw.get("name"), 80), customer_id, parse_cards(raw.get("cards")))
+    return Customer(
+        _clean_text(raw.get("name"), 80),
+        customer_id,
+        parse_cards(raw.get("cards")),
+        parse_balances(raw.get("balances")),
+    )
 
 
 def first_name(name: object) -> str | None:

@@ -1,9 +1,13 @@
-"""Exchange calculator: how much, from which currency, into which? Then a quote with its fee.
+"""Exchange: today's rate, what a card payment abroad costs, or a quote for an amount, with its fee.
 
-``exchange_form`` fills ``exchange_amount`` (decimal string), ``exchange_from`` and ``exchange_to``
-(ISO codes the bank exchanges, see data/exchange/rates.csv). One message may answer several
-questions ("how many yen for 100 dollars?"); ``currency_pair`` works out which currency is which.
-``action_exchange_quote`` prices it with ``actions.rates`` in Decimal arithmetic.
+``exchange_form`` first reads ``exchange_mode`` from the message that started it (``exchange_mode``):
+a rate question ("how much is 1 pound in dollars today?") or a card-spending one ("what rate do you give
+if I spend euros in Spain with my card?") needs no amount, so the form asks only for what the message did
+not say and the answer gives the rate from the table; an amount ("1000 EUR to GBP") gets a quote. The
+form fills ``exchange_amount`` (decimal string), ``exchange_from`` and ``exchange_to`` (ISO codes the bank
+exchanges, see data/exchange/rates.csv). One message may answer several questions ("how many yen for 100
+dollars?"); ``currency_pair`` works out which currency is which. ``action_exchange_quote`` prices it
+with ``actions.rates`` in Decimal arithmetic.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.amounts import canonical_amount, find_amounts, parse_money, to_decimal
-from actions.currencies import currency_name, find_currencies, normalise_currency
+from actions.currencies import country_currency, currency_name, find_currencies, normalise_currency
 from actions.dates import uk_now
 from actions.flow import (
     FlowFormValidation,
@@ -30,10 +35,20 @@ from actions.flow import (
     offer_human,
     reset_events,
 )
-from actions.rates import RateTable, default_rates, format_amount, format_percent
+from actions.next_steps import offer_next_step
+from actions.rates import RateTable, default_rates, format_amount, format_percent, format_rate
 
 FORM = "exchange_form"
 SOURCE, TARGET = "exchange_from", "exchange_to"
+MODE_SLOT = "exchange_mode"
+RATE, CARD_ABROAD, QUOTE = "rate", "card_abroad", "quote"
+HOME = "GBP"  # the account's currency: a card payment abroad is paid from pounds
+EXAMPLE_CARD_PAYMENT = Decimal(100)
+
+_SPENDING = re.compile(
+    r"\b(spend|spending|spent|pay|paying|paid|payments?|purchases?|shopping|shop|abroad|holiday"
+    r"|with my card|on my card|use my card|using my card|card payments?)\b"
+)
 TREASURY_GBP = Decimal(1000000)  # above this a person quotes
 
 _TARGET_CUE = re.compile(r"\b(to|into|in|for some|how many|how much|get|receive|buy|buying|want)\s+$")
@@ -75,6 +90,76 @@ def currency_pair(text: str, *, prefer: str = TARGET) -> dict[str, str]:
     return pair
 
 
+def exchange_mode(text: str, asked: object = None) -> str:
+    """RATE, CARD_ABROAD or QUOTE for the message that starts the flow (``asked``: a button's own choice).
+
+    An amount other than 1 asks for a quote ("1 pound in dollars" is a rate question); spending words
+    ("spend", "pay", "abroad") ask what a card payment costs; anything else asks for the rate.
+    """
+    if asked in (RATE, CARD_ABROAD, QUOTE):
+        return str(asked)
+    if any(a.value != 1 for a in find_amounts(text)) and parse_money(text, require_currency=True):
+        return QUOTE
+    return CARD_ABROAD if _SPENDING.search(text.lower()) else RATE
+
+
+def rate_pair(text: str, mode: str) -> dict[str, str]:
+    """The two currencies of a rate question, with the pound as the side the customer left unsaid.
+
+    A card payment abroad is always from pounds into the currency spent (named, or the country's:
+    "in Spain" is euros); a rate for one currency is quoted from pounds, as the table is.
+    """
+    pair = currency_pair(text)
+    if mode == CARD_ABROAD:
+        spent = [code for code in (pair.get(TARGET), pair.get(SOURCE)) if code and code != HOME]
+        code = spent[0] if spent else country_currency(text)
+        return {SOURCE: HOME, TARGET: code} if code and code != HOME else {SOURCE: HOME}
+    if len(pair) == 1:
+        code = next(iter(pair.values()))
+        return {SOURCE: HOME, TARGET: code} if code != HOME else {SOURCE: HOME}
+    return pair
+
+
+def entity_value(tracker: Tracker, entity: str) -> object:
+    for item in tracker.latest_message.get("entities") or []:
+        if isinstance(item, dict) and item.get("entity") == entity:
+            return item.get("value")
+    return None
+
+
+def rate_messages(table: RateTable, source: str, target: str, mode: str) -> list[str]:
+    """The answer to a rate question (pure): today's rate both ways and the fees, from the table."""
+    src, tgt = table.get(source), table.get(target)
+    if src is None or tgt is None:
+        return []
+    rate = tgt.per_gbp / src.per_gbp
+    weekday = format_percent(table.fee_percent(source, target, weekend=False))
+    weekend = format_percent(table.fee_percent(source, target, weekend=True))
+    if mode == CARD_ABROAD:
+        cost = format_amount(EXAMPLE_CARD_PAYMENT / rate, src)
+        example = format_amount(EXAMPLE_CARD_PAYMENT, tgt)
+        return [
+            (
+                f"When you pay in {currency_name(target)} with your Harbour card, we convert the payment at "
+                f"our rate on the day the card network processes it. Today that's 1 {source} = "
+                f"{format_rate(rate)} {target}, so a {example} payment costs you about {cost}."
+            ),
+            (
+                "Card payments in another currency are free from us up to your plan's monthly allowance (Help "
+                f"→ Fees); beyond it the exchange fee applies: {weekday} on weekdays, {weekend} at weekends. If "
+                f"a terminal or cash machine offers to charge you in pounds, choose {currency_name(target)}: "
+                "its own rate is usually worse."
+            ),
+        ]
+    return [
+        f"Today's rate is 1 {source} = {format_rate(rate)} {target} (1 {target} = {format_rate(1 / rate)} {source}).",
+        (
+            f"Exchanging in the app costs {weekday} on weekdays and {weekend} at weekends (UK time), taken "
+            "from the amount you exchange."
+        ),
+    ]
+
+
 class ValidateExchangeForm(FlowFormValidation):
     def __init__(self, rates: RateTable | None = None) -> None:
         self._rates = rates
@@ -85,12 +170,35 @@ class ValidateExchangeForm(FlowFormValidation):
     def _table(self) -> RateTable:
         return self._rates or default_rates()
 
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if tracker.get_slot(MODE_SLOT) in (RATE, CARD_ABROAD):
+            return [slot for slot in domain_slots if slot != "exchange_amount"]
+        return domain_slots
+
+    async def extract_exchange_mode(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot(MODE_SLOT) is not None:
+            return {}
+        if tracker.get_slot(REQUESTED_SLOT):  # a flow started before the modes existed: it was a quote
+            return {MODE_SLOT: QUOTE}
+        return {MODE_SLOT: exchange_mode(latest_text(tracker), entity_value(tracker, MODE_SLOT))}
+
+    def validate_exchange_mode(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {MODE_SLOT: value if value in (RATE, CARD_ABROAD, QUOTE) else QUOTE}
+
     async def extract_exchange_amount(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if self.is_requested(tracker, "exchange_amount") or not self.should_extract(
             tracker, "exchange_amount"
         ):
+            return {}
+        if tracker.get_slot(MODE_SLOT) in (RATE, CARD_ABROAD):
             return {}
         money = parse_money(latest_text(tracker), require_currency=True)
         return {"exchange_amount": canonical_amount(money.amount)} if money else {}
@@ -117,7 +225,10 @@ class ValidateExchangeForm(FlowFormValidation):
     def _extract_currency(self, slot: str, tracker: Tracker) -> dict[str, Any]:
         if self.is_requested(tracker, slot) or not self.should_extract(tracker, slot):
             return {}
-        code = currency_pair(latest_text(tracker)).get(slot)
+        mode = tracker.get_slot(MODE_SLOT)
+        text = latest_text(tracker)
+        pair = rate_pair(text, mode) if mode in (RATE, CARD_ABROAD) else currency_pair(text)
+        code = pair.get(slot)
         return {slot: code} if code else {}
 
     def validate_exchange_from(
@@ -135,10 +246,20 @@ class ValidateExchangeForm(FlowFormValidation):
     ) -> dict[str, Any]:
         text = value if isinstance(value, str) else ""
         if self.is_requested(tracker, slot):
+            quote: dict[str, Any] = {}
+            if tracker.get_slot(MODE_SLOT) == RATE and exchange_mode(text) == QUOTE:
+                # "1000 EUR to GBP" in answer to "which currency?": they want it priced after all, and
+                # this answer's currencies replace the pound we assumed.
+                money, amount = self.validate_amount("exchange_amount", text, tracker, CollectingDispatcher())
+                if money is not None:
+                    quote = {**amount, MODE_SLOT: QUOTE}
             # A typed answer may name both currencies: "from euros to pounds".
-            result = self._pair_result(text, tracker, dispatcher, prefer=slot, overwrite=slot)
+            overwrite = (SOURCE, TARGET) if quote else (slot,)
+            result = self._pair_result(text, tracker, dispatcher, prefer=slot, overwrite=overwrite)
             if slot not in result:
                 result.update(self.reject(slot, tracker, dispatcher, "utter_currency_not_recognised"))
+            else:
+                result.update(quote)
             return result
         return self._check(slot, normalise_currency(text), tracker, dispatcher)
 
@@ -149,12 +270,12 @@ class ValidateExchangeForm(FlowFormValidation):
         dispatcher: CollectingDispatcher,
         *,
         prefer: str,
-        overwrite: str | None = None,
+        overwrite: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         result: dict[str, Any] = {}
         pair = currency_pair(text, prefer=prefer)
         for slot in (SOURCE, TARGET):
-            if slot in pair and (slot == overwrite or tracker.get_slot(slot) is None):
+            if slot in pair and (slot in overwrite or tracker.get_slot(slot) is None):
                 result.update(self._check(slot, pair[slot], tracker, dispatcher, pending=result))
         return result
 
@@ -195,6 +316,9 @@ class ActionExchangeQuote(Action):
         table = self._rates or default_rates()
         amount = to_decimal(tracker.get_slot("exchange_amount"))
         source, target = tracker.get_slot(SOURCE), tracker.get_slot(TARGET)
+        mode = tracker.get_slot(MODE_SLOT)
+        if mode in (RATE, CARD_ABROAD) and amount is None and not gave_up(tracker):
+            return self._rate_answer(dispatcher, tracker, table, mode)
         if (
             gave_up(tracker)
             or amount is None
@@ -230,4 +354,18 @@ class ActionExchangeQuote(Action):
                 "because currency markets are closed."
             )
         dispatcher.utter_message(response="utter_exchange_next_steps")
+        return reset_events(tracker, FORM)
+
+    def _rate_answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, table: RateTable, mode: str
+    ) -> list[EventType]:
+        source, target = tracker.get_slot(SOURCE), tracker.get_slot(TARGET)
+        messages = rate_messages(table, source, target, mode) if source != target else []
+        if not messages:
+            return close_flow_without_answer(dispatcher, tracker, FORM)
+        for text in messages:
+            dispatcher.utter_message(text=text)
+        if mode == RATE:
+            dispatcher.utter_message(response="utter_exchange_next_steps")
+        offer_next_step(dispatcher, mode)
         return reset_events(tracker, FORM)

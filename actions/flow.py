@@ -4,6 +4,8 @@ Each flow is a Rasa form. Forms leave their slots behind when they finish or are
 ``action_reset_flow_slots`` runs before any form starts (see data/core/flows.yml) and every closing
 action clears its own slots. ``FlowFormValidation`` counts answers it could not use; after
 ``MAX_FAILED_ANSWERS`` it ends the form instead of asking forever, and the closing action offers a person.
+A question on another topic in the middle of a form is answered, then the form's question is asked
+again (``actions.digressions``); it is not counted as an unusable answer.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ FORM_SLOTS: dict[str, tuple[str, ...]] = {
         "secure_check_passed",
         "enough_balance",
         "merchant_blocked_category",
+        "payment_merchant",
+        "payment_amount",
     ),
-    "exchange_form": ("exchange_amount", "exchange_from", "exchange_to"),
+    "exchange_form": ("exchange_mode", "exchange_amount", "exchange_from", "exchange_to"),
     "topup_form": ("topup_method", "topup_amount", "topup_error"),
 }
 # The intent that starts each flow (the rules in data/core/flows.yml).
@@ -45,6 +49,8 @@ FLOW_TRIGGERS: dict[str, str] = {
     "exchange_form": "exchange_rate",
     "topup_form": "top_up_failed",
 }
+# The host site's proactive events (actions/events.py): payloads that start a flow, or answer, at once.
+EVENT_INTENTS = frozenset({"event_card_declined", "event_top_up_failed", "event_card_delivery_late"})
 # How sure the classifier must be before an unusable answer is read as "start that other flow".
 SWITCH_CONFIDENCE = 0.6
 ATTEMPTS_SLOT = "flow_attempts"
@@ -73,6 +79,19 @@ _UNSURE = re.compile(
 def latest_text(tracker: Tracker) -> str:
     text = tracker.latest_message.get("text")
     return text if isinstance(text, str) else ""
+
+
+def user_texts(tracker: Tracker) -> list[str]:
+    """What the customer typed in this session, oldest first (payloads such as "/affirm" left out)."""
+    texts: list[str] = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            texts = []
+        elif event.get("event") == "user":
+            text = event.get("text")
+            if isinstance(text, str) and text and not text.startswith("/"):
+                texts.append(text)
+    return texts
 
 
 def latest_intent(tracker: Tracker) -> str | None:
@@ -216,23 +235,38 @@ class FlowFormValidation(FormValidationAction, ABC):
         request ("what's your exchange rate?" while we wait for a transfer amount) rejects the form,
         so the rules start that flow instead of repeating "Sorry, I didn't get that".
         """
+        from actions.digressions import digression_messages  # it answers with the flows' own helpers
+
+        requested = tracker.get_slot(REQUESTED_SLOT)
         scratch = CollectingDispatcher()
         events = await super().run(scratch, tracker, domain)
         if self._moves_to_another_flow(tracker, events):
             return [ActionExecutionRejected(self.form_name())]
+        if requested and not self._answered(requested, events):
+            answer = digression_messages(tracker, domain)
+            if answer:
+                # Answered, not failed: no attempt counted, and the same question comes next.
+                dispatcher.messages.extend(answer)
+                kept = [e for e in events if e.get("name") not in BOOKKEEPING_SLOTS]
+                return kept + [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
         dispatcher.messages.extend(scratch.messages)
         return events
+
+    @staticmethod
+    def _answered(slot: str, events: list[EventType]) -> bool:
+        answered = [e for e in events if e.get("event") == "slot" and e.get("name") == slot]
+        return bool(answered) and answered[-1].get("value") is not None
 
     def _moves_to_another_flow(self, tracker: Tracker, events: list[EventType]) -> bool:
         requested = tracker.get_slot(REQUESTED_SLOT)
         intent = tracker.latest_message.get("intent") or {}
-        others = set(FLOW_TRIGGERS.values()) - {FLOW_TRIGGERS.get(self.form_name())}
+        # An event mid-flow always takes over, even its own flow's: it brings the details with it.
+        others = (set(FLOW_TRIGGERS.values()) - {FLOW_TRIGGERS.get(self.form_name())}) | EVENT_INTENTS
         if not requested or intent.get("name") not in others:
             return False
         if float(intent.get("confidence") or 0) < SWITCH_CONFIDENCE:
             return False
-        answered = [e for e in events if e.get("event") == "slot" and e.get("name") == requested]
-        return not answered or answered[-1].get("value") is None
+        return intent.get("name") in EVENT_INTENTS or not self._answered(requested, events)
 
     async def next_requested_slot(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -3,26 +3,37 @@
 ``declined_payment_form`` asks ``payment_channel`` and then walks the checks below in order,
 stopping at the first one that explains the decline (no point asking about 3-D Secure once we know
 the card is frozen). ``action_declined_advice`` says what to do about that cause.
+
+It never asks what it already knows (``known_answer``): what the customer said earlier in the
+conversation ("I had plenty of money", ``stated_checks``), the card states from the site's context and
+the cards the bot froze in this chat, the amount of a proactive event against the balance, and the
+merchant's name (online shop, gambling or crypto).
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.account import all_frozen_state, customer_balances, customer_cards, format_money, frozen_cards
+from actions.amounts import parse_money
 from actions.flow import (
     FlowFormValidation,
     close_flow_without_answer,
     gave_up,
     latest_text,
     offer_human,
+    parse_yes_no,
     reset_events,
+    user_texts,
 )
+from actions.next_steps import offer_next_step
 
 FORM = "declined_payment_form"
 ONLINE, IN_SHOP = "online", "in_shop"
@@ -80,6 +91,104 @@ ADVICE = {
 }
 
 
+# What a customer may say about a check before it is asked: (slot, the answer it gives, the wording).
+# For each slot the negative wording is tried first ("not enough money" also contains "enough money").
+_STATEMENTS: tuple[tuple[str, bool, re.Pattern[str]], ...] = (
+    (
+        "enough_balance",
+        False,
+        re.compile(
+            r"(\bnot|n't|\bnever) (have |had |got |enough|be )?(enough|sufficient|any) ?(money|funds|cash|balance)"
+            r"|\binsufficient funds\b|\b(no|low) (money|funds|balance)\b|\bbalance (is|was) (too )?low\b"
+            r"|\b(account|balance) (is|was) empty\b|\bskint\b|\bbroke\b"
+        ),
+    ),
+    (
+        "enough_balance",
+        True,
+        re.compile(
+            r"\b(enough|plenty of|sufficient|more than enough|lots of|loads of) (money|funds|cash|balance)\b"
+            r"|\b(balance|funds|money) (is|are|was|were) (fine|ok|okay|enough|plenty)\b"
+        ),
+    ),
+    ("card_frozen", False, re.compile(r"(is ?n't|is not|was ?n't|was not|\bnot|\bnever) frozen\b|\bunfro(ze|zen)\b")),
+    ("card_frozen", True, re.compile(r"\b(card|it) (is|was|'s) (frozen|locked)\b|\bi froze\b")),
+    (
+        "secure_check_passed",
+        False,
+        re.compile(r"(n't|\bnot|\bnever) (get|receive|got|see|seen) (a|any|the) (code|notification|text|request)"),
+    ),
+    (
+        "secure_check_passed",
+        True,
+        re.compile(r"\bi (approved|confirmed|accepted) (it|the payment|the notification|the request)\b"),
+    ),
+    (
+        "contactless_over_limit",
+        False,
+        re.compile(r"\b(chip and pin|with (my |the )?pin|inserted (my |the )?card|entered (my |the )?pin)\b"),
+    ),
+    ("merchant_blocked_category", True, re.compile(r"\b(gambl\w*|casino|betting|bet365|bookmakers?|crypto\w*|bitcoin|coinbase|binance)\b")),
+)
+
+
+def stated_checks(text: str) -> dict[str, bool]:
+    """The checks a message answers without being asked ("I definitely had enough money")."""
+    lower = text.lower().replace("’", "'")
+    found: dict[str, bool] = {}
+    for slot, answer, pattern in _STATEMENTS:
+        if slot not in found and pattern.search(lower):
+            found[slot] = answer
+    return found
+
+
+def said_before(tracker: Tracker) -> dict[str, bool]:
+    """What the customer said about the checks in this conversation, the latest word winning."""
+    answers: dict[str, bool] = {}
+    for text in user_texts(tracker):
+        answers.update(stated_checks(text))
+    return answers
+
+
+def payment_money(tracker: Tracker) -> tuple[Decimal, str] | None:
+    """The declined payment's amount and currency (pounds unless said), from an event or the customer."""
+    money = parse_money(str(tracker.get_slot("payment_amount") or ""))
+    if money is None or money.amount <= 0:
+        return None
+    return money.amount, money.currency or "GBP"
+
+
+def known_answer(tracker: Tracker, slot: str) -> bool | None:
+    """A check's answer from what the bot knows, or None when it has to ask."""
+    if slot == "card_frozen":
+        state = all_frozen_state(customer_cards(tracker))
+        if state is not None:
+            return state
+    if slot == "enough_balance":
+        money = payment_money(tracker)
+        balance = {b.currency: b.amount for b in customer_balances(tracker)}
+        if money and money[1] in balance:
+            return money[0] <= balance[money[1]]
+    merchant = tracker.get_slot("payment_merchant")
+    if slot == "merchant_blocked_category" and isinstance(merchant, str) and stated_checks(merchant).get(slot):
+        return True
+    return said_before(tracker).get(slot)
+
+
+def describe_payment(tracker: Tracker) -> str | None:
+    """'your £42.50 payment at Tesco' as far as we know it, None when we know neither."""
+    money = payment_money(tracker)
+    merchant = tracker.get_slot("payment_merchant")
+    amount = format_money(*money) if money else None
+    if amount and merchant:
+        return f"your {amount} payment at {merchant}"
+    if amount:
+        return f"your {amount} payment"
+    if merchant:
+        return f"your payment at {merchant}"
+    return None
+
+
 def channel_of(text: str) -> str | None:
     """ONLINE or IN_SHOP when the text points at exactly one of them."""
     lower = text.lower()
@@ -115,14 +224,31 @@ class ValidateDeclinedPaymentForm(FlowFormValidation):
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
         slots = ["payment_channel"]
-        channel = tracker.get_slot("payment_channel")
-        if channel not in _BY_CHANNEL:
+        value = tracker.get_slot("payment_channel")
+        # Before validation the slot holds the typed answer ("in a shop"): read it, so the checks it
+        # brings in are filled from what we know in the same turn.
+        channel = value if value in _BY_CHANNEL else channel_of(value if isinstance(value, str) else "")
+        if channel is None:
             return slots
         for slot, explains, _ in checks_for(channel):
             slots.append(slot)
             if tracker.get_slot(slot) is explains:
                 break  # found the cause: stop asking
         return slots
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Extract again while the answers change which checks apply: a channel read from the message or
+        the merchant adds its checks, and what we already know about those must not be asked."""
+        found: dict[str, Any] = {}
+        for _ in range(3):  # channel, then its checks: two passes suffice, a third finds nothing new
+            events = await super().get_extraction_events(dispatcher, tracker, domain)
+            new = {e["name"]: e["value"] for e in events if e["name"] not in found}
+            if not new:
+                break
+            found.update(new)
+        return [SlotSet(name, value) for name, value in found.items()]
 
     async def extract_payment_channel(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -132,6 +258,9 @@ class ValidateDeclinedPaymentForm(FlowFormValidation):
         ):
             return {}
         channel = channel_of(latest_text(tracker))
+        merchant = tracker.get_slot("payment_merchant")
+        if channel is None and isinstance(merchant, str):
+            channel = channel_of(merchant)  # "Amazon": online
         return {"payment_channel": channel} if channel else {}
 
     def validate_payment_channel(
@@ -145,27 +274,40 @@ class ValidateDeclinedPaymentForm(FlowFormValidation):
     async def extract_card_frozen(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self.extract_yes_no(tracker, "card_frozen")
+        return self.extract_check(tracker, "card_frozen")
 
     async def extract_contactless_over_limit(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self.extract_yes_no(tracker, "contactless_over_limit")
+        return self.extract_check(tracker, "contactless_over_limit")
 
     async def extract_secure_check_passed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self.extract_yes_no(tracker, "secure_check_passed")
+        return self.extract_check(tracker, "secure_check_passed")
 
     async def extract_enough_balance(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self.extract_yes_no(tracker, "enough_balance")
+        return self.extract_check(tracker, "enough_balance")
 
     async def extract_merchant_blocked_category(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self.extract_yes_no(tracker, "merchant_blocked_category")
+        return self.extract_check(tracker, "merchant_blocked_category")
+
+    def extract_check(self, tracker: Tracker, slot: str) -> dict[str, Any]:
+        """A yes/no check: the typed answer when asked, else what the bot already knows."""
+        if not self.should_extract(tracker, slot):
+            return {}
+        if self.is_requested(tracker, slot):
+            text = latest_text(tracker)
+            answer = parse_yes_no(text)
+            if answer is None:
+                answer = stated_checks(text).get(slot)
+        else:
+            answer = known_answer(tracker, slot)
+        return {} if answer is None else {slot: answer}
 
     def _yes_no(
         self, slot: str, value: Any, tracker: Tracker, dispatcher: CollectingDispatcher
@@ -212,7 +354,11 @@ class ActionDeclinedAdvice(Action):
         cause = first_cause(tracker)
         if gave_up(tracker) or cause is None:
             return close_flow_without_answer(dispatcher, tracker, FORM)
-        dispatcher.utter_message(text=ADVICE[cause])
+        if cause != "frozen" and all_frozen_state(customer_cards(tracker)) is False:
+            dispatcher.utter_message(text="I checked your cards: none of them is frozen, so that wasn't the cause.")
+        payment = describe_payment(tracker)
+        advice = ADVICE[cause]
+        dispatcher.utter_message(text=f"About {payment}: {advice[0].lower()}{advice[1:]}" if payment else advice)
         if cause == "unknown":
             offer_human(
                 dispatcher,
@@ -225,4 +371,28 @@ class ActionDeclinedAdvice(Action):
                 "If the payment still doesn't go through after that, a person from our team "
                 "can look up the exact reason it was declined.",
             )
+        if cause == "balance":
+            offer_next_step(dispatcher, "declined_balance")
         return reset_events(tracker, FORM)
+
+
+class ActionAskCardFrozen(Action):
+    """Asks whether the card is frozen, naming the card we know is frozen when only some of them are."""
+
+    def name(self) -> str:
+        return "action_ask_declined_payment_form_card_frozen"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        frozen = frozen_cards(customer_cards(tracker))
+        if not frozen:
+            dispatcher.utter_message(response="utter_ask_card_frozen")
+            return []
+        names = " or ".join(card.display for card in frozen)
+        it = "That card is" if len(frozen) == 1 else "Those cards are"
+        dispatcher.utter_message(
+            text=f"Was the payment made with your {names}? {it} frozen, and a frozen card declines every payment.",
+            buttons=[{"title": "Yes", "payload": "/affirm"}, {"title": "No, another card", "payload": "/deny"}],
+        )
+        return []

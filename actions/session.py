@@ -2,7 +2,8 @@
 
 Rasa calls ``action_session_start`` for every new session with the metadata of the message that
 opened it in the ``session_started_metadata`` slot. The customer object there is checked by
-``actions.customer`` and copied into customer_name, customer_id and customer_cards; without one,
+``actions.customer`` and copied into customer_name, customer_id, customer_cards (with each card's
+state) and customer_balances; without one,
 the previous session's customer slots are carried over (the same browser, a later visit).
 """
 
@@ -19,7 +20,7 @@ from actions.customer import first_name, parse_customer
 
 logger = logging.getLogger(__name__)
 
-CUSTOMER_SLOTS = ("customer_name", "customer_id", "customer_cards")
+CUSTOMER_SLOTS = ("customer_name", "customer_id", "customer_cards", "customer_balances")
 METADATA_SLOT = "session_started_metadata"
 
 
@@ -51,6 +52,7 @@ class ActionSessionStart(Action):
                 SlotSet("customer_name", customer.name),
                 SlotSet("customer_id", customer.customer_id),
                 SlotSet("customer_cards", [card.as_slot() for card in customer.cards]),
+                SlotSet("customer_balances", [balance.as_slot() for balance in customer.balances]),
             ]
         events.append(ActionExecuted("action_listen"))
         return events

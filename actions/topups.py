@@ -27,6 +27,7 @@ from actions.flow import (
     parse_yes_no,
     reset_events,
 )
+from actions.next_steps import offer_next_step
 
 FORM = "topup_form"
 MIN_TOPUP = Decimal(10)
@@ -250,4 +251,6 @@ class ActionTopupAdvice(Action):
             "If money left your account but the top-up didn't arrive, it's normally returned "
             "within 3–5 working days. A person from our team can check it for you now.",
         )
+        if error == "limit":
+            offer_next_step(dispatcher, "topup_limit")
         return reset_events(tracker, FORM)

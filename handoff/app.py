@@ -19,11 +19,14 @@ from sanic import Sanic
 
 from bot.minilm import limit_blas_threads
 from handoff.accounts.auth import Accounts, Login
+from handoff.admin.answer_feedback import AnswerFeedback
 from handoff.admin.inbox import Inbox
+from handoff.admin.live_knobs import LiveKnobs
 from handoff.admin.loop import AdminLoop
 from handoff.admin.model_registry import ModelRegistry, ModelWatcher, swap_loader
 from handoff.admin.retrain import RetrainConfig, Retrainer
 from handoff.admin.training_data import TrainingData
+from handoff.assist.service import Assist
 from handoff.assistant.bot_bridge import BotBridge, load_agent, model_file
 from handoff.assistant.nlu_workers import NluWorkers
 from handoff.core import protocol
@@ -38,6 +41,7 @@ from handoff.reporting import metrics
 from handoff.services import Services
 from handoff.settings import Settings, exposure_warnings
 from handoff.storage.backend import Storage
+from handoff.storage.feedback import FeedbackRecords
 
 log = logging.getLogger(__name__)
 ORPHAN_GRACE_MS = 120_000
@@ -56,12 +60,14 @@ def build_services(settings: Settings, get_agent: GetAgent) -> Services:
         if settings.nlu_workers and settings.load_bot else None
     bot = BotBridge(get_agent, settings.bot_timeout_s, nlu_workers)
     inbox = Inbox(storage.inbox)
-    desk = Desk(settings, storage.store, accounts, bot, inbox)
-    turns = Turns(desk, storage.store, bot, inbox, storage.hub.echo, settings)
+    assist = Assist(storage.assist, storage.store, inbox, Path(settings.project_root), settings.assist_encoder)
+    desk = Desk(settings, storage.store, accounts, bot, inbox, storage.history, assist=assist)
+    turns = Turns(desk, storage.store, bot, inbox, storage.hub.echo, settings, assist=assist)
     return Services(settings=settings, storage=storage, accounts=accounts, login=login,
                     who=RequestAuth(storage.sessions, accounts), bot=bot, nlu_workers=nlu_workers, desk=desk,
                     turns=turns, admin=_admin_loop(settings, storage, inbox, get_agent),
-                    drain=Drain(settings.drain_timeout_s))
+                    drain=Drain(settings.drain_timeout_s),
+                    feedback=AnswerFeedback(storage.store, FeedbackRecords(storage.store), inbox), assist=assist)
 
 
 def _admin_loop(settings: Settings, storage: Storage, inbox: Inbox, get_agent: GetAgent) -> AdminLoop | None:
@@ -123,6 +129,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
             except Exception:
                 # Serve anyway: customers are told the assistant is unavailable and offered a person.
                 log.exception("could not load the Rasa model from %s", settings.model_path)
+        # Before serving: loading the encoder holds the GIL for seconds, which live turns would wait for.
+        await services.assist.start()
 
     @app.listener("after_server_start")
     async def started(app: Sanic, loop: Any) -> None:
@@ -132,6 +140,8 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         gc.freeze()
         limit_blas_threads(settings.blas_threads)  # a spinning 2nd BLAS thread took a core (bot/minilm.py)
         app.ctx.sweeper = asyncio.ensure_future(_sweep(services.desk))
+        app.ctx.knobs = LiveKnobs(services.storage.retraining, services.storage.hub)  # the admin's live thresholds
+        await app.ctx.knobs.start()
         if services.admin is not None:
             await services.admin.start(agent_loaded=app.ctx.agent is not None)
         log.info("Tandem gateway %s listening", settings.instance)
@@ -141,6 +151,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         # SIGTERM (a rolling deploy): the loop still serves here, so sockets are told and turns finish.
         await services.drain.run(services.desk)
         app.ctx.sweeper.cancel()
+        await app.ctx.knobs.stop()
         if services.admin is not None:
             await services.admin.stop()
 
@@ -149,6 +160,7 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
         if services.nlu_workers is not None:
             services.nlu_workers.close()
         await services.desk.stop()
+        services.assist.stop()
         await services.storage.stop()
         agent = app.ctx.agent
         broker = getattr(getattr(agent, "tracker_store", None), "event_broker", None)

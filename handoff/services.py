@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handoff.accounts.auth import Accounts, Login
+from handoff.admin.answer_feedback import AnswerFeedback
 from handoff.admin.loop import AdminLoop
+from handoff.assist.service import Assist
 from handoff.assistant.bot_bridge import BotBridge
 from handoff.assistant.nlu_workers import NluWorkers
 from handoff.gateway.desk import Desk
@@ -33,3 +35,5 @@ class Services:
     turns: Turns
     admin: AdminLoop | None  # None: the learning loop failed at start-up; its routes say so
     drain: Drain  # open sockets, and whether this instance is leaving (SIGTERM: handoff/gateway/drain.py)
+    assist: Assist  # agent assist: drafts, summary, index of good replies (docs/assist.md)
+    feedback: AnswerFeedback | None = None  # the bot's answers rated and flagged (handoff/admin/answer_feedback.py)

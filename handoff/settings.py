@@ -45,6 +45,11 @@ class Settings:
     instance: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     data_dir: str = str(ROOT / "var")
     default_wait_s: int = 120  # shown as "typical wait" until real waits have been measured
+    # When advisers are expected (handoff/core/opening_hours.py): said to a queued customer when nobody is online.
+    opening_hours: str = "Mon-Fri 08:00-20:00; Sat 09:00-17:00"
+    opening_timezone: str = "Europe/London"
+    opening_holidays: str = "GB-ENG"  # bank holidays of this region close the desk ("" = none)
+    bot_while_queued: bool = True  # the bot answers routine questions while a customer waits (they may say no)
     login_max_per_user: int = 5  # failed sign-ins to one account from one address before that pair is locked
     login_max_per_ip: int = 20  # failed sign-ins from one address, any account
     login_max_per_account: int = 500  # failed sign-ins to one account from anywhere (far above one address's)
@@ -74,6 +79,9 @@ class Settings:
     redis_sentinel_service: str = "tandem"  # the name the sentinels monitor the primary by
     redis_wait_replicas: int = 0  # >0: a message is acknowledged only once this many replicas have it (WAIT)
     redis_wait_timeout_ms: int = 500  # how long an ack waits for them; short of them the client retries
+    handback_watch_s: int = 600  # after "hand back to bot" the agent watches the chat and may take it back (#24)
+    # Agent assist (docs/assist.md): False runs without the MiniLM encoder (drafts are the bot's answers only).
+    assist_encoder: bool = True
 
     def __repr__(self) -> str:
         parts = []

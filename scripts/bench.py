@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scripts import bench_assist
 from scripts import bench_env as env
 from scripts import bench_load as load
 from scripts.bench_report import Report
 
-PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu", "replication")
-OFFLINE = {"sentiment", "nlu", "replication"}  # parts that start what they measure themselves
+PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu", "replication", "history", "assist")
+OFFLINE = {"sentiment", "nlu", "replication", "history"}  # parts that start what they measure themselves
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,12 @@ class Plan:
     socket_cap: int
     sentiment_n: int
     rounds: int  # one conversation: alternating websocket/REST slices (scripts/bench_load.alternating)
+    assist_s: float = 40.0  # 20 busy agents with drafts (scripts/bench_assist.py)
 
 
 # The open-loop runs above capacity are short: their backlog must drain before the next run starts.
 FULL = Plan((1, 50, 200), {1: 120, 50: 48, 200: 10}, 30, 32, 20, 20, 5000, 500, 6)
-QUICK = Plan((1, 10), {1: 10, 10: 10}, 6, 8, 10, 5, 300, 100, 2)
+QUICK = Plan((1, 10), {1: 10, 10: 10}, 6, 8, 10, 5, 300, 100, 2, assist_s=15.0)
 
 
 def command(args: argparse.Namespace, part: str) -> str:
@@ -110,6 +112,10 @@ async def _measure(args: argparse.Namespace, plan: Plan, only: set[str], service
         _progress("sockets")
         res = await load.idle_sockets(str(gw), gw.proc.pid, plan.socket_cap, env.rss_kib)
         report.sockets(res, args.nofile, command(args, "sockets"))
+    if "assist" in only:
+        _progress("assist")
+        report.assist(await bench_assist.assist_run(str(gw), services.redis_url, duration=plan.assist_s),
+                      command(args, "assist"))
     if "throughput" in only:
         _progress("throughput")
         cmd = command(args, "throughput")
@@ -152,6 +158,14 @@ def _offline_parts(args: argparse.Namespace, plan: Plan, only: set[str], model_d
             report.replicated_ack(replicated_ack(200 if args.quick else 2000), command(args, "replication"))
         except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
             report.failed("replication", str(exc))
+    if "history" in only:
+        _progress("history")
+        n = 10_000 if args.quick else 100_000
+        code = f"import asyncio, json; from scripts.bench_history import run; print(json.dumps(asyncio.run(run({n}))))"
+        try:
+            report.history(_subprocess_json(code, 900), f"{py} -c {shlex.quote(code)}")
+        except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
+            report.failed("history", str(exc))
     if "nlu" in only:
         _progress("nlu")
         cache = env.ROOT / model_dir / "eval.json"

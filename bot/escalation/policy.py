@@ -38,6 +38,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import InvalidConfigException
 
+from bot.escalation import live
 from bot.escalation.signals import Decision, Thresholds, Turn, decide
 
 logger = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class EscalationPolicy(Policy):
         if any(isinstance(e, ActionExecuted) and e.action_name == self.handoff_action for e in events):
             return None, 0  # already handed over in this episode
         turns = [Turn.from_parse_data(e.parse_data) for e in events if isinstance(e, UserUttered)]
-        return decide(turns, self.thresholds), offset
+        return decide(turns, live.effective(self.thresholds)), offset  # the admin's live values on top
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(priority={self.priority})"

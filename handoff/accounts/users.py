@@ -20,7 +20,7 @@ from pathlib import Path
 from handoff import settings as settings_mod
 from handoff.accounts.auth import Accounts
 from handoff.core import errors
-from handoff.storage import store
+from handoff.storage import local_redis, store
 from handoff.storage.accounts import AccountRecords
 
 BOOTSTRAP = (("admin", "Admin", "admin", 3), ("sam", "Sam", "agent", 3), ("alex", "Alex", "agent", 3))
@@ -37,9 +37,17 @@ def _password(from_stdin: bool) -> str:
 
 async def _run(args: argparse.Namespace) -> int:
     cfg = settings_mod.load()
-    if not cfg.redis_url:
-        raise SystemExit("REDIS_URL is not set (make run sets it; or export REDIS_URL=redis://host:port/0)")
-    client = await store.connect(cfg.redis_url)
+    url, started = cfg.redis_url, None
+    if not url:  # the desk's own Redis, as `make run` and `python -m handoff` use without REDIS_URL
+        url, started = local_redis.ensure_project_redis(Path(cfg.data_dir))
+    try:
+        return await _run_on(args, cfg, url)
+    finally:
+        local_redis.stop_started(started)
+
+
+async def _run_on(args: argparse.Namespace, cfg: settings_mod.Settings, url: str) -> int:
+    client = await store.connect(url)
     accounts = Accounts(AccountRecords(client))
     try:
         if args.cmd == "add":

@@ -19,12 +19,15 @@ import yaml
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
+from bot.escalation.signals import Thresholds
+from handoff.admin import knob_preview, live_knobs
 from handoff.admin.inbox import REASONS
 from handoff.admin.loop import AdminLoop
 from handoff.admin.model_registry import BASE
-from handoff.admin.retrain import config_thresholds, threshold_fields
+from handoff.admin.retrain import check_thresholds, config_thresholds, threshold_fields
 from handoff.core import errors, protocol
 from handoff.gateway.web import RequestAuth, guarded, json_body
+from handoff.storage import analytics_store
 from handoff.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -243,9 +246,12 @@ def add_admin_routes(bp: Blueprint, *, who: RequestAuth, loop: AdminLoop | None,
     async def escalation(request: Request) -> HTTPResponse:
         admin, _ = await ready(request)
         active = (await admin.registry.active())["version"]
-        live = await asyncio.to_thread(_live_thresholds, admin, active)
-        return response.json({"fields": threshold_fields(), "overrides": await admin.retrainer.thresholds(),
-                              "live": live, "active_version": active})
+        model = await asyncio.to_thread(_live_thresholds, admin, active)
+        overrides = await admin.retrainer.thresholds()
+        # "model": what the active model was trained with; "live": what every instance decides with now, the
+        # saved values on top (handoff/admin/live_knobs.py), which the next retrained model is built with too.
+        return response.json({"fields": threshold_fields(), "overrides": overrides, "model": model,
+                              "live": {**model, **overrides}, "active_version": active})
 
     @bp.put("/api/admin/escalation")
     @guarded
@@ -255,6 +261,27 @@ def add_admin_routes(bp: Blueprint, *, who: RequestAuth, loop: AdminLoop | None,
         if not isinstance(values, dict):
             raise errors.InvalidFrame("values must be an object of threshold name -> number")
         saved = await admin.retrainer.save_thresholds(values)
+        await live_knobs.announce(store.publish)  # every instance's policy uses them from its next turn
         await asyncio.to_thread(admin.data.audit, "models", {"action": "thresholds", "by": user["username"],
                                                              "values": saved})
         return response.json({"overrides": saved})
+
+    @bp.post("/api/admin/escalation/preview")
+    @guarded
+    async def escalation_preview(request: Request) -> HTTPResponse:
+        """What `values` would have done to the last `last` conversations (handoff/admin/knob_preview.py)."""
+        admin, _ = await ready(request)
+        body = json_body(request)
+        values, last = body.get("values"), body.get("last", knob_preview.DEFAULT_LAST)
+        if not isinstance(values, dict):
+            raise errors.InvalidFrame("values must be an object of threshold name -> number")
+        if isinstance(last, bool) or not isinstance(last, int) or not 1 <= last <= knob_preview.MAX_LAST:
+            raise errors.InvalidFrame(f"last must be a whole number from 1 to {knob_preview.MAX_LAST}")
+        proposed_values = check_thresholds(values)
+        active = (await admin.registry.active())["version"]
+        model = await asyncio.to_thread(_live_thresholds, admin, active)
+        current = Thresholds.from_config({**model, **await admin.retrainer.thresholds()})
+        proposed = Thresholds.from_config({**model, **proposed_values})
+        records = await analytics_store.latest_records(store, last)
+        result = await asyncio.to_thread(knob_preview.preview, records, current, proposed)
+        return response.json({**result, "last": last})

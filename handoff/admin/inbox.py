@@ -26,6 +26,12 @@ from handoff.storage.inbox import InboxRecords
 
 log = logging.getLogger(__name__)
 REASONS = ("low_confidence", "fallback", "handover", "agent_correction")
+# Answers that came just before a sign they were wrong (handoff/admin/answer_feedback.py, mistakes.py).
+REASONS += ("thumbs_down", "agent_flag", "correction", "rephrase", "request_person")
+# Messages sent while the conversation waited for or had a person: the bot never answered them, but they
+# may ask for something it should learn (marked so the admin knows).
+REASONS += ("while_queued", "with_agent")
+REASONS += ("agent_proposal",)  # an agent proposed a reply or example (handoff/assist/)
 HANDOVER_FOR_FAILURE = (Kind.FAILURE,)  # escalation kinds that mean "the bot kept failing"
 STATUSES = ("open", "labelled", "ignored")
 FALLBACK_INTENT = "nlu_fallback"
@@ -50,6 +56,8 @@ def item_id(text: str) -> str:
 
 def reason_for(parse_data: dict[str, Any], threshold: float) -> str | None:
     """Why this parse belongs in the inbox, or None when the bot was sure enough."""
+    if parse_data.get("form") or str(parse_data.get("text") or "").startswith("/"):
+        return None  # a form's slot answer ("1234", "£950") or a button: the bot was not guessing
     intent = parse_data.get("intent") or {}
     if intent.get("name") == FALLBACK_INTENT:
         return "fallback"
@@ -74,13 +82,17 @@ class Inbox:
         self.records = records
 
     async def maybe_add(self, parse_data: dict[str, Any], *, conversation_id: str = "", seq: int = 0,
-                        threshold: float = DEFAULT_THRESHOLD) -> str | None:
-        """The gateway's hook after every bot-mode parse; returns the item id when the message was added.
+                        threshold: float = DEFAULT_THRESHOLD, state: str = "bot") -> str | None:
+        """The gateway's hook after every parse; returns the item id when the message was added. `state`:
+        the conversation's when the message arrived; an unsure message sent while queued or with an agent
+        is added as `while_queued` / `with_agent` (the bot never answered it, but it may ask for something
+        the bot should learn).
 
         Never raises: the inbox is a by-product, and a customer's turn must not fail because of it."""
         reason = reason_for(parse_data, threshold)
         if reason is None:
             return None
+        reason = {"queued": "while_queued", "agent": "with_agent"}.get(state, reason)
         try:
             return await self.add(str(parse_data.get("text") or ""), parse_data, reason,
                                   conversation_id=conversation_id, seq=seq)

@@ -37,7 +37,9 @@ AUDIT_DIR = Path("data/audit")
 ADMIN_FILES = (NLU_FILE, DOMAIN_FILE, RULES_FILE, AUDIT_DIR)  # all the admin page writes; never shipped
 VALIDATION = Path("data/eval/banking77_validation.yml")
 INTENT_RE = re.compile(r"^[a-z][a-z0-9_]{2,47}$")
-NOT_LABELS = frozenset({"nlu_fallback"})  # Rasa's own, never a training label
+# Rasa's own, and the host site's proactive events (domain/knowledge.yml: payloads, never typed by a
+# customer, so never a label for what one typed): never a training label.
+NOT_LABELS = frozenset({"nlu_fallback", "event_card_declined", "event_top_up_failed", "event_card_delivery_late"})
 MAX_ANSWER = 1000
 
 NLU_HEADER = (

@@ -26,7 +26,28 @@ async def _handle_message_with_tracker(self: Any, message: Any, tracker: Any) ->
     """MessageProcessor._handle_message_with_tracker, once a pending parse (an awaitable) has finished."""
     if inspect.isawaitable(message.parse_data):
         message.parse_data = await message.parse_data
+    # The form the message answered, if one was waiting for it: the dashboard and the NLU inbox never count a
+    # slot answer ("1234", "£950") as the bot's failure (handoff/reporting/analytics.py, handoff/admin/inbox.py).
+    message.tandem_form = tracker.active_loop_name
+    message.tandem_tracker = tracker  # the turn's own tracker: answered_form reads what the form did with it
     await _rasa_handle_message_with_tracker(self, message, tracker)
+
+
+def answered_form(message: Any) -> str | None:
+    """After the turn: the form this message answered, i.e. one was waiting for it and did not reject it.
+    A message that switched to another flow or left the form (ActionExecutionRejected) answered nothing."""
+    form = getattr(message, "tandem_form", None) or None
+    tracker = getattr(message, "tandem_tracker", None)
+    if form is None or tracker is None:
+        return form
+    from rasa.shared.core.events import ActionExecutionRejected, UserUttered
+
+    for event in reversed(list(tracker.events)):
+        if isinstance(event, UserUttered):
+            break  # this turn's events all come after its message
+        if isinstance(event, ActionExecutionRejected) and event.action_name == form:
+            return None
+    return form
 
 
 PATCH = Patch("rasa.core.processor", "MessageProcessor", "_handle_message_with_tracker",

@@ -30,6 +30,7 @@ _ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
 class BotTurn:
     messages: list[dict[str, Any]] = field(default_factory=list)  # shown_message()s
     handoff: dict[str, Any] | None = None  # the custom payload of action_handoff
+    form: str | None = None  # the form (active loop) that was waiting for this message, if any
 
 
 MAX_CUSTOM_BYTES = 4096  # a custom payload larger than this is not stored
@@ -63,6 +64,10 @@ def annotation(parse_data: dict[str, Any]) -> dict[str, Any]:
     if intent.get("name"):
         out["intent"] = intent["name"]
         out["confidence"] = round(float(intent.get("confidence") or 0.0), 4)
+    if parse_data.get("form"):  # a slot answer (turns.py adds it): not a question the bot could miss
+        out["form"] = str(parse_data["form"])
+    if str(parse_data.get("text") or "").startswith("/"):  # a button's payload, not the customer's words
+        out["button"] = True
     return out
 
 
@@ -168,7 +173,8 @@ class BotBridge:
         return asyncio.ensure_future(self.parse(text))
 
     async def turn(self, conversation_id: str, text: str, customer: dict[str, Any],
-                   parse_data: dict[str, Any] | Awaitable[dict[str, Any]] | None) -> BotTurn:
+                   parse_data: dict[str, Any] | Awaitable[dict[str, Any]] | None,
+                   metadata: dict[str, Any] | None = None) -> BotTurn:
         """One bot turn; `parse_data` from `parse` spares a second NLU run. It may still be running (an
         awaitable): Rasa then takes the lock and reads the tracker meanwhile (handoff/assistant/awaitable_parse.py)."""
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -176,9 +182,11 @@ class BotBridge:
         agent = self._agent()
         out = CollectingOutputChannel()
         message = UserMessage(text, output_channel=out, sender_id=conversation_id, input_channel="tandem",
-                              metadata={"customer": customer}, parse_data=parse_data)
+                              metadata={**(metadata or {}), "customer": customer}, parse_data=parse_data)
         await asyncio.wait_for(agent.handle_message(message), self.timeout)
-        turn = BotTurn()
+        from handoff.assistant import awaitable_parse
+
+        turn = BotTurn(form=awaitable_parse.answered_form(message))
         for m in out.messages:
             custom = m.get("custom")
             if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
@@ -217,6 +225,15 @@ class BotBridge:
             events.append(SlotSet("handoff_reason", None))
         events.append(ActionExecuted(ACTION_LISTEN_NAME))
         await self._append(conversation_id, events)
+
+    async def resume_if_paused(self, conversation_id: str) -> bool:
+        """`resume` only when the Rasa conversation is paused (a queued customer's turn); True if it was."""
+        agent = self._agent()
+        tracker = await agent.processor.get_tracker(conversation_id)
+        if not tracker.is_paused():
+            return False
+        await self.resume(conversation_id)
+        return True
 
     def _has_slot(self, name: str) -> bool:
         domain = self._agent().domain

@@ -28,7 +28,18 @@ def _unb64(text: str) -> bytes:
 
 def sign_context(customer: dict[str, Any], secret: str, ttl_s: int | None = 3600,
                  now: float | None = None) -> str:
-    body: dict[str, Any] = {"customer": customer}
+    return sign_body({"customer": customer}, secret, ttl_s, now)
+
+
+def verify_context(token: str, secret: str, now: float | None = None) -> dict[str, Any]:
+    """The validated customer object; raises Unauthorized for any bad, expired or malformed context."""
+    body = verify_body(token, secret, now, what="customer context")
+    return clean_customer(body.get("customer"))
+
+
+def sign_body(body: dict[str, Any], secret: str, ttl_s: int | None = 3600, now: float | None = None) -> str:
+    """Sign any JSON object in the context's format (the customer context, a proactive event: same rules)."""
+    body = dict(body)
     if ttl_s is not None:
         body["exp"] = int((now if now is not None else time.time()) + ttl_s)
     head = _b64(json.dumps(body, separators=(",", ":")).encode())
@@ -36,11 +47,11 @@ def sign_context(customer: dict[str, Any], secret: str, ttl_s: int | None = 3600
     return f"{head}.{_b64(mac)}"
 
 
-def verify_context(token: str, secret: str, now: float | None = None) -> dict[str, Any]:
-    """The validated customer object; raises Unauthorized for any bad, expired or malformed context."""
-    bad = errors.Unauthorized("the customer context is invalid or expired")
+def verify_body(token: str, secret: str, now: float | None = None, what: str = "customer context") -> dict[str, Any]:
+    """The signed JSON object, checked (signature, `exp`); raises Unauthorized naming `what` otherwise."""
+    bad = errors.Unauthorized(f"the {what} is invalid or expired")
     if not secret:
-        raise errors.Unauthorized("this gateway accepts no customer context (CONTEXT_SECRET is not set)")
+        raise errors.Unauthorized(f"this gateway accepts no {what} (CONTEXT_SECRET is not set)")
     head, dot, sig = token.partition(".")
     if not dot or not head or not sig:
         raise bad
@@ -56,7 +67,7 @@ def verify_context(token: str, secret: str, now: float | None = None) -> dict[st
     exp = body.get("exp")
     if exp is not None and (not isinstance(exp, (int, float)) or exp < (now if now is not None else time.time())):
         raise bad
-    return clean_customer(body.get("customer"))
+    return body
 
 
 def clean_customer(raw: Any) -> dict[str, Any]:
@@ -79,7 +90,7 @@ def clean_customer(raw: Any) -> dict[str, Any]:
         if not isinstance(card, dict) or not _LAST_FOUR.match(str(card.get("last_four", ""))):
             raise bad
         entry = {"last_four": str(card["last_four"])}
-        for key in ("type", "label"):
+        for key in ("type", "label", "state"):
             value = card.get(key)
             if value is not None:
                 if not isinstance(value, str) or len(value) > 50:
@@ -88,4 +99,33 @@ def clean_customer(raw: Any) -> dict[str, Any]:
         out_cards.append(entry)
     if out_cards:
         out["cards"] = out_cards
+    balances = clean_balances(raw.get("balances"))
+    if balances:
+        out["balances"] = balances
+    return out
+
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_AMOUNT = re.compile(r"^-?\d{1,12}(\.\d{1,4})?$")
+
+
+def clean_balances(raw: Any) -> list[dict[str, str]]:
+    """The account's balances when the site signed the context: [{"currency": "GBP", "amount": "1234.56"}],
+    at most 10 (the assistant answers "what's my balance?" from them and says when they were read)."""
+    bad = errors.Unauthorized("the customer context is invalid or expired")
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > 10:
+        raise bad
+    out = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise bad
+        currency, amount = entry.get("currency"), entry.get("amount")
+        if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+            amount = str(amount)
+        if not (isinstance(currency, str) and _CURRENCY.match(currency)
+                and isinstance(amount, str) and _AMOUNT.match(amount)):
+            raise bad
+        out.append({"currency": currency, "amount": amount})
     return out

@@ -41,6 +41,8 @@ TRANSITIONS: dict[str, tuple[tuple[State, ...], State]] = {
     "close": ((State.BOT, State.QUEUED, State.AGENT), State.CLOSED),
     "callback": ((State.QUEUED,), State.CLOSED),
     "requeue": ((State.AGENT,), State.QUEUED),
+    "takeback": ((State.BOT,), State.AGENT),  # the agent who handed back, within the watch window (issue #24)
+    "merge": ((State.BOT, State.QUEUED), State.CLOSED),  # a customer's second live chat, into the first (#24)
 }
 
 
@@ -59,11 +61,14 @@ class SystemNote:
     text: str
     event: str
     actions: tuple[dict[str, str], ...] = ()
+    agent_text: str = ""  # the same event in agents' words (protocol.agent_view keeps it, customers never see it)
 
     def message(self) -> dict[str, Any]:
         msg: dict[str, Any] = {"sender": "system", "text": self.text, "event": self.event}
         if self.actions:
             msg["actions"] = [dict(a) for a in self.actions]
+        if self.agent_text:
+            msg["agent_text"] = self.agent_text
         return msg
 
 
@@ -108,13 +113,26 @@ def _unit(x: float) -> float:
     return 0.0 if x is None or math.isnan(x) else min(1.0, max(0.0, float(x)))
 
 
-def escalate(snap: Snapshot, reason: dict[str, Any], priority: float, now_ms: int) -> Transition:
-    """Bot → queued. The queued/no-agents notice is added after, once the position is known."""
+def escalate(snap: Snapshot, reason: dict[str, Any], priority: float, now_ms: int,
+             note: SystemNote | None = None) -> Transition:
+    """Bot → queued. `note` (queued_note) is stored in the same step, so the transcript has it before the
+    chat can be claimed (docs/protocol.md: the queued notice comes before `state queued`)."""
     from_states, to = _allowed("escalate", snap)
     return Transition(
         "escalate", from_states, to, queue="add", rank=queue_rank(priority, now_ms),
         fields={"priority": str(priority), "queued_at": str(now_ms), "reason_kind": str(reason.get("kind", ""))},
-        rasa="pause",
+        note=note, rasa="pause",
+    )
+
+
+def end_by_customer(snap: Snapshot) -> Transition:
+    """The customer ends the chat themselves (bot, queued or with an adviser); they are then asked to rate it."""
+    from_states, to = _allowed("close", snap)
+    return Transition(
+        "close", from_states, to, new_agent="", queue="remove",
+        fields={"resolution": "ended_by_customer", "closed_by": "customer"},
+        note=SystemNote("You ended the chat. Thank you for contacting Harbour Bank.", "ended"),
+        rating_request=True,
     )
 
 
@@ -134,7 +152,8 @@ def _owner_check(snap: Snapshot, agent: str, is_admin: bool) -> str:
     return agent if not is_admin else ANY_AGENT
 
 
-def transfer(snap: Snapshot, agent: str, to: str, to_name: str, is_admin: bool = False) -> Transition:
+def transfer(snap: Snapshot, agent: str, to: str, to_name: str, is_admin: bool = False,
+             from_name: str = "") -> Transition:
     from_states, to_state = _allowed("transfer", snap)
     require = _owner_check(snap, agent, is_admin)
     if to == snap.agent:
@@ -142,7 +161,8 @@ def transfer(snap: Snapshot, agent: str, to: str, to_name: str, is_admin: bool =
     return Transition(
         "transfer", from_states, to_state, require_agent=snap.agent if require == ANY_AGENT else agent,
         new_agent=to, new_agent_name=to_name, check_capacity=True,
-        note=SystemNote(f"You're now chatting with {to_name}.", "transferred"),
+        note=SystemNote(f"You're now chatting with {to_name}.", "transferred",
+                        agent_text=f"{from_name or agent} transferred the chat to {to_name}."),
     )
 
 
@@ -154,6 +174,39 @@ def handback(snap: Snapshot, agent: str, is_admin: bool = False) -> Transition:
         note=SystemNote("You're back with Harbour Bank's virtual assistant. Ask me anything, "
                         "or ask for a person again at any time.", "handback"),
         rasa="resume",
+    )
+
+
+def handback_fields(agent: str, now_ms: int, watch_ms: int) -> dict[str, str]:
+    """What a hand-back records so its agent may watch the chat and take it back until `watch_until`."""
+    return {"handed_back_by": agent, "handed_back_at": str(now_ms), "watch_until": str(now_ms + watch_ms)}
+
+
+def takeback(snap: Snapshot, agent: str, display_name: str, handed_back_by: str, watch_until: int, now_ms: int,
+             is_admin: bool = False) -> Transition:
+    """Bot → agent again, straight to the agent who handed it back (or an admin), while the watch lasts."""
+    from_states, to = _allowed("takeback", snap)
+    if handed_back_by != agent and not is_admin:
+        raise errors.Forbidden("only the agent who handed this chat back can take it back")
+    if now_ms > watch_until:
+        raise errors.BadState("the time to take this chat back has passed; the customer can ask for a person")
+    return Transition(
+        "takeback", from_states, to, new_agent=agent, new_agent_name=display_name, check_capacity=True,
+        fields={"watch_until": "0"}, rasa="pause",
+        note=SystemNote(f"{display_name} has joined the chat again.", "taken_back",
+                        agent_text=f"{display_name} took the chat back from the assistant."),
+    )
+
+
+def merge(snap: Snapshot, into: str, agent: str, agent_name: str) -> Transition:
+    """A customer's second live chat (with the assistant or queued) closes as a duplicate of `into`, the chat
+    an agent already has with them; the customer is told where the conversation goes on."""
+    from_states, to = _allowed("merge", snap)
+    return Transition(
+        "merge", from_states, to, new_agent="", queue="remove",
+        fields={"resolution": "duplicate", "closed_by": agent, "merged_into": into},
+        note=SystemNote(f"This chat continues in your other chat window, where {agent_name} is helping you.",
+                        "merged", agent_text=f"{agent_name} merged this chat into conversation {into}."),
     )
 
 
@@ -221,18 +274,25 @@ def _minutes(seconds: int) -> str:
     return "about a minute" if minutes == 1 else f"about {minutes} minutes"
 
 
-def queued_note(position: int, wait_s: int, agents_online: int) -> SystemNote:
+def queued_note(position: int, wait_s: int, agents_online: int, back: str | None = None) -> SystemNote:
+    """The notice stored with the move to the queue. With nobody online there is no wait to promise: it says
+    when advisers are `back` ("tomorrow at 08:00", from the opening hours) when the desk is closed."""
+    place = "next" if position <= 1 else f"number {position}"
     if agents_online <= 0:
+        when = (f"Our advisers are back {back}." if back else "No advisers are online right now.")
         return SystemNote(
-            "No advisers are online right now. You can stay in the queue and someone will reply here as "
-            "soon as they are back, or leave a message and we'll call you back.",
+            f"{when} You're {place} in the queue: you can stay and someone will reply here as soon as they "
+            "are back, or leave a message and we'll call you back.",
             "no_agents", (ACTION_STAY, ACTION_LEAVE_MESSAGE),
         )
-    place = "next" if position <= 1 else f"number {position}"
     return SystemNote(
         f"I'm passing you to a person. You're {place} in the queue; a typical wait is {_minutes(wait_s)}.",
         "queued",
     )
+
+
+STILL_QUEUED_TEXT = ("You're still in the queue and a person will be with you soon. Meanwhile I can answer "
+                     "other questions.")
 
 
 def bot_unavailable_note() -> SystemNote:

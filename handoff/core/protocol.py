@@ -71,6 +71,9 @@ class Message(TypedDict, total=False):
     confidence: float
     emotions: dict[str, float]
     negativity: float
+    while_queued: bool  # a bot answer given while a person is coming
+    agent_text: str  # a system message's words for agents (console), never sent to the customer
+    reading: dict[str, Any]  # the escalation policy's reading of a customer message (handoff/assistant/reading.py)
 
 
 # ---------------------------------------------------------------- field specs and frame schemas
@@ -122,11 +125,18 @@ AGENT_FRAMES: dict[str, dict[str, Field]] = {
     "message": {"conversation_id": _CONV, "client_id": _CLIENT_ID, "text": _text()},
     "note": {"conversation_id": _CONV, "client_id": _CLIENT_ID, "text": _text()},
     "typing": {"conversation_id": _CONV, "on": Field(bool)},
-    "transfer": {"conversation_id": _CONV, "to": Field(str, pattern=USERNAME_RE)},
+    "transfer": {"conversation_id": _CONV, "to": Field(str, pattern=USERNAME_RE), "note": _text(required=False)},
     "handback": {"conversation_id": _CONV},
     "close": {"conversation_id": _CONV, "resolution": Field(str, choices=RESOLUTIONS)},
     "ping": {},
+    "takeback": {"conversation_id": _CONV},  # issue #24: the agent who handed a chat back takes it again
+    "merge": {"conversation_id": _CONV, "from": _CONV},  # issue #24: the customer's second live chat into this one
 }
+
+# The customer's thumbs on one bot answer (`seq`), with an optional "what was wrong" (docs/protocol.md).
+FEEDBACK_VALUES = ("up", "down")
+CUSTOMER_FRAMES["feedback"] = {"seq": Field(int, lo=1), "value": Field(str, choices=FEEDBACK_VALUES),
+                               "comment": Field(str, False, max_len=500, strip=True)}
 
 SCHEMAS: dict[str, dict[str, dict[str, Field]]] = {"customer": CUSTOMER_FRAMES, "agent": AGENT_FRAMES}
 
@@ -246,7 +256,7 @@ def typing(sender: str, on: bool, conversation_id: str | None = None) -> dict[st
 
 _CUSTOMER_FIELDS = ("seq", "sender", "text", "ts", "client_id", "agent_name", "buttons", "actions", "event",
                     "image", "attachment", "custom")
-_AGENT_ONLY = ("agent", "intent", "confidence", "emotions", "negativity")
+_AGENT_ONLY = ("agent", "intent", "confidence", "emotions", "negativity", "agent_text", "reading")
 
 
 def customer_view(msg: Message) -> Message | None:
@@ -277,3 +287,14 @@ def message_frame(msg: Message, view: Callable[[Message], Message | None],
 ACTION_REQUEST_HUMAN = {"id": "request_human", "title": "Talk to a person"}
 ACTION_STAY = {"id": "stay_in_queue", "title": "Stay in the queue"}
 ACTION_LEAVE_MESSAGE = {"id": "leave_message", "title": "Leave a message for a call back"}
+
+
+# ---------------------------------------------------------------- the customer's own controls and proactive help
+# (docs/protocol.md: `end`, `bot_while_queued`, `event`). Added here rather than in the table above so each
+# feature's frames read together.
+
+CUSTOMER_FRAMES["end"] = {}  # the customer ends the chat (then rates it)
+CUSTOMER_FRAMES["bot_while_queued"] = {"on": Field(bool)}  # may the bot answer while a person is coming?
+CUSTOMER_FRAMES["event"] = {"client_id": _CLIENT_ID, "event": Field(str, max_len=2000, min_len=1)}
+WHILE_QUEUED = "while_queued"  # on a bot message answered while the customer waits for a person
+_CUSTOMER_FIELDS += (WHILE_QUEUED,)

@@ -13,6 +13,7 @@ from typing import Any
 from handoff.accounts import auth
 from handoff.accounts.auth import Accounts
 from handoff.core import errors, protocol
+from handoff.core.clock import now_ms
 from handoff.core.protocol import State
 from handoff.gateway.connection import Connection, Cursor
 from handoff.gateway.desk import Desk
@@ -57,7 +58,8 @@ class AgentSession(Connection):
             handlers = {"hello": self.on_hello, "presence": self.on_presence, "claim": self.on_claim,
                         "open": self.on_open, "message": self.on_message, "note": self.on_note,
                         "typing": self.on_typing, "transfer": self.on_transfer, "handback": self.on_handback,
-                        "close": self.on_close, "ping": self.on_ping}
+                        "close": self.on_close, "ping": self.on_ping, "takeback": self.on_takeback,
+                        "merge": self.on_merge}
             hello_seen = False
             while not self.closed:
                 frame = await self.next_frame(timeout=None if hello_seen else protocol.HELLO_TIMEOUT_S)
@@ -154,6 +156,7 @@ class AgentSession(Connection):
                 await self._listen(keys.ch_conv(cid))
                 self.cursors.setdefault(cid, Cursor(conv.get("seq", 0)))
                 await self.send(protocol.frame("assigned", conversation_id=cid, conversation=summary(conv),
+                                               from_name=event.get("from_name"), note=event.get("note"),
                                                **{"from": event.get("from")}))
             elif kind == "logout" and event.get("sid") == self.sid:
                 await self.send_error(errors.Unauthorized("signed out"))
@@ -172,16 +175,38 @@ class AgentSession(Connection):
             for msg in await cursor.feed(seq, event.get("m", {}), fetch):
                 await self.send(protocol.message_frame(protocol.agent_view(msg), protocol.agent_view, cid))
         elif kind == "annotation":
-            fields = {k: event.get(k) for k in ("seq", "intent", "confidence", "emotions", "negativity")}
+            fields = {k: event.get(k) for k in ("seq", "intent", "confidence", "emotions", "negativity", "reading")}
             await self.send(protocol.frame("annotation", conversation_id=cid, **fields))
+        elif kind == "suggestions":  # agent assist's drafts (handoff/assist/service.py); customers never get them
+            await self.send(protocol.frame("suggestions", conversation_id=cid, seq=event.get("seq"),
+                                           drafts=event.get("drafts") or [], partial=event.get("partial")))
         elif kind == "typing" and event.get("sender") == "customer":
             await self.send(protocol.typing("customer", bool(event.get("on")), cid))
         elif kind == "state":
             await self.send(protocol.frame("state", conversation_id=cid, state=event["state"],
                                            agent=event.get("agent"), agent_name=event.get("agent_name"),
-                                           resolution=event.get("resolution")))
+                                           resolution=event.get("resolution"),
+                                           handed_back_by=event.get("handed_back_by"),
+                                           watch_until=event.get("watch_until")))
+            if self._watches_handback(cid, event):
+                return
             if event.get("agent") != self.username and not self.is_admin and event["state"] != State.QUEUED.value:
                 await self._unwatch(cid)
+
+    def _watches_handback(self, cid: str, event: dict[str, Any]) -> bool:
+        """After my hand-back the chat stays on my screen, read-only, until its watch ends (issue #24)."""
+        if event["state"] != State.BOT.value or event.get("handed_back_by") != self.username:
+            return False
+        delay_s = max(0.0, (int(event.get("watch_until") or 0) - now_ms()) / 1000)
+        self.spawn(self._end_watch_later(cid, delay_s), f"watch-{cid}")
+        return True
+
+    async def _end_watch_later(self, cid: str, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        conv = await self.store.get(cid)
+        if conv is not None and conv.get("agent") != self.username and not self.is_admin:
+            await self._unwatch(cid)
+            await self.send(protocol.frame("watch_ended", conversation_id=cid))
 
     # ------------------------------------------------------------ frames
 
@@ -256,7 +281,18 @@ class AgentSession(Connection):
                                                      "origin": self.id})
 
     async def on_transfer(self, frame: dict[str, Any]) -> None:
-        await self.desk.transfer(frame["conversation_id"], self.user, frame["to"])
+        await self.desk.transfer(frame["conversation_id"], self.user, frame["to"], frame.get("note"))
+
+    async def on_takeback(self, frame: dict[str, Any]) -> None:
+        cid = frame["conversation_id"]
+        await self.desk.takeback(cid, self.user)
+        transcript = await self._watch(cid)
+        await self.send(protocol.frame("claimed", conversation_id=cid, conversation=summary(await self.desk.conv(cid)),
+                                       transcript=transcript))
+
+    async def on_merge(self, frame: dict[str, Any]) -> None:
+        await self.desk.merge(frame["conversation_id"], frame["from"], self.user)
+        await self.send(protocol.frame("merged", conversation_id=frame["conversation_id"], **{"from": frame["from"]}))
 
     async def on_handback(self, frame: dict[str, Any]) -> None:
         await self.desk.handback(frame["conversation_id"], self.user)

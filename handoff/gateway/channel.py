@@ -16,14 +16,21 @@ from sanic import Blueprint, Request
 
 from handoff.accounts import auth
 from handoff.admin.admin_routes import add_admin_routes
+from handoff.admin.feedback_routes import add_feedback_routes
+from handoff.admin.proposal_routes import add_proposal_routes
 from handoff.core import errors
 from handoff.core.protocol import encode
 from handoff.gateway.agent_ws import AgentSession
+from handoff.gateway.assist_routes import add_assist_routes
 from handoff.gateway.connection import unavailable_error
 from handoff.gateway.console_routes import add_console_routes
 from handoff.gateway.customer_ws import CustomerSession
 from handoff.gateway.health import add_health_routes
+from handoff.gateway.history_routes import add_history_routes
 from handoff.gateway.http_api import add_routes
+from handoff.gateway.intent_names_routes import add_intent_names_routes
+from handoff.gateway.my_canned_routes import add_my_canned_routes
+from handoff.gateway.supervisor_routes import add_supervisor_routes
 from handoff.reporting import metrics
 from handoff.reporting.dashboard_routes import add_dashboard_routes
 from handoff.storage.store import UNREACHABLE
@@ -55,7 +62,7 @@ class TandemChannel(InputChannel):
         async def customer_socket(request: Request, ws: Any) -> None:
             with metrics.track_websocket("customer"):
                 session = CustomerSession(ws, request, desk=s.desk, turns=s.turns, store=store, hub=hub, bot=s.bot,
-                                          settings=s.settings)
+                                          settings=s.settings, feedback=s.feedback)
                 try:
                     with s.drain.track(session):
                         await session.run()
@@ -91,4 +98,11 @@ class TandemChannel(InputChannel):
         add_dashboard_routes(bp, who=s.who, store=store, metrics_token=s.settings.metrics_token)
         add_console_routes(bp, who=s.who, canned=s.storage.canned, store=store)
         add_admin_routes(bp, who=s.who, loop=s.admin, store=store)
+        add_history_routes(bp, who=s.who, store=store, history=s.storage.history)  # issue #24
+        add_my_canned_routes(bp, who=s.who, mine=s.storage.my_canned)  # issue #24
+        add_supervisor_routes(bp, who=s.who, store=store)  # issue #24
+        add_intent_names_routes(bp, who=s.who, names=s.storage.intent_names, settings=s.settings)  # issue #24
+        add_feedback_routes(bp, who=s.who, feedback=s.feedback)
+        add_assist_routes(bp, who=s.who, assist=s.assist, store=store)
+        add_proposal_routes(bp, who=s.who, loop=s.admin, assist=s.assist)
         return bp

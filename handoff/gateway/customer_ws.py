@@ -11,8 +11,9 @@ import logging
 from typing import Any
 
 from bot.escalation.kinds import Kind
+from handoff.admin.answer_feedback import AnswerFeedback
 from handoff.assistant.bot_bridge import BotBridge
-from handoff.core import errors, protocol
+from handoff.core import errors, proactive, protocol
 from handoff.core.context import verify_context
 from handoff.core.protocol import State
 from handoff.gateway.connection import Connection, Cursor
@@ -33,9 +34,10 @@ class CustomerSession(Connection):
     hello_timeout_s = protocol.HELLO_TIMEOUT_S
 
     def __init__(self, ws: Any, request: Any, *, desk: Desk, turns: Turns, store: Store, hub: Hub, bot: BotBridge,
-                 settings: Settings) -> None:
+                 settings: Settings, feedback: AnswerFeedback | None = None) -> None:
         super().__init__(ws, request)
         self.desk, self.turns, self.store, self.hub, self.bot = desk, turns, store, hub, bot
+        self.feedback = feedback
         self.settings = settings
         self.cid = ""
         self.customer: dict[str, Any] = {}
@@ -55,7 +57,9 @@ class CustomerSession(Connection):
             self.spawn(self._deliver(), "deliver")
             handlers = {"message": self.on_message, "typing": self.on_typing, "request_human": self.on_request_human,
                         "callback": self.on_callback, "rating": self.on_rating, "ping": self.on_ping,
-                        "hello": self.on_second_hello}
+                        "hello": self.on_second_hello, "end": self.on_end,
+                        "bot_while_queued": self.on_bot_while_queued, "event": self.on_event,
+                        "feedback": self.on_feedback}
             while not self.closed:
                 frame = await self.next_frame()
                 if frame is None:
@@ -119,6 +123,8 @@ class CustomerSession(Connection):
         if self.state is State.QUEUED:
             self.last_queue_info = await self.desk.queue_info(self.cid)
             welcome.update(self.last_queue_info)
+        if conv.get("bot_while_queued") == "0":
+            welcome["bot_while_queued"] = False  # the customer's switch, as they left it
         await self.send(welcome)
         self.cursor = Cursor(last_seq)
         for msg in await self.store.read_log(self.cid, last_seq, count=10_000):
@@ -206,15 +212,30 @@ class CustomerSession(Connection):
 
     async def on_message(self, frame: dict[str, Any]) -> None:
         msg = {"sender": "customer", "text": frame["text"], "client_id": frame["client_id"]}
+        await self._customer_turn(frame["client_id"], msg, frame.get("payload") or frame["text"])
+
+    async def on_event(self, frame: dict[str, Any]) -> None:
+        """The customer accepted the site's proactive offer: their turn reads as plain words in the transcript,
+        and the bot gets the event's intent payload with its data (handoff/core/proactive.py)."""
+        event = proactive.verify_event(frame["event"], self.settings.context_secret)
+        msg = {"sender": "customer", "text": event.acceptance_text(), "client_id": frame["client_id"]}
+        # Echoed to this socket too: the client learns the words the transcript shows from the server.
+        await self._customer_turn(frame["client_id"], msg, event.payload(), dict(proactive.METADATA), echo=True)
+
+    async def _customer_turn(self, client_id: str, msg: dict[str, Any], text: str,
+                             metadata: dict[str, Any] | None = None, echo: bool = False) -> None:
+        """Store the customer's message (idempotent on client_id), ack it, then hand `text` to the turn.
+        `echo`: the stored message is sent back to this socket as well (not only to the customer's other tabs)."""
         if len(self.own_ids) > 1000:
             self.own_ids.clear()
-        self.own_ids.add(frame["client_id"])
-        text, cid, customer = frame.get("payload") or frame["text"], self.cid, self.customer
+        if not echo:
+            self.own_ids.add(client_id)
+        cid, customer = self.cid, self.customer
         parsing = self.bot.parse_soon(text)  # in an NLU worker while the message is stored and acked
         try:
-            seq, dup, state = await self.store.append(cid, msg, dedupe="c:" + frame["client_id"],
+            seq, dup, state = await self.store.append(cid, msg, dedupe="c:" + client_id,
                                                       states=SENDABLE, needs_turn=True)
-            await self.send(protocol.ack(frame["client_id"], seq))
+            await self.send(protocol.ack(client_id, seq))
         except BaseException:
             if parsing is not None:
                 parsing.cancel()  # no turn follows (a closed chat, Redis down, the socket gone: `recover`)
@@ -226,7 +247,8 @@ class CustomerSession(Connection):
                 parsing.cancel()
             return
         # Not tied to this socket: the answer is produced and stored even if the customer is gone.
-        self.desk.submit(cid, lambda: self.turns.process(cid, customer, seq, text, state, parsing=parsing))
+        self.desk.submit(cid, lambda: self.turns.process(cid, customer, seq, text, state, parsing=parsing,
+                                                         metadata=metadata))
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         if self.state is State.AGENT:
@@ -255,3 +277,18 @@ class CustomerSession(Connection):
 
     async def on_rating(self, frame: dict[str, Any]) -> None:
         await self.desk.rate(self.cid, frame["score"], frame.get("comment") or "")
+
+    async def on_end(self, frame: dict[str, Any]) -> None:
+        """The customer's "End chat": the state frame (closed) and the rating request come through pub/sub."""
+        await self.desk.end_by_customer(self.cid)
+
+    async def on_bot_while_queued(self, frame: dict[str, Any]) -> None:
+        """Whether the bot answers routine questions while this customer waits for a person (default: yes)."""
+        await self.store.update_fields(self.cid, {"bot_while_queued": "1" if frame["on"] else "0"})
+        await self.send(protocol.frame("bot_while_queued", on=frame["on"]))
+    async def on_feedback(self, frame: dict[str, Any]) -> None:
+        """Thumbs up/down on one of the bot's answers (handoff/admin/answer_feedback.py)."""
+        if self.feedback is None:
+            raise errors.Unavailable("answers cannot be rated on this instance")
+        saved = await self.feedback.rate(self.cid, frame["seq"], frame["value"], frame.get("comment") or "")
+        await self.send(protocol.frame("feedback_saved", seq=saved["seq"], value=saved["value"]))

@@ -29,8 +29,9 @@ from handoff.storage.store import Store
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parents[1] / "static"
 DEMO_CUSTOMER = {"name": "Alex Morgan", "customer_id": "HB-100234",
-                 "cards": [{"last_four": "4821", "type": "debit", "label": "Everyday debit"},
-                           {"last_four": "7730", "type": "credit", "label": "Platinum credit"}]}
+                 "cards": [{"last_four": "4821", "type": "debit", "label": "Everyday debit", "state": "active"},
+                           {"last_four": "7730", "type": "credit", "label": "Platinum credit", "state": "active"}],
+                 "balances": [{"currency": "GBP", "amount": "1842.17"}, {"currency": "EUR", "amount": "120.00"}]}
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
                                "style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; "

@@ -6,7 +6,7 @@ The Origin check runs before any of these (handoff.gateway.http_api); the sessio
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
 from typing import Any
 
@@ -18,7 +18,7 @@ from handoff.accounts.auth import Accounts
 from handoff.core import errors
 from handoff.storage.accounts import Sessions
 
-Handler = Callable[..., Awaitable[HTTPResponse]]
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]  # what Sanic's route decorators take
 
 
 def error_response(exc: errors.TandemError) -> HTTPResponse:

@@ -14,6 +14,10 @@ The bot and the agents are judged by the same numbers, so each figure has one de
   those while the agent owned the chat. Did the human help? "after" below "before".
 - *Ratings*: a conversation that had a person in it is the agents'; one that never did is the bot's.
 - *Fallbacks*: customer messages whose intent is `nlu_fallback`; their text is shown redacted.
+- *Top intents*, *fallbacks* and *the intent before an escalation* count only the messages the bot had to
+  understand: sent while the bot had the conversation (not queued, not with an agent), not a form's slot
+  answer and not a button (`bot_judged`). An escalation keeps its own reason kind (the `reason` of its
+  `queued` note); only notes stored before that field existed fall back to the hash's latest reason.
 
 Conversations are placed in the hour or day (UTC) they were created in, and every figure of a bucket is
 about the conversations created in it, so ratios never mix populations.
@@ -54,9 +58,11 @@ class ConversationRecord:
     rating_comment: str = ""
     resolution: str = ""
     names: tuple[str, ...] = ()  # names this conversation knows (customer, agents): redacted from any text
+    feedback: tuple[dict[str, Any], ...] = ()  # verdicts on bot answers (handoff/storage/feedback.py)
 
     @classmethod
-    def from_store(cls, conv: dict[str, Any], messages: Sequence[dict[str, Any]]) -> ConversationRecord:
+    def from_store(cls, conv: dict[str, Any], messages: Sequence[dict[str, Any]],
+                   feedback: Sequence[dict[str, Any]] = ()) -> ConversationRecord:
         """From `Store.get` (decoded hash) and `Store.read_log(..., with_nlu=True)`."""
         reason = conv.get("reason") or {}
         if isinstance(reason, str):
@@ -76,6 +82,7 @@ class ConversationRecord:
             rating_comment=str(conv.get("rating_comment") or ""),
             resolution=str(conv.get("resolution") or ""),
             names=tuple(sorted(n for n in names if n)),
+            feedback=tuple(feedback),
         )
 
 
@@ -85,6 +92,7 @@ class Handover:
 
     claimed_ms: int
     queue_wait_s: float | None
+    agent: str = ""  # who claimed it (the claim note's `agent`; else the first agent to write after it)
     first_response_s: float | None = None
     handle_s: float | None = None
     negativity_before: float | None = None
@@ -104,6 +112,10 @@ class Facts:
     intents: list[str] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)  # redacted texts
     rating: int | None = None
+    agents: list[str] = field(default_factory=list)  # everyone who had the chat, in order (claims, transfers)
+    thumbs_up: int = 0  # bot answers the customer rated up / down (the latest verdict on each answer)
+    thumbs_down: int = 0
+    flagged: int = 0  # bot answers an agent marked "the bot got this wrong"
 
     @property
     def counted(self) -> bool:
@@ -137,9 +149,26 @@ def percentile(values: Iterable[float], q: float) -> float | None:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
+def _joined(out: Facts, agent: str) -> None:
+    if not out.agents or out.agents[-1] != agent:
+        out.agents.append(agent)
+
+
+def bot_judged(message: dict[str, Any]) -> bool:
+    """A customer message the bot had to understand: not a form's slot answer ("1234", "£950": the form
+    asked for exactly that) and not a button's payload. Only these count as top intents or fallbacks."""
+    return not message.get("form") and not message.get("button")
+
+
 def facts(record: ConversationRecord) -> Facts:
     """Walk the transcript once, following the conversation's phases (bot → queued → agent → ...)."""
     out = Facts(record.conversation_id, record.created_ms, rating=record.rating)
+    for verdict in record.feedback:
+        if verdict.get("kind") == "thumbs":
+            out.thumbs_up += verdict.get("value") == "up"
+            out.thumbs_down += verdict.get("value") == "down"
+        elif verdict.get("kind") == "flag":
+            out.flagged += 1
     escalation_events = [m for m in record.messages
                          if m.get("sender") == "system" and m.get("event") in ESCALATION_EVENTS]
     phase = "bot"
@@ -166,13 +195,16 @@ def facts(record: ConversationRecord) -> Facts:
             if isinstance(negativity, (int, float)):
                 (agent_negativity if phase == "agent" else phase_negativity).append(float(negativity))
             intent = m.get("intent")
-            if intent:
+            if intent and phase == "bot" and bot_judged(m):
                 last_intent = str(intent)
                 if intent == FALLBACK_INTENT:
                     out.fallbacks.append(redaction.redact(str(m.get("text") or ""), names=record.names))
                 else:
                     out.intents.append(str(intent))
         elif sender == "agent":
+            if current is not None and not current.agent and m.get("agent"):
+                current.agent = str(m["agent"])
+                _joined(out, current.agent)
             if current is not None and awaiting_reply_since is not None:
                 current.first_response_s = max(0.0, (ts - awaiting_reply_since) / 1000)
                 awaiting_reply_since = None
@@ -192,7 +224,9 @@ def facts(record: ConversationRecord) -> Facts:
                 phase, waiting_since, escalated_at = "queued", ts, None
             elif event == "claimed":
                 wait = (ts - waiting_since) / 1000 if waiting_since is not None else None
-                current = Handover(ts, max(0.0, wait) if wait is not None else None)
+                current = Handover(ts, max(0.0, wait) if wait is not None else None, agent=str(m.get("agent") or ""))
+                if current.agent:
+                    _joined(out, current.agent)
                 current.negativity_before = _mean(phase_negativity)
                 out.handovers.append(current)
                 agent_negativity = []
@@ -201,6 +235,8 @@ def facts(record: ConversationRecord) -> Facts:
             elif event == "handback":
                 end_agent_phase(ts)
                 phase, phase_negativity, waiting_since, escalated_at = "bot", [], None, None
+            elif event == "transferred" and m.get("agent"):
+                _joined(out, str(m["agent"]))
             elif event in ("closed", "callback"):
                 end_agent_phase(ts)
                 phase = "closed"
@@ -269,7 +305,93 @@ def _figures(group: Sequence[Facts]) -> dict[str, Any]:
         "handle_s": _summary([h.handle_s for h in handovers if h.handle_s is not None]),
         "ratings": _ratings(counted),
         "negativity": _negativity(counted),
+        "answers": _answers(counted),
     }
+
+
+def _answers(group: Sequence[Facts]) -> dict[str, Any]:
+    """The customers' thumbs on single bot answers and the agents' flags: the bot's rating per answer."""
+    up, down = sum(f.thumbs_up for f in group), sum(f.thumbs_down for f in group)
+    return {"up": up, "down": down, "approval": _ratio(up, up + down), "flagged": sum(f.flagged for f in group)}
+
+
+def per_agent(group: Sequence[Facts]) -> list[dict[str, Any]]:
+    """One row per agent: the handovers they claimed (times and negativity measured as for the desk), the
+    conversations they had a part in, and the ratings of those they had last (the person the customer rated)."""
+    counted = [f for f in group if f.counted]
+    names = sorted({a for f in counted for a in f.agents} | {h.agent for f in counted for h in f.handovers if h.agent})
+    rows = []
+    for name in names:
+        mine = [h for f in counted for h in f.handovers if h.agent == name]
+        pairs = [(h.negativity_before, h.negativity_after) for h in mine
+                 if h.negativity_before is not None and h.negativity_after is not None]
+        scores = [float(f.rating) for f in counted if f.rating is not None and f.agents and f.agents[-1] == name]
+        rows.append({
+            "agent": name,
+            "conversations": sum(1 for f in counted if name in f.agents),
+            "handovers": len(mine),
+            "first_response_s": _summary([h.first_response_s for h in mine if h.first_response_s is not None]),
+            "handle_s": _summary([h.handle_s for h in mine if h.handle_s is not None]),
+            "negativity": {"n": len(pairs), "before": _round(_mean([b for b, _ in pairs])),  # type: ignore[misc]
+                           "after": _round(_mean([a for _, a in pairs]))},  # type: ignore[misc]
+            "ratings": {"n": len(scores), "mean": _round(_mean(scores))},
+        })
+    return rows
+
+
+# ---------------------------------------------------------------- the conversations behind a figure
+
+# figure -> (needs a value, does this conversation count toward it?). Each is the population of the figure of
+# the same name in `_figures`, `per_agent` or the top lists, so a list always adds up to the figure.
+FIGURES: dict[str, tuple[bool, Any]] = {
+    "conversations": (False, lambda f, v: True),
+    "contained": (False, lambda f, v: f.contained),
+    "escalated": (False, lambda f, v: f.escalated),
+    "reason": (True, lambda f, v: v in f.escalations),
+    "handovers": (False, lambda f, v: bool(f.handovers)),
+    "queue_wait": (False, lambda f, v: any(h.queue_wait_s is not None for h in f.handovers)),
+    "first_response": (False, lambda f, v: any(h.first_response_s is not None for h in f.handovers)),
+    "handle": (False, lambda f, v: any(h.handle_s is not None for h in f.handovers)),
+    "negativity": (False, lambda f, v: any(h.negativity_before is not None and h.negativity_after is not None
+                                           for h in f.handovers)),
+    "rated_bot": (False, lambda f, v: f.rating is not None and f.handled_by == "bot"),
+    "rated_agent": (False, lambda f, v: f.rating is not None and f.handled_by == "agent"),
+    "thumbs_up": (False, lambda f, v: f.thumbs_up > 0),
+    "thumbs_down": (False, lambda f, v: f.thumbs_down > 0),
+    "flagged": (False, lambda f, v: f.flagged > 0),
+    "fallback": (True, lambda f, v: v in {_fallback_key(t) for t in f.fallbacks}),
+    "intent": (True, lambda f, v: v in f.intents),
+    "escalation_intent": (True, lambda f, v: v in f.escalation_intents),
+    "agent": (True, lambda f, v: v in f.agents),
+}
+MAX_LISTED = 1000
+
+
+def _row(f: Facts) -> dict[str, Any]:
+    return {"conversation_id": f.conversation_id, "created": f.created_ms, "handled_by": f.handled_by,
+            "contained": f.contained, "customer_messages": f.customer_messages, "escalations": list(f.escalations),
+            "agents": list(f.agents), "rating": f.rating, "thumbs_up": f.thumbs_up, "thumbs_down": f.thumbs_down,
+            "flagged": f.flagged, "view": f"/console/?view={f.conversation_id}"}
+
+
+def conversations_behind(records: Iterable[ConversationRecord], since_ms: int, until_ms: int, figure: str,
+                         value: str = "") -> dict[str, Any]:
+    """The counted conversations created in [since_ms, until_ms) that make up `figure` (one of FIGURES; some
+    take a `value`: the reason kind, the intent, the agent, the fallback text), oldest first."""
+    if figure not in FIGURES:
+        raise ValueError(f"figure must be one of {', '.join(FIGURES)}")
+    needs_value, member = FIGURES[figure]
+    if needs_value and not value:
+        raise ValueError(f"figure {figure} needs a value")
+    if figure == "fallback":
+        value = _fallback_key(value)
+    if until_ms <= since_ms:
+        raise ValueError("until must be after since")
+    found = [f for f in (facts(r) for r in records if since_ms <= r.created_ms < until_ms)
+             if f.counted and member(f, value)]
+    found.sort(key=lambda f: (f.created_ms, f.conversation_id))
+    return {"figure": figure, "value": value or None, "since": since_ms, "until": until_ms, "total": len(found),
+            "conversations": [_row(f) for f in found[:MAX_LISTED]]}
 
 
 def _top(counter: Counter[str], key: str) -> list[dict[str, Any]]:
@@ -316,6 +438,7 @@ def dashboard(records: Iterable[ConversationRecord], since_ms: int, until_ms: in
                           for d in _top(fallback_texts, "text")],
         "top_intents": _top(Counter(i for f in counted for i in f.intents), "intent"),
         "escalation_intents": _top(Counter(i for f in counted for i in f.escalation_intents), "intent"),
+        "agents": per_agent(counted),
     }
 
 

@@ -1,4 +1,5 @@
-"""GET /metrics (Prometheus), GET /dashboard (the page) and GET /api/dashboard (its figures, JSON).
+"""GET /metrics (Prometheus), GET /dashboard (the page), GET /api/dashboard (its figures, JSON) and
+GET /api/dashboard/conversations (the conversations behind one figure: every number leads to its chats).
 
 /metrics is open by default, as Prometheus expects inside a private network; set METRICS_TOKEN to require
 `Authorization: Bearer <token>`. The dashboard and its API need a signed-in agent or admin: the figures
@@ -68,5 +69,26 @@ def add_dashboard_routes(bp: Blueprint, *, who: RequestAuth, store: Store, metri
         records, truncated = await analytics_store.records_between(store, since, until)
         # Pure CPU work (redaction included): off the event loop, so the sockets on this instance keep flowing.
         body = await asyncio.to_thread(analytics.dashboard, records, since, until, bucket)
+        body["truncated"] = truncated
+        return response.json(body, headers={"Cache-Control": "no-store"})
+
+    @bp.get("/api/dashboard/conversations")
+    async def behind(request: Request) -> HTTPResponse:
+        """?since&until (as /api/dashboard) &figure=<analytics.FIGURES>[&value=...]: the list behind a figure."""
+        if not await who.session(request):
+            return error_response(errors.Unauthorized("not signed in"))
+        try:
+            args = {k: request.args.get(k) for k in ("since", "until") if request.args.get(k)}
+            since, until, _ = analytics.dashboard_range({**args, "bucket": "day"}, now_ms())
+            figure, value = request.args.get("figure") or "", (request.args.get("value") or "")[:500]
+            if figure not in analytics.FIGURES:
+                raise ValueError(f"figure must be one of {', '.join(analytics.FIGURES)}")
+        except ValueError as exc:
+            return error_response(errors.InvalidFrame(str(exc)))
+        records, truncated = await analytics_store.records_between(store, since, until)
+        try:
+            body = await asyncio.to_thread(analytics.conversations_behind, records, since, until, figure, value)
+        except ValueError as exc:
+            return error_response(errors.InvalidFrame(str(exc)))
         body["truncated"] = truncated
         return response.json(body, headers={"Cache-Control": "no-store"})

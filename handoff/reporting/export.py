@@ -141,9 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"export failed: {exc.message}", file=sys.stderr)
         return 1
     finally:
-        if started is not None:
-            started.terminate()
-            started.wait(10)
+        local_redis.stop_started(started)
     print(f"exported {n} conversation(s)", file=sys.stderr)
     return 0
 

@@ -19,6 +19,7 @@ from handoff.core.protocol import ID_RE, State
 from handoff.reporting import analytics, metrics
 from handoff.reporting.analytics import ConversationRecord
 from handoff.storage import keys
+from handoff.storage.feedback import FeedbackRecords
 from handoff.storage.store import Store
 
 ACTIVE_BOT_WINDOW_MS = 30 * 60_000  # a bot conversation with no message for this long is idle, not active
@@ -78,7 +79,8 @@ async def read_record(store: Store, conversation_id: str) -> ConversationRecord 
     conv = await store.get(conversation_id)
     if conv is None:  # expired between the scan and now
         return None
-    return ConversationRecord.from_store(conv, await full_log(store, conversation_id))
+    return ConversationRecord.from_store(conv, await full_log(store, conversation_id),
+                                         await FeedbackRecords(store).all(conversation_id))
 
 
 async def records_between(store: Store, since_ms: int, until_ms: int, limit: int = 50_000
@@ -95,6 +97,18 @@ async def records_between(store: Store, since_ms: int, until_ms: int, limit: int
 
     records = await asyncio.gather(*(one(cid) for cid in ids))
     return [r for r in records if r is not None], truncated
+
+
+async def latest_records(store: Store, count: int) -> list[ConversationRecord]:
+    """The `count` most recently created conversations, oldest first (the admin's threshold preview)."""
+    ids = (await ids_created_between(store, 0, now_ms() + 1))[-count:] if count > 0 else []
+    gate = asyncio.Semaphore(READ_CONCURRENCY)
+
+    async def one(cid: str) -> ConversationRecord | None:
+        async with gate:
+            return await read_record(store, cid)
+
+    return [r for r in await asyncio.gather(*(one(cid) for cid in ids)) if r is not None]
 
 
 # ---------------------------------------------------------------- live figures for /metrics

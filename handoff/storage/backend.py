@@ -14,10 +14,14 @@ import redis.asyncio as aioredis
 from handoff.settings import Settings
 from handoff.storage import store as store_mod
 from handoff.storage.accounts import AccountRecords, LoginFailures, Sessions
+from handoff.storage.assist_index import AssistRecords
 from handoff.storage.canned import CannedResponses
+from handoff.storage.history import History
 from handoff.storage.hub import Hub
 from handoff.storage.inbox import InboxRecords
+from handoff.storage.intent_names import IntentNames
 from handoff.storage.models import ModelRecords
+from handoff.storage.my_canned import PersonalCanned
 from handoff.storage.retraining import RetrainRecords
 from handoff.storage.topology import Topology
 
@@ -33,6 +37,10 @@ class Storage:
     inbox: InboxRecords
     models: ModelRecords
     retraining: RetrainRecords
+    history: History  # closed conversations, indexed for search (issue #24)
+    my_canned: PersonalCanned  # each agent's own canned replies (issue #24)
+    intent_names: IntentNames  # admins' readable names of intents (issue #24)
+    assist: AssistRecords  # agent assist (handoff/assist/)
     client: aioredis.Redis  # for start() and stop(); the record classes above are the way in
 
     @classmethod
@@ -44,6 +52,9 @@ class Storage:
                    accounts=AccountRecords(client), sessions=Sessions(client, settings.session_ttl_s),
                    login_failures=LoginFailures(client, settings.login_window_s), canned=CannedResponses(client),
                    inbox=InboxRecords(client), models=ModelRecords(client), retraining=RetrainRecords(client),
+                   history=History(client, settings.conversation_ttl_s), my_canned=PersonalCanned(client),
+                   intent_names=IntentNames(client),
+                   assist=AssistRecords(client, settings.conversation_ttl_s),
                    client=client)
 
     async def start(self) -> None:

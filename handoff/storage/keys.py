@@ -122,7 +122,7 @@ def ch_agent(username: str) -> str:
 # | tandem:models:active | hash | version, previous, by, ts: the model every instance must run |
 # | tandem:models:history | list | activations and rollbacks, newest first (JSON) |
 # | tandem:models:instances | hash | instance -> JSON {version, status, ts} it has loaded |
-# | tandem:admin:escalation | hash | escalation threshold -> JSON value (applied at the next retrain) |
+# | tandem:admin:escalation | hash | escalation threshold -> JSON value (live on every instance; and built into the next retrain) |
 INBOX_ITEM_PREFIX = PREFIX + "inbox:item:"
 INBOX_OPEN = PREFIX + "inbox:open"
 INBOX_DONE = PREFIX + "inbox:done"
@@ -138,3 +138,71 @@ CH_MODELS = PREFIX + "pub:models"  # {"version"}: every instance loads the newly
 
 def inbox_item(item_id: str) -> str:
     return INBOX_ITEM_PREFIX + item_id
+
+
+# --- Conversation history and search (handoff/storage/history.py, docs/console.md) ---
+# Every index is a sorted set of conversation id -> closed at (ms), so any of them answers a date range and
+# any several intersect (ZINTERSTORE) newest first. Entries older than the conversation TTL are trimmed
+# whenever the set is written, and every set expires with its newest conversation.
+# | tandem:hist:all | zset | every closed conversation |
+# | tandem:hist:term:<word> | zset | closed conversations with the word in a message or note (history_terms.py) |
+# | tandem:hist:name:<word> | zset | closed conversations whose customer's name has the word |
+# | tandem:hist:customer:<customer id> | zset | closed conversations of a signed-in customer |
+# | tandem:hist:agent:<username> | zset | closed conversations an agent handled or closed |
+# | tandem:hist:reason:<kind> | zset | closed conversations by escalation kind (bot/escalation/kinds.py) |
+# | tandem:hist:rating:<1-5> | zset | closed conversations by the customer's rating |
+# | tandem:hist:resolution:<resolution> | zset | closed conversations by resolution |
+# | tandem:hist:tmp:<uuid> | zset | one search's intersection, deleted by the same script |
+# | tandem:customer:<customer id>:live | set | the customer's conversations not closed yet (second live chat) |
+HIST_ALL = PREFIX + "hist:all"
+
+
+def hist(field: str, value: str) -> str:
+    """One history index: field is term, name, customer, agent, reason, rating or resolution."""
+    return f"{PREFIX}hist:{field}:{value}"
+
+
+def hist_tmp(token: str) -> str:
+    return f"{PREFIX}hist:tmp:{token}"
+
+
+def customer_live(customer_id: str) -> str:
+    return f"{PREFIX}customer:{customer_id}:live"
+
+
+def canned_of(username: str) -> str:
+    """An agent's personal canned replies: hash id -> JSON {id, title, text, updated} (issue #24)."""
+    return f"{PREFIX}canned:user:{username}"
+
+
+INTENT_NAMES = PREFIX + "intent_names"  # hash intent -> the name an admin gave it (wins over data/intent_names.yml)
+CH_KNOBS = PREFIX + "pub:knobs"  # {"kind": "knobs"}: the admin saved live thresholds; every instance reloads them
+
+
+# --- Answer feedback (handoff/admin/answer_feedback.py, handoff/storage/feedback.py) ---
+# | tandem:conv:<id>:feedback | hash | "<kind>:<seq of the bot message>" -> JSON {value, by, comment, ts} |
+#   kind: "thumbs" (the customer's up/down in the widget) or "flag" (an agent's "the bot got this wrong");
+#   expires with the conversation.
+
+
+def feedback(conversation_id: str) -> str:
+    return f"{PREFIX}conv:{conversation_id}:feedback"
+# --- Agent assist (handoff/assist/, handoff/storage/assist_index.py) ---
+# | tandem:assist:index | stream | good past replies: customer (redacted), reply (redacted), intent, vector (b64 f32) |
+# | tandem:assist:indexed | set | conversations already in the index (a second close or rating adds nothing) |
+# | tandem:assist:counts | hash | drafts shown / used / edited / sent unchanged; proposals made (dashboard) |
+# | tandem:conv:<id>:assist | hash | seq -> JSON {ranking, entities} of a customer message's parse; "d:<seq>" drafts |
+# | tandem:assist:proposal:<inbox id> | hash | kind, intent, reply, agent, conversation_id, seq of a proposal |
+ASSIST_INDEX = PREFIX + "assist:index"
+ASSIST_INDEXED = PREFIX + "assist:indexed"
+ASSIST_COUNTS = PREFIX + "assist:counts"
+ASSIST_PROPOSAL_PREFIX = PREFIX + "assist:proposal:"
+ASSIST_INDEX_KEPT = 50_000  # newest entries kept in the stream (handoff/assist/similarity.py MAX_ENTRIES)
+
+
+def assist(conversation_id: str) -> str:
+    return f"{PREFIX}conv:{conversation_id}:assist"
+
+
+def assist_proposal(item_id: str) -> str:
+    return ASSIST_PROPOSAL_PREFIX + item_id

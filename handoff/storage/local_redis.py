@@ -59,3 +59,39 @@ def start_redis(directory: Path, port: int, *, timeout: float = 10.0,
             raise TimeoutError(f"redis-server did not open port {port} within {timeout:.0f} s")
         time.sleep(0.05)
     return proc
+
+
+LOCAL_REDIS_PORT_ENV = "TANDEM_LOCAL_REDIS_PORT"
+DEFAULT_LOCAL_REDIS_PORT = 6390  # `make run` (scripts/run_desk.py) and `python -m handoff` use the same
+
+
+def local_redis_port() -> int:
+    return int(os.environ.get(LOCAL_REDIS_PORT_ENV, str(DEFAULT_LOCAL_REDIS_PORT)))
+
+
+def ensure_project_redis(data_dir: Path, port: int | None = None) -> tuple[str, subprocess.Popen | None]:
+    """The desk's own Redis for a command-line tool run without REDIS_URL: (url, process we started or None).
+
+    When `make run` is up its Redis is reused; otherwise one is started on the desk's AOF under
+    `data_dir/redis`, so the tool sees the desk's saved data. The caller stops a process it was handed
+    (`stop_started`); one that was already running is left alone.
+    """
+    port = port or local_redis_port()
+    started = None
+    if not port_open(port):
+        logs = data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        started = start_redis(data_dir / "redis", port, log_file=logs / "redis.log")
+    return f"redis://127.0.0.1:{port}/0", started
+
+
+def stop_started(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """Stop a Redis that `ensure_project_redis` started (AOF is fsynced on every write: nothing is lost)."""
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)

@@ -94,10 +94,13 @@ return tonumber(seq)
 #       8 queue op ("add"/"remove"/""), 9 rank, 10 system note JSON ("" none), 11 conversation id,
 #       12 now ms, 13 ttl s, 14 conv channel, 15 state event JSON, 16 an agent's account key and
 #       17 an agent's conversations key, each with AGENT_SLOT for the name (keys.py's shapes: the previous
-#       agent is only known here), 18 field count, 19.. field/value pairs
+#       agent is only known here), 18 field count, 19.. field/value pairs, then optionally one more channel
+#       and event JSON published last (the agents' `escalation`: heard before anyone can claim), with
+#       POSITION_SLOT replaced by the conversation's queue position
 # -> {"ok", note seq (0 = none), old state, old agent, queue position (0 = not queued), queued_at}
 #  | {"err", code, state, agent}
 AGENT_SLOT = "{agent}"  # where TRANSITION puts an agent's name into keys.py's key shapes
+POSITION_SLOT = "{position}"  # a JSON string value TRANSITION's extra event gets replaced by the queue position
 TRANSITION = r"""
 local conv, log, queue = KEYS[1], KEYS[2], KEYS[3]
 local id = ARGV[11]
@@ -146,6 +149,11 @@ redis.call('EXPIRE', conv, ARGV[13])
 redis.call('EXPIRE', log, ARGV[13])
 local position = 0
 if ARGV[3] == 'queued' then position = (redis.call('ZRANK', queue, id) or -1) + 1 end
+local extra = 19 + 2 * n
+if ARGV[extra] and ARGV[extra] ~= '' then
+  local event = string.gsub(ARGV[extra + 1], '"{position}"', function() return tostring(position) end)
+  redis.call('PUBLISH', ARGV[extra], event)
+end
 return {'ok', note_seq, state, agent, position, queued_at}
 """
 
@@ -211,6 +219,18 @@ return {'ok', cur}
 """
 
 
+# Add a conversation's good replies to the assist index once: a second close or rating of it adds nothing.
+# KEYS: indexed set, index stream   ARGV: 1 conversation id, 2 entries kept, 3.. entry JSONs
+# -> how many entries were added (0: already indexed)
+ASSIST_INDEX = r"""
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+for i = 3, #ARGV do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i])
+end
+return #ARGV - 2
+"""
+
+
 # ------------------------------------------------------------------ typed builders of each script's KEYS/ARGV
 # One per script, beside it: named parameters in, KEYS and ARGV out in the order the script reads them, with
 # key and channel names from keys.py. The store and the other record classes call scripts only through these.
@@ -250,12 +270,16 @@ def take_stale_turn_call(conversation_id: str, *, now: int, grace_ms: int) -> Sc
 def transition_call(conversation_id: str, *, action: str, from_states: Iterable[str], to_state: str,
                     require_agent: str | None, new_agent: str | None, new_agent_name: str | None,
                     check_capacity: bool, queue_op: str | None, rank: float | None, note: str | None, now: int,
-                    ttl_s: int, state_event: str, fields: dict[str, Any]) -> ScriptCall:
+                    ttl_s: int, state_event: str, fields: dict[str, Any],
+                    also_publish: tuple[str, str] | None = None) -> ScriptCall:
     """TRANSITION. `require_agent`: None no check, "*" any agent; `new_agent`: None keeps the agent, "" clears
-    it; `queue_op`: "add" | "remove" | None; `note` and `state_event`: JSON; `fields`: more hash fields to set."""
+    it; `queue_op`: "add" | "remove" | None; `note` and `state_event`: JSON; `fields`: more hash fields to set;
+    `also_publish`: (channel, event JSON) published last, inside the same step (POSITION_SLOT: the position)."""
     flat: list[Any] = []
     for name, value in fields.items():
         flat += [name, value]
+    if also_publish is not None:
+        flat += list(also_publish)
     return ScriptCall(
         keys=[keys.conv(conversation_id), keys.log(conversation_id), keys.QUEUE],
         args=[action, ",".join(from_states), to_state, require_agent or "", "-" if new_agent is None else new_agent,
@@ -282,3 +306,74 @@ def activate_model_call(*, version: str, by: str, now: int, entry: str, base: st
     """ACTIVATE_MODEL; `entry` (history) and `event` (published on the models channel): JSON; `expect` "": any."""
     return ScriptCall(keys=[keys.MODELS_ACTIVE, keys.MODELS_HISTORY],
                       args=[version, by, now, entry, base, expect, keys.CH_MODELS, history_kept, event])
+
+
+# One page of a history search, newest first (handoff/storage/history.py).
+# KEYS: 1 scratch key for an intersection, 2.. the index sets to intersect (one: read it directly)
+# ARGV: 1 from ms, 2 to ms (inclusive), 3 offset, 4 page size, 5 walk above this many members, 6 count cap
+# Several sets whose smallest has at most ARGV[5] members: ZINTERSTORE into the scratch key (in C), an exact
+# total, and the key is unlinked (freed off the main thread). A larger smallest set: walk it newest first in
+# the date range, checking each id in the others, and stop once ARGV[6] matches are counted (the commonest
+# words together answer in a few thousand lookups instead of sorting tens of thousands of ids).
+# -> {total (capped at ARGV[6] when walked), more (1: over the cap), id, closed_at, id, closed_at, ...}
+HISTORY_SEARCH = r"""
+local from, to = ARGV[1], ARGV[2]
+local offset, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
+local function page_of(src)
+  local total = redis.call('ZCOUNT', src, from, to)
+  local page = redis.call('ZREVRANGEBYSCORE', src, to, from, 'WITHSCORES', 'LIMIT', offset, limit)
+  local out = {total, 0}
+  for i = 1, #page do out[#out + 1] = page[i] end
+  return out
+end
+if #KEYS == 2 then return page_of(KEYS[2]) end
+local smallest, size = 2, redis.call('ZCARD', KEYS[2])
+for i = 3, #KEYS do
+  local n = redis.call('ZCARD', KEYS[i])
+  if n < size then smallest, size = i, n end
+end
+if size <= tonumber(ARGV[5]) then
+  local args = {KEYS[1], #KEYS - 1}
+  for i = 2, #KEYS do args[#args + 1] = KEYS[i] end
+  args[#args + 1] = 'AGGREGATE'  -- every index scores a conversation by its closing time: keep it as is
+  args[#args + 1] = 'MAX'
+  redis.call('ZINTERSTORE', unpack(args))
+  local out = page_of(KEYS[1])
+  redis.call('UNLINK', KEYS[1])
+  return out
+end
+local cap = math.max(tonumber(ARGV[6]), offset + limit)
+local out, count, pos, more = {0, 0}, 0, 0, 0
+while true do
+  local chunk = redis.call('ZREVRANGEBYSCORE', KEYS[smallest], to, from, 'WITHSCORES', 'LIMIT', pos, 500)
+  if #chunk == 0 then break end
+  pos = pos + #chunk / 2
+  for j = 1, #chunk, 2 do
+    local hit = true
+    for i = 2, #KEYS do
+      if i ~= smallest and not redis.call('ZSCORE', KEYS[i], chunk[j]) then hit = false break end
+    end
+    if hit then
+      count = count + 1
+      if count > offset and count <= offset + limit then
+        out[#out + 1] = chunk[j]
+        out[#out + 1] = chunk[j + 1]
+      end
+      if count >= cap then more = 1 break end
+    end
+  end
+  if more == 1 then break end
+end
+out[1], out[2] = count, more
+return out
+"""
+
+
+def history_search_call(index_keys: list[str], *, scratch: str, from_ms: int, to_ms: int, offset: int,
+                        limit: int, walk_above: int, count_cap: int) -> ScriptCall:
+    """HISTORY_SEARCH over `index_keys` (at least one); `scratch` is a key of this call's own."""
+    return ScriptCall(keys=[scratch, *index_keys], args=[from_ms, to_ms, offset, limit, walk_above, count_cap])
+def assist_index_call(conversation_id: str, *, entries: list[str]) -> ScriptCall:
+    """ASSIST_INDEX; `entries`: JSON of each (customer message, reply, vector) pair."""
+    return ScriptCall(keys=[keys.ASSIST_INDEXED, keys.ASSIST_INDEX],
+                      args=[conversation_id, keys.ASSIST_INDEX_KEPT, *entries])

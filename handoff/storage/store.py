@@ -108,6 +108,18 @@ _ERRORS = {
 Echo = Callable[[str, str], None]  # (channel, raw event JSON): Hub.echo
 
 
+def _note(t: Transition) -> dict[str, Any]:
+    """A transition's system note as stored: who took the conversation (a claim or transfer) stays with it,
+    for the per-agent figures (handoff/reporting/analytics.py); customers never see `agent`."""
+    assert t.note is not None
+    note = {**t.note.message(), "ts": now_ms()}
+    if t.new_agent:
+        note["agent"] = t.new_agent
+    if "reason" in t.fields:  # an escalation's queued note keeps its own reason kind (analytics.facts)
+        note["reason"] = str(json.loads(t.fields["reason"]).get("kind") or "")
+    return note
+
+
 class Store:
     def __init__(self, client: aioredis.Redis, conversation_ttl_s: int = 30 * 24 * 3600, *, wait_replicas: int = 0,
                  wait_timeout_ms: int = 500) -> None:
@@ -136,7 +148,19 @@ class Store:
             p.hset(keys.conv(cid), mapping=mapping)
             p.expire(keys.conv(cid), self.ttl)
             await p.execute()
+        await self._mark_live(customer or {}, cid)
         return cid, token
+
+    async def _mark_live(self, customer: dict[str, Any], conversation_id: str) -> None:
+        """A signed-in customer's open conversation (keys.customer_live): the console flags a second one.
+        History.index takes it out when it closes."""
+        if not customer.get("customer_id"):
+            return
+        key = keys.customer_live(str(customer["customer_id"]))
+        async with self.r.pipeline(transaction=False) as p:
+            p.sadd(key, conversation_id)
+            p.expire(key, self.ttl)
+            await p.execute()
 
     async def adopt_customer(self, conversation_id: str, customer: dict[str, Any]) -> dict[str, Any]:
         """Set a conversation's (verified) customer if it has none yet; returns the customer it has now
@@ -144,7 +168,9 @@ class Store:
         raw = await self._adopt_customer(keys=[keys.conv(conversation_id)], args=[_json(customer)])
         if raw is None:
             raise errors.NotFound("conversation not found or expired; start a new one")
-        return dict(json.loads(raw))
+        adopted = dict(json.loads(raw))
+        await self._mark_live(adopted, conversation_id)
+        return adopted
 
     async def count_new_chat(self, ip: str, window_s: int) -> tuple[int, int]:
         """Count one more conversation opened from `ip` in its current window: (count, ms left in it)."""
@@ -307,14 +333,18 @@ class Store:
     async def update_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
         await self.r.hset(keys.conv(conversation_id), mapping=_flat_fields(fields))
 
-    async def apply(self, conversation_id: str, t: Transition, state_event: dict[str, Any]) -> Applied:
-        """Apply a Transition atomically; raises Conflict/BadState/Forbidden/OverCapacity/NotFound."""
+    async def apply(self, conversation_id: str, t: Transition, state_event: dict[str, Any],
+                    also_publish: tuple[str, dict[str, Any]] | None = None) -> Applied:
+        """Apply a Transition atomically; raises Conflict/BadState/Forbidden/OverCapacity/NotFound.
+        `also_publish`: (channel, event) published in the same step, after the state event; a value equal to
+        lua.POSITION_SLOT becomes the conversation's queue position."""
+        extra = (also_publish[0], _json(also_publish[1])) if also_publish else None
         res = await self._transition(**lua.transition_call(
             conversation_id, action=t.action, from_states=[s.value for s in t.from_states], to_state=t.to.value,
             require_agent=t.require_agent, new_agent=t.new_agent, new_agent_name=t.new_agent_name,
             check_capacity=t.check_capacity, queue_op=t.queue, rank=t.rank,
-            note=_json({**t.note.message(), "ts": now_ms()}) if t.note else None, now=now_ms(), ttl_s=self.ttl,
-            state_event=_json({"kind": "state", **state_event}), fields=t.fields).kwargs())
+            note=_json(_note(t)) if t.note else None, now=now_ms(), ttl_s=self.ttl,
+            state_event=_json({"kind": "state", **state_event}), fields=t.fields, also_publish=extra).kwargs())
         if res[0] == "err":
             if res[1] == "not_found" and t.check_capacity and res[2]:
                 raise errors.NotFound("no such agent")
@@ -354,33 +384,21 @@ class Store:
             return []
         async with self.r.pipeline(transaction=False) as p:
             for cid, _ in found:
-                p.hmget(keys.conv(cid), "customer", "reason", "resolution", "emotion", "negativity", "rating",
-                        "rating_comment")
+                p.hmget(keys.conv(cid), *CLOSED_ROW_FIELDS)
             rows = await p.execute()
-        out = []
-        for (cid, closed_at), fields in zip(found, rows):
-            customer, reason, resolution, emotion, negativity, rating, comment = fields
-            if customer is None and resolution is None:
-                continue  # the conversation itself has expired
-            cust = json.loads(customer) if customer else {}
-            row: dict[str, Any] = {
-                "conversation_id": cid,
-                "closed_at": int(closed_at),
-                "customer": {k: cust[k] for k in ("name", "customer_id") if k in cust},
-                "reason": json.loads(reason) if reason else {},
-                "resolution": resolution or None,
-                "emotion": {"label": emotion or "neutral", "negativity": float(negativity or 0.0)},
-            }
-            if rating:
-                row["rating"] = {"score": int(rating), "comment": comment or None}
-            out.append(row)
-        return out
+        out = [closed_row(cid, int(closed_at), fields) for (cid, closed_at), fields in zip(found, rows)]
+        return [row for row in out if row is not None]
 
     # ------------------------------------------------------------ queue
 
     async def queue_position(self, conversation_id: str) -> int | None:
         rank = await self.r.zrank(keys.QUEUE, conversation_id)
         return None if rank is None else rank + 1
+
+    async def queue_position_for_rank(self, rank: float) -> int:
+        """The position a conversation entering the queue with `rank` would take (a forecast for its notice;
+        the state frame that follows carries the position the queue really gave it)."""
+        return int(await self.r.zcount(keys.QUEUE, "-inf", rank)) + 1
 
     async def queue_items(self) -> list[dict[str, Any]]:
         ids = await self.r.zrange(keys.QUEUE, 0, -1)
@@ -508,6 +526,31 @@ def _decode_conv(cid: str, raw: dict[str, str]) -> dict[str, Any]:
     conv["state"] = State(raw.get("state", "bot"))
     conv["negativity"] = float(raw.get("negativity") or 0.0)
     return conv
+
+
+CLOSED_ROW_FIELDS = ("customer", "reason", "resolution", "emotion", "negativity", "rating", "rating_comment",
+                     "last_agent", "closed_by")
+
+
+def closed_row(cid: str, closed_at: int, fields: list[str | None]) -> dict[str, Any] | None:
+    """A row of a list of closed conversations from the conversation's CLOSED_ROW_FIELDS; None once the
+    conversation itself has expired."""
+    customer, reason, resolution, emotion, negativity, rating, comment, last_agent, closed_by = fields
+    if customer is None and resolution is None:
+        return None
+    cust = json.loads(customer) if customer else {}
+    row: dict[str, Any] = {
+        "conversation_id": cid,
+        "closed_at": closed_at,
+        "customer": {k: cust[k] for k in ("name", "customer_id") if k in cust},
+        "reason": json.loads(reason) if reason else {},
+        "resolution": resolution or None,
+        "emotion": {"label": emotion or "neutral", "negativity": float(negativity or 0.0)},
+        "agent": last_agent or closed_by or None,  # who had it last (an admin may have closed it)
+    }
+    if rating:
+        row["rating"] = {"score": int(rating), "comment": comment or None}
+    return row
 
 
 def summary(conv: dict[str, Any]) -> dict[str, Any]:

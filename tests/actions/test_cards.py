@@ -231,7 +231,11 @@ async def test_freezing_confirms_replacement_timing_and_clears_the_flow():
     assert "3–5 working days (by Wed 19 Mar at the latest)" in said
     assert service.is_frozen("cus_042", "1234")
     assert human_offered(dispatcher)
-    assert values == {"card_last_four": None, "card_loss_kind": None, "freeze_now": None}
+    assert {k: values[k] for k in ("card_last_four", "card_loss_kind", "freeze_now")} == {
+        "card_last_four": None, "card_loss_kind": None, "freeze_now": None
+    }
+    # What the bot froze stays known for the rest of the chat (the declined-payment flow reads it).
+    assert values["customer_cards"] == [{**DEBIT, "state": "frozen"}, CREDIT]
 
 
 async def test_stolen_card_gets_the_report_unknown_payments_offer():
@@ -248,7 +252,35 @@ async def test_freezing_a_frozen_card_says_so():
     _, dispatcher = await freeze(
         {**SIGNED_IN, "card_last_four": "1234", "card_loss_kind": "lost", "freeze_now": True}, service
     )
-    assert "Everyday debit ••1234 was already frozen" in texts(dispatcher)[0]
+    assert "Everyday debit ••1234 is already frozen" in texts(dispatcher)[0]
+
+
+async def test_a_card_the_site_says_is_frozen_is_not_offered_for_freezing():
+    frozen = {**SIGNED_IN, "customer_cards": [{**DEBIT, "state": "frozen"}, CREDIT]}
+    t = form_turn(FORM, "card_last_four", "1234", slots={**frozen, "card_loss_kind": "stolen"},
+                  candidates={"card_last_four": "1234"})
+    validator = ValidateCardLossForm(cards=SimulatedCardService())
+    events = await validator.run(CollectingDispatcher(), t, flows_domain())
+    requested = [e["value"] for e in events if e.get("name") == "requested_slot"]
+    assert requested == [None]  # the form is done: no "Shall I freeze the card now?"
+
+
+async def test_a_card_frozen_earlier_says_already_frozen_and_sends_a_replacement():
+    service = SimulatedCardService()
+    service.freeze("cus_042", "1234")  # frozen earlier in this chat ("I lost my card")
+    _, dispatcher = await freeze({**SIGNED_IN, "card_last_four": "1234", "card_loss_kind": "stolen"}, service)
+    said = " ".join(texts(dispatcher))
+    assert "Everyday debit ••1234 is already frozen" in said
+    assert "A replacement card is on the way" in said
+
+
+async def test_stolen_card_offers_checking_payments_as_the_next_step():
+    _, dispatcher = await freeze(
+        {**SIGNED_IN, "card_last_four": "9876", "card_loss_kind": "stolen", "freeze_now": True}
+    )
+    assert {"title": "I see a payment I don't recognise", "payload": "/card_payment_not_recognised"} in buttons(
+        dispatcher
+    )
 
 
 async def test_all_cards_are_frozen_together():

@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.exchange import ActionExchangeQuote, ValidateExchangeForm, currency_pair
+from actions.exchange import (
+    CARD_ABROAD,
+    QUOTE,
+    RATE,
+    ActionExchangeQuote,
+    ValidateExchangeForm,
+    currency_pair,
+    exchange_mode,
+    rate_messages,
+    rate_pair,
+)
+from actions.rates import default_rates
 from tests.actions.trackers import (
     SATURDAY,
     WEDNESDAY,
@@ -195,3 +206,80 @@ async def test_an_amount_too_small_to_exchange_is_explained():
 async def test_a_quote_without_its_slots_closes_with_a_person():
     _, dispatcher = await quote({"exchange_amount": "100", "exchange_from": "XXX", "exchange_to": "GBP"})
     assert responses(dispatcher) == ["utter_flow_gave_up"]
+
+
+# --- rate questions: the rate from the table, no amount asked ------------------------------------------
+
+
+
+@pytest.mark.parametrize(
+    "text, mode",
+    [
+        ("how much is 1 pound in dollars today", RATE),
+        ("what's your exchange rate for euros?", RATE),
+        ("/exchange_rate", RATE),
+        ("what rate do you give if I spend euros in Spain with my card?", CARD_ABROAD),
+        ("what rate do I get paying in dollars abroad", CARD_ABROAD),
+        ("1000 EUR to GBP", QUOTE),
+        ("how many yen for 100 dollars?", QUOTE),
+    ],
+)
+def test_the_first_message_decides_rate_card_or_quote(text, mode):
+    assert exchange_mode(text) == mode
+
+
+def test_a_buttons_own_mode_wins():
+    assert exchange_mode("/exchange_rate", "quote") == QUOTE
+
+
+@pytest.mark.parametrize(
+    "text, mode, pair",
+    [
+        ("how much is 1 pound in dollars today", RATE, {"exchange_from": "GBP", "exchange_to": "USD"}),
+        ("what's the rate for euros", RATE, {"exchange_from": "GBP", "exchange_to": "EUR"}),
+        ("what's the rate for pounds", RATE, {"exchange_from": "GBP"}),
+        ("if I spend euros in Spain with my card", CARD_ABROAD, {"exchange_from": "GBP", "exchange_to": "EUR"}),
+        ("using my card in Japan", CARD_ABROAD, {"exchange_from": "GBP", "exchange_to": "JPY"}),
+        ("paying with my card abroad", CARD_ABROAD, {"exchange_from": "GBP"}),
+    ],
+)
+def test_the_pound_is_the_side_left_unsaid(text, mode, pair):
+    assert rate_pair(text, mode) == pair
+
+
+def test_the_rate_answer_gives_both_directions_and_both_fees():
+    said = " ".join(rate_messages(default_rates(), "GBP", "USD", RATE))
+    assert "Today's rate is 1 GBP = 1.27 USD (1 USD = 0.787402 GBP)." in said
+    assert "0.5% on weekdays and 1% at weekends" in said
+
+
+def test_the_card_abroad_answer_prices_an_example_payment():
+    said = " ".join(rate_messages(default_rates(), "GBP", "EUR", CARD_ABROAD))
+    assert "1 GBP = 1.17 EUR, so a 100.00 EUR payment costs you about 85.47 GBP" in said
+    assert "choose euros" in said
+
+
+async def test_a_rate_question_naming_both_currencies_needs_no_question():
+    dispatcher = CollectingDispatcher()
+    t = form_turn(FORM, None, "how much is 1 pound in dollars today", "exchange_rate")
+    events = await ValidateExchangeForm().run(dispatcher, t, flows_domain())
+    values = slot_events(events)
+    assert values["exchange_mode"] == RATE and values["requested_slot"] is None
+    assert "exchange_amount" not in values
+
+
+async def test_an_amount_given_to_the_currency_question_turns_a_rate_question_into_a_quote():
+    t = form_turn(FORM, "exchange_to", "1000 EUR to GBP", slots={"exchange_mode": RATE, "exchange_from": "GBP"},
+                  candidates={"exchange_to": "1000 EUR to GBP"})
+    values = slot_events(await ValidateExchangeForm().run(CollectingDispatcher(), t, flows_domain()))
+    assert values["exchange_mode"] == QUOTE and values["exchange_amount"] == "1000"
+    assert (values["exchange_from"], values["exchange_to"]) == ("EUR", "GBP")
+
+
+async def test_the_rate_answer_offers_working_out_an_amount():
+    dispatcher = CollectingDispatcher()
+    slots = {"exchange_mode": RATE, "exchange_from": "GBP", "exchange_to": "USD"}
+    await ActionExchangeQuote(clock=lambda: WEDNESDAY).run(dispatcher, tracker(slots), flows_domain())
+    assert dispatcher.messages[-1]["buttons"] == [
+        {"title": "Work out an amount", "payload": '/exchange_rate{"exchange_mode":"quote"}'}
+    ]

@@ -6,13 +6,13 @@ flaky; answers are typed text, read by the forms' from_text mappings and the val
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
 from rasa.core.agent import Agent
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.utils.endpoints import EndpointConfig
+
+from tests.actions.conversation import Conversation, offers_person, said
 
 pytestmark = pytest.mark.model
 
@@ -31,36 +31,6 @@ CUSTOMER = {
 @pytest.fixture(scope="module")
 def agent(reduced_model: Path, action_server_url: str) -> Agent:
     return Agent.load(str(reduced_model), action_endpoint=EndpointConfig(url=action_server_url))
-
-
-class Conversation:
-    def __init__(self, agent: Agent, metadata: dict | None = None) -> None:
-        self.agent, self.metadata, self.sender = agent, metadata, f"flows-{uuid.uuid4().hex}"
-
-    async def say(self, text: str) -> list[dict]:
-        out = CollectingOutputChannel()
-        await self.agent.handle_message(UserMessage(text, out, self.sender, metadata=self.metadata))
-        self.metadata = None  # session metadata travels with the first message only
-        return out.messages
-
-    async def tracker(self):
-        return await self.agent.tracker_store.retrieve(self.sender)
-
-    async def actions(self) -> list[str]:
-        tracker = await self.tracker()
-        return [
-            e.action_name
-            for e in tracker.events
-            if getattr(e, "action_name", None) and e.action_name != "action_listen"
-        ]
-
-
-def said(messages: list[dict]) -> str:
-    return " ".join(m.get("text") or "" for m in messages)
-
-
-def offers_person(messages: list[dict]) -> bool:
-    return any(b.get("payload") == "/request_human" for m in messages for b in m.get("buttons") or [])
 
 
 async def test_lost_card_is_offered_as_buttons_and_frozen(agent):
@@ -101,8 +71,8 @@ async def test_declined_payment_stops_asking_once_the_cause_is_found(agent):
 
 async def test_exchange_quote_from_a_single_answer(agent):
     chat = Conversation(agent)
-    await chat.say("/exchange_rate")
-    closing = await chat.say("1000 EUR to GBP")
+    await chat.say("/exchange_rate")  # a rate question: "which currency?"
+    closing = await chat.say("1000 EUR to GBP")  # an amount after all: priced, not just the rate
     assert "1,000.00 EUR = " in said(closing) and " GBP, fee " in said(closing)
 
 
@@ -116,12 +86,15 @@ async def test_top_up_with_no_error_shown(agent):
     assert offers_person(closing)
 
 
+QUOTE = '/exchange_rate{"exchange_mode":"quote"}'  # the "Work out an amount" button
+
+
 async def test_goodbye_leaves_a_flow_and_the_next_flow_starts_clean(agent):
     chat = Conversation(agent)
-    await chat.say("/exchange_rate")
+    await chat.say(QUOTE)
     await chat.say("500 EUR")
     stopped = await chat.say("/goodbye")
     assert "nothing has been changed" in said(stopped)
     assert (await chat.tracker()).active_loop_name is None
-    restart = await chat.say("/exchange_rate")
+    restart = await chat.say(QUOTE)
     assert "How much would you like to exchange?" in said(restart)  # the old 500 EUR is gone

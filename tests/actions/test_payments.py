@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.payments import ADVICE, ActionDeclinedAdvice, ValidateDeclinedPaymentForm, channel_of
+from actions.payments import (
+    ADVICE,
+    ActionAskCardFrozen,
+    ActionDeclinedAdvice,
+    ValidateDeclinedPaymentForm,
+    channel_of,
+    known_answer,
+    stated_checks,
+)
 from tests.actions.trackers import (
     flows_domain,
     form_turn,
@@ -186,3 +194,59 @@ async def test_advice_matches_the_cause_and_offers_a_person(slots, cause):
 async def test_advice_without_answers_closes_with_a_person():
     _, dispatcher = await advise({"payment_channel": "online"})
     assert responses(dispatcher) == ["utter_flow_gave_up"]
+
+
+# --- what the flow knows without asking -----------------------------------------------------------------
+
+
+ACTIVE = {"last_four": "1234", "type": "debit", "label": "Everyday debit", "state": "active"}
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("I definitely had enough money in my account", {"enough_balance": True}),
+        ("there's plenty of money", {"enough_balance": True}),
+        ("I don't have enough money", {"enough_balance": False}),
+        ("insufficient funds it said", {"enough_balance": False}),
+        ("no it's not frozen", {"card_frozen": False}),
+        ("the card is frozen", {"card_frozen": True}),
+        ("I approved it in the app", {"secure_check_passed": True}),
+        ("I never got a code", {"secure_check_passed": False}),
+        ("I used chip and pin", {"contactless_over_limit": False}),
+        ("it was a betting site", {"merchant_blocked_category": True}),
+        ("it was declined at the shop", {}),
+    ],
+)
+def test_what_a_customer_says_answers_the_checks_it_names(text, found):
+    assert stated_checks(text) == found
+
+
+async def test_something_said_earlier_in_the_conversation_is_not_asked_again():
+    earlier = [{"event": "user", "text": "my payment failed but I have plenty of money", "parse_data": {}}]
+    t = form_turn(FORM, "card_frozen", "no", "deny", slots={"payment_channel": "online"},
+                  candidates={"card_frozen": False})
+    t.events[:0] = earlier
+    values, _ = await validate(t)
+    assert values["enough_balance"] is True
+
+
+def test_card_states_from_the_site_answer_the_frozen_check():
+    assert known_answer(tracker({"customer_cards": [ACTIVE]}), "card_frozen") is False
+    assert known_answer(tracker({"customer_cards": [{**ACTIVE, "state": "frozen"}]}), "card_frozen") is True
+    assert known_answer(tracker({"customer_cards": [{**ACTIVE, "state": None}]}), "card_frozen") is None
+
+
+@pytest.mark.parametrize("amount, enough", [("42.5 GBP", True), ("2500 GBP", False), ("10 USD", None)])
+def test_an_events_amount_is_weighed_against_the_balance_in_its_currency(amount, enough):
+    slots = {"payment_amount": amount, "customer_balances": [{"currency": "GBP", "amount": "1842.17"}]}
+    assert known_answer(tracker(slots), "enough_balance") is enough
+
+
+async def test_a_card_known_frozen_among_others_is_named_in_the_question():
+    dispatcher = CollectingDispatcher()
+    slots = {"customer_cards": [ACTIVE, {"last_four": "9876", "type": "credit", "label": "Rewards", "state": "frozen"}]}
+    await ActionAskCardFrozen().run(dispatcher, tracker(slots), flows_domain())
+    assert texts(dispatcher) == [
+        "Was the payment made with your Rewards ••9876? That card is frozen, and a frozen card declines every payment."
+    ]

@@ -40,7 +40,33 @@ async def test_customer_context_becomes_slots():
             {"last_four": "1234", "type": "debit", "label": "Everyday debit"},
             {"last_four": "9876", "type": "credit", "label": "Rewards credit"},
         ],
+        "customer_balances": [],
     }
+
+
+async def test_balances_and_card_states_become_slots_and_junk_is_dropped():
+    context = {
+        "customer": {
+            "customer_id": "cus_042",
+            "cards": [
+                {"last_four": "1234", "state": "frozen"},
+                {"last_four": "9876", "state": "stolen?"},  # not a state we know: left unsaid
+            ],
+            "balances": [
+                {"currency": "GBP", "amount": "1842.17"},
+                {"currency": "eur", "amount": 120},
+                {"currency": "GBP", "amount": "5"},  # a second GBP balance: the first is kept
+                {"currency": "USD", "amount": "lots"},
+                {"currency": "POUNDS", "amount": "1"},
+            ],
+        }
+    }
+    values = slot_events(await start(context))
+    assert [card.get("state") for card in values["customer_cards"]] == ["frozen", None]
+    assert values["customer_balances"] == [
+        {"currency": "GBP", "amount": "1842.17"},
+        {"currency": "EUR", "amount": "120"},
+    ]
 
 
 async def test_junk_fields_are_dropped_and_the_rest_kept():

@@ -149,16 +149,16 @@ def test_angry_customer_is_claimed_answered_handed_back_and_closed(console, cust
     expect(jo.bubbles("bot").last).to_contain_text("Exchange → Add currency")
     expect(jo.bubbles("agent")).to_have_count(1)
 
-    # Back to a person, then closed: the customer rates, the agent sees it in "Closed today".
+    # Back to a person, then closed: the customer rates, the agent sees it in "History" (closed today).
     jo.ask_for_person()
     kim.claim(jo.name)
     kim.pane.get_by_label("Resolution").select_option("resolved")
-    kim.pane.get_by_role("button", name="Close").click()
+    kim.pane.get_by_role("button", name="Close chat").click()
     expect(jo.notices("closed")).to_have_count(1)
     jo.page.locator('#tandem-chat-widget label[for="tdm-star-4"]').click()
     jo.page.get_by_role("button", name="Send rating").click()
     expect(kim.toast).to_contain_text(f"{jo.name} rated the chat ★★★★☆")
-    kim.page.get_by_role("tab", name="Closed today").click()
+    kim.page.get_by_role("tab", name=re.compile("History")).click()
     closed = kim.page.locator("#closed-body tr").filter(has_text=jo.name)
     expect(closed).to_contain_text("resolved")
     expect(closed).to_contain_text("★★★★☆")
@@ -229,7 +229,7 @@ def test_agent_takes_several_chats_in_tabs_up_to_capacity(console, customer, acc
     expect(kim.messages("customer").filter(has_text="are you there?")).to_have_count(1)
     for person in people[:2]:
         kim.tab(person.name).click()
-        kim.pane.get_by_role("button", name="Close").click()
+        kim.pane.get_by_role("button", name="Close chat").click()
         expect(person.notices("closed")).to_have_count(1)
     expect(kim.row(people[2].name).get_by_role("button", name="Claim")).to_be_enabled()
 
@@ -293,3 +293,26 @@ def test_sign_out_ends_the_session(console, account) -> None:
     kim.page.reload()
     expect(kim.page.locator("#login-view")).to_be_visible()
     expect(kim.page.locator("#app-view")).to_be_hidden()
+
+
+def test_chips_header_and_escalation_box_tell_one_emotion_story_with_readable_intents(console, customer, account) -> None:
+    """Each customer message's chip is the escalation policy's reading of it, explained on hover; the header is the
+    latest message's; the escalation box says what its score measured and the message it was about is marked."""
+    kim = console().sign_in(account("Kim"))
+    jo = customer("Jordan")
+    jo.say("I was charged a fee on my card payment")
+    expect(jo.bubbles("bot")).to_have_count(1)
+    jo.say(ANGRY)
+    expect(kim.row(jo.name)).to_be_visible()
+    kim.claim(jo.name)
+    chips = kim.messages("customer").locator(".emo")
+    expect(chips).to_have_count(2)
+    for i in range(2):
+        expect(chips.nth(i)).to_have_attribute("title", re.compile("Negativity the escalation policy read in this message: [01]\\.\\d\\d"))
+        expect(chips.nth(i)).to_have_text(re.compile(r"^\w+ [01]\.\d\d$"))
+    expect(kim.pane.locator(".conv-emotion .emo")).to_have_text(chips.nth(1).inner_text())
+    expect(kim.pane.locator(".reason-score")).to_have_attribute("title", re.compile("."))
+    angry = kim.messages("customer").filter(has_text=ANGRY)
+    expect(angry.locator(".escalated-mark")).to_have_count(1)
+    for label in kim.pane.locator(".intent").all_inner_texts():
+        assert "_" not in label and label[:1].isupper(), label  # readable names, never identifiers

@@ -165,7 +165,7 @@ def test_angry_customer_is_handed_to_the_queue_with_a_position(live_gateway: str
     w.wait_for_replies(1)
     w.say(ANGRY)
     expect(w.handover_notice()).to_have_count(1)
-    expect(w.queue).to_have_text(re.compile(r"You're number \d+ in the queue"))
+    expect(w.queue).to_have_text(re.compile(r"You're (next|number \d+) in the queue"))
     expect(w.subtitle).to_have_text("Waiting for a person")
     expect(w.human).to_be_hidden()  # already on the way to a person
     screenshot(w.page, "widget-queued-desktop")
@@ -272,7 +272,7 @@ def test_adviser_sees_the_customer_takes_over_hands_back_and_is_rated(live_gatew
         w.wait_for_replies(1)
         w.human.click()
         expect(w.notices("queued")).to_have_count(1)  # an adviser is online: queued, not "nobody is here"
-        expect(w.queue).to_have_text(re.compile(r"You're number \d+ in the queue"))
+        expect(w.queue).to_have_text(re.compile(r"You're (next|number \d+) in the queue"))
         cid = conversation_id(w.page)
 
         agent.do("claim", conversation_id=cid)

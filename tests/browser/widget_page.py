@@ -8,6 +8,8 @@ import re
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
 
+from tests.support import ROOT
+
 XSS = '<img src=x onerror="window.__pwned = 1">'
 
 
@@ -21,7 +23,7 @@ class Widget:
         self.input = page.get_by_role("textbox", name="Your message")
         self.log = page.get_by_role("log", name="Conversation")
         self.banner = page.locator("#tandem-chat-widget .banner")
-        self.queue = page.locator("#tandem-chat-widget .queue")
+        self.queue = page.locator("#tandem-chat-widget .queue-text")  # the sentence, not the switch below it
         self.subtitle = page.locator("#tandem-chat-widget .subtitle")
         self.human = page.locator("#tandem-chat-widget .tools").get_by_role("button", name="Talk to a person")
 
@@ -75,9 +77,16 @@ def conversation_id(page: Page) -> str:
     return json.loads(stored[0])["conversation_id"]
 
 
+AXE_CORE = ROOT / "tests" / "browser" / "fixtures" / "axe-core" / "axe.min.js"  # `make browser` fetches it (npm)
+
+
 def serious_violations(page: Page) -> str:
-    """axe-core's serious and critical findings inside the widget, as a readable report ("" if none)."""
-    results = Axe().run(page, context="#tandem-chat-widget", options={"resultTypes": ["violations"]})
+    """axe-core's serious and critical findings inside the widget, as a readable report ("" if none).
+    The axe-core the Makefile pins (`make browser`), not the older copy inside axe-playwright-python."""
+    if not AXE_CORE.is_file():
+        raise AssertionError(f"no axe-core at {AXE_CORE}: run `make browser` (fetches it from npm)")
+    results = Axe.from_file(AXE_CORE).run(page, context="#tandem-chat-widget",
+                                          options={"resultTypes": ["violations"]})
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     return "\n".join(f"{v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']]}"
                      for v in serious)

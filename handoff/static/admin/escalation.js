@@ -1,4 +1,5 @@
-// Escalation thresholds: saved now (Redis), built into the next retrained model, live when it is activated.
+// Escalation thresholds: saved in Redis, applied by every instance within seconds (handoff/admin/live_knobs.py)
+// and built into the next retrained model; Preview replays the last conversations first (knob_preview.py).
 import { request } from "../shared/api.js";
 import { byId, clear, h } from "../shared/dom.js";
 
@@ -29,6 +30,7 @@ export class EscalationView {
       this.save(false);
     });
     byId("esc-reset").addEventListener("click", () => this.save(true));
+    byId("esc-preview").addEventListener("click", () => this.preview());
   }
 
   show() {
@@ -42,38 +44,67 @@ export class EscalationView {
     const rows = clear(byId("esc-rows"));
     this.inputs.clear();
     for (const f of data.fields) {
-      const next = f.name in data.overrides ? data.overrides[f.name] : f.default;
       const input = h("input", {
         type: "number", id: `esc-${f.name}`, min: String(f.min), max: String(f.max),
         step: f.type === "float" ? "0.01" : "1", required: true,
       });
-      input.value = String(next);
       this.inputs.set(f.name, input);
+      input.value = String(data.live[f.name]);
       const live = data.live[f.name];
-      rows.append(h("tr", { class: next !== live ? "changed" : "" },
+      rows.append(h("tr", { class: live !== data.model[f.name] ? "changed" : "" },
         h("th", { scope: "row" }, h("label", { for: `esc-${f.name}` }, LABELS[f.name] || f.name),
           h("div", { class: "muted mono" }, f.name)),
-        h("td", {}, String(live)), h("td", {}, input), h("td", { class: "muted" }, String(f.default))));
+        h("td", {}, String(data.model[f.name])), h("td", {}, String(live)), h("td", {}, input),
+        h("td", { class: "muted" }, String(f.default))));
     }
-    byId("esc-status").textContent = `Live thresholds come from the active model (${data.active_version}).`;
+    byId("esc-status").textContent = `Active model: ${data.active_version}.`;
+  }
+
+  /** The form's values, or null after showing what is wrong. */
+  values() {
+    const values = {};
+    for (const f of this.fields) {
+      const input = this.inputs.get(f.name);
+      const n = Number(input.value);
+      if (input.value === "" || !Number.isFinite(n) || n < f.min || n > f.max || (f.type === "int" && !Number.isInteger(n))) {
+        this.showError(`${LABELS[f.name] || f.name}: ${f.type === "int" ? "a whole number" : "a number"} from ${f.min} to ${f.max}.`);
+        return null;
+      }
+      values[f.name] = n;
+    }
+    return values;
+  }
+
+  async preview() {
+    const values = this.values();
+    const last = Number(byId("esc-last").value);
+    if (!values) return;
+    if (!Number.isInteger(last) || last < 1 || last > 1000) return this.showError("Preview: a whole number of conversations from 1 to 1000.");
+    this.showError("");
+    const r = await this.guarded(() => request("POST", "/api/admin/escalation/preview", { values, last }), (err) => this.showError(err.message));
+    if (!r) return;
+    const out = clear(byId("esc-preview-result"));
+    const diff = r.handovers_proposed - r.handovers_now;
+    out.append(h("p", { id: "esc-preview-summary" },
+      `Replayed ${r.conversations} conversation${r.conversations === 1 ? "" : "s"}: the assistant handed over ${r.handovers_now} ` +
+      `with the live values, and would hand over ${r.handovers_proposed} with these ` +
+      `(${diff > 0 ? "+" : ""}${diff}: ${r.more} more, ${r.fewer} fewer; ${r.earlier} earlier, ${r.later} later).`));
+    for (const [title, list] of [["Would now be handed over", r.more_examples], ["Would no longer be handed over", r.fewer_examples]]) {
+      if (!list.length) continue;
+      out.append(h("h3", {}, title), h("ul", {}, ...list.map((e) => h("li", {},
+        h("a", { href: `/console/?view=${encodeURIComponent(e.conversation_id)}`, target: "_blank", rel: "noopener" },
+          `${e.kind} (${e.detail}) at message ${e.turn}`),
+        h("span", { class: "muted" }, ` — ${e.messages.join(" / ")}`)))));
+    }
   }
 
   async save(reset) {
-    const values = {};
-    if (!reset) {
-      for (const f of this.fields) {
-        const input = this.inputs.get(f.name);
-        const n = Number(input.value);
-        if (input.value === "" || !Number.isFinite(n) || n < f.min || n > f.max || (f.type === "int" && !Number.isInteger(n))) {
-          return this.showError(`${LABELS[f.name] || f.name}: ${f.type === "int" ? "a whole number" : "a number"} from ${f.min} to ${f.max}.`);
-        }
-        values[f.name] = n;
-      }
-    }
+    const values = reset ? {} : this.values();
+    if (!values) return;
     this.showError("");
     const done = await this.guarded(() => request("PUT", "/api/admin/escalation", { values }), (err) => this.showError(err.message));
     if (!done) return;
-    this.toast(reset ? "Back to the defaults for the next retrain." : "Saved. Retrain and activate to put them live.");
+    this.toast(reset ? "Back to the model's own values, on every instance within seconds." : "Saved: every instance applies them to its next turn within seconds.");
     this.load();
   }
 

@@ -8,6 +8,13 @@ const REASONS = {
   low_confidence: "unsure",
   handover: "handed over",
   agent_correction: "agent corrected",
+  agent_flag: "agent: bot got it wrong",
+  thumbs_down: "thumbs-down",
+  correction: "corrected next",
+  rephrase: "asked again next",
+  request_person: "asked for a person next",
+  while_queued: "while queued",
+  with_agent: "to an agent",
 };
 const NEW_INTENT = /^[a-z][a-z0-9_]{2,47}$/;
 
@@ -143,6 +150,10 @@ export class InboxView {
     meta.push(h("span", { class: "muted" }, when(item.last_ts)));
     if (item.label) meta.push(h("span", { class: "chip label" }, `→ ${item.label}`));
     if (item.suggested) meta.push(h("span", { class: "chip" }, `agent says ${item.suggested}`));
+    if (item.conversation_id) {
+      meta.push(h("a", { class: "open-conversation", href: `/console/?view=${encodeURIComponent(item.conversation_id)}`,
+        target: "_blank", rel: "noopener", title: `Message ${item.seq} in its conversation (read-only)` }, "in its conversation"));
+    }
     const li = h("li", { class: `item${box.checked ? " selected" : ""}`, dataset: { id: item.id } },
       box,
       h("div", { class: "item-body" },

@@ -9,6 +9,12 @@ import { CannedAdmin } from "../shared/canned.js";
 import { SignIn } from "../shared/signin.js";
 import { customerLabel, QueueView, reasonTitle } from "./queue.js";
 import { AgentSocket } from "./socket.js";
+import { HistoryPane, viewParam } from "./history.js";
+import { renderStory } from "./story.js";
+import { MyCanned } from "./my_canned.js";
+import { SupervisorPane } from "./supervisor.js";
+import { loadIntentNames } from "./intents.js";
+import { ESCALATION_KINDS } from "/vocabulary.js";
 
 const FRIENDLY_ERRORS = {
   conflict: "Another agent was faster — that conversation is already taken.",
@@ -24,6 +30,7 @@ const state = {
   socket: null,
   agents: [],
   canned: [],
+  mine: [], // the agent's own canned replies (my_canned.js)
   views: new Map(),
   active: null,
   pendingClaims: new Set(),
@@ -79,6 +86,14 @@ const queueView = new QueueView(byId("queue-list"), byId("queue-empty"), byId("q
   },
 });
 
+const myCanned = new MyCanned({
+  onChange: (list) => {
+    state.mine = list;
+    for (const view of state.views.values()) view.renderCanned();
+  },
+  onExpired: sessionExpired,
+});
+
 const cannedAdmin = new CannedAdmin({
   onChange: (list) => setCanned(list),
   onExpired: sessionExpired,
@@ -90,11 +105,16 @@ function start(agent) {
   byId("app-view").hidden = false;
   byId("me-name").textContent = agent.display_name || agent.username;
   byId("canned-manage").hidden = agent.role !== "admin";
+  byId("tab-supervisor").hidden = agent.role !== "admin";
   renderPresence(agent.status || "online");
   renderAlertsButton();
   document.title = "Tandem console";
   showPane(null);
   loadCanned();
+  myCanned.load();
+  loadIntentNames().then(() => {
+    for (const view of state.views.values()) view.renderTranscript();
+  });
 
   const socket = new AgentSocket();
   state.socket = socket;
@@ -115,17 +135,30 @@ function start(agent) {
       showPane(view.id);
       view.textarea.focus();
     })
-    .on("transcript", (f) => ensureView(f.conversation_id).load(f.conversation, f.transcript))
+    .on("transcript", (f) => {
+      ensureView(f.conversation_id).load(f.conversation, f.transcript);
+      if (state.opening === f.conversation_id) showPane(f.conversation_id); // the supervisor's "Open"
+      state.opening = null;
+    })
     .on("assigned", onAssigned)
     .on("message", (f) => state.views.get(f.conversation_id)?.addMessage(f))
     .on("annotation", (f) => state.views.get(f.conversation_id)?.annotate(f))
+    .on("suggestions", (f) => state.views.get(f.conversation_id)?.assist.setDrafts(f.seq, f.drafts, Boolean(f.partial)))
     .on("typing", (f) => state.views.get(f.conversation_id)?.setCustomerTyping(Boolean(f.on)))
     .on("state", onState)
     .on("agents", (f) => setAgents(f.items || []))
     .on("presence", (f) => renderPresence(f.status))
     .on("rating", onRating)
+    .on("watch_ended", (f) => state.views.get(f.conversation_id)?.endWatch())
+    .on("merged", (f) => {
+      const view = state.views.get(f.conversation_id);
+      if (view) view.refreshStory();
+      toast("Merged: the other chat's messages are in a private note here, and it is closed as a duplicate.");
+    })
     .on("error", onError);
   socket.connect();
+  const viewing = viewParam(); // /console/?view=<id>: a dashboard's or a colleague's link to one conversation
+  if (viewing) openReadOnly(viewing);
 }
 
 function send(type, fields) {
@@ -163,7 +196,15 @@ function onAssigned(f) {
   if (f.conversation) view.load(f.conversation, [...view.messages.values()]);
   send("open", { conversation_id: f.conversation_id });
   const from = state.agents.find((a) => a.username === f.from);
-  toast(`${from ? from.display_name : f.from || "A colleague"} transferred ${view.title} to you.`);
+  const fromName = f.from_name || (from ? from.display_name : f.from || "A colleague");
+  if (f.from === state.me.username) {
+    // The supervisor's "Take over": no note to accept, straight to the chat.
+    toast(`You took over ${view.title}.`);
+    showPane(view.id);
+    return;
+  }
+  view.setTransferNote(fromName, f.note);
+  toast(`${fromName} transferred ${view.title} to you.`);
   beep();
   if (!state.active) showPane(view.id);
 }
@@ -210,7 +251,12 @@ function ensureView(conversationId) {
     me: () => state.me,
     send,
     agents: () => state.agents,
-    canned: () => state.canned,
+    canned: () => [...state.canned, ...state.mine],
+    story: (el, id, customer) => renderStory(el, id, customer, {
+      open: openReadOnly,
+      expired: sessionExpired,
+      merge: state.views.get(id)?.isMine ? (from) => send("merge", { conversation_id: id, from }) : null,
+    }),
     onChange: () => {
       renderTabs();
       updateCapacity();
@@ -241,9 +287,15 @@ function showPane(id) {
   state.active = id;
   byId("welcome-pane").hidden = id !== null;
   byId("closed-pane").hidden = id !== "closed";
+  byId("supervisor-pane").hidden = id !== "supervisor";
+  if (id === "supervisor") supervisor.show();
+  else supervisor.hide();
   for (const view of state.views.values()) {
     view.el.hidden = view.id !== id;
-    if (view.id === id) view.unread = 0;
+    if (view.id === id) {
+      view.unread = 0;
+      view.scrollToEnd(); // a pane opens at its newest message
+    }
   }
   if (id === "closed") loadClosed();
   renderTabs();
@@ -279,6 +331,7 @@ function renderTabs() {
     tabs.insertBefore(h("span", { class: "tab-wrap", role: "presentation" }, tab, dismiss), closedTab);
   }
   closedTab.setAttribute("aria-selected", String(state.active === "closed"));
+  byId("tab-supervisor").setAttribute("aria-selected", String(state.active === "supervisor"));
   updateTitle();
 }
 
@@ -337,31 +390,48 @@ function setCanned(list) {
   for (const view of state.views.values()) view.renderCanned();
 }
 
-// ---- closed today ----------------------------------------------------------------------------------------
+// ---- history: closed today, search, any conversation read-only (history.js) ----------------------------
 
-async function loadClosed() {
-  const input = byId("closed-day");
-  if (!input.value) input.value = localDay();
-  const body = clear(byId("closed-body"));
-  try {
-    const data = await api.closed(input.value, new Date().getTimezoneOffset());
-    const rows = data.conversations || [];
-    byId("closed-empty").hidden = rows.length > 0;
-    for (const c of rows) {
-      const rating = c.rating && typeof c.rating.score === "number"
-        ? h("span", { class: "stars", title: c.rating.comment || "" }, `${"★".repeat(c.rating.score)}${"☆".repeat(5 - c.rating.score)}`)
-        : h("span", { class: "muted" }, "—");
-      body.append(h("tr", { dataset: { conversationId: c.conversation_id } },
-        h("td", {}, formatTime(c.closed_at)),
-        h("td", {}, customerLabel(c.customer), " ", emotionBadge(c.emotion ? { label: c.emotion.label, negativity: c.emotion.negativity } : null, { compact: true }) || ""),
-        h("td", {}, reasonTitle(c.reason)),
-        h("td", {}, h("span", { class: `resolution res-${c.resolution || "none"}` }, c.resolution || "—")),
-        h("td", {}, rating)));
+const supervisor = new SupervisorPane({
+  me: () => state.me,
+  open: (id) => {
+    state.opening = id;
+    send("open", { conversation_id: id });
+  },
+  takeOver: (row) => {
+    if (row.state === "queued") {
+      state.pendingClaims.add(row.conversation_id);
+      send("claim", { conversation_id: row.conversation_id });
+    } else {
+      send("transfer", { conversation_id: row.conversation_id, to: state.me.username });
     }
+  },
+  expired: sessionExpired,
+});
+
+const history = new HistoryPane({
+  open: (id) => openReadOnly(id),
+  expired: sessionExpired,
+  agentName: (username) => state.agents.find((a) => a.username === username)?.display_name || username,
+});
+
+function loadClosed() {
+  return history.load();
+}
+
+/** A conversation in a read-only tab, from GET /api/conversations/<id> (closed, or someone else's). */
+async function openReadOnly(conversationId) {
+  const existing = state.views.get(conversationId);
+  if (existing && existing.isMine) return showPane(conversationId);
+  try {
+    const record = await api.conversation(conversationId);
+    const view = ensureView(conversationId);
+    view.readOnly = true;
+    view.load(record, record.transcript || []);
+    showPane(view.id);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return sessionExpired();
-    byId("closed-empty").hidden = false;
-    byId("closed-empty").textContent = err.message;
+    toast(err.message || "That conversation cannot be opened.");
   }
 }
 
@@ -390,13 +460,17 @@ byId("logout-button").addEventListener("click", logout);
 byId("presence-online").addEventListener("click", () => send("presence", { status: "online" }));
 byId("presence-away").addEventListener("click", () => send("presence", { status: "away" }));
 byId("tab-closed").addEventListener("click", () => showPane("closed"));
-byId("closed-day").addEventListener("change", loadClosed);
+byId("tab-supervisor").addEventListener("click", () => showPane("supervisor"));
+for (const [kind, info] of Object.entries(ESCALATION_KINDS)) {
+  byId("history-reason").append(h("option", { value: kind }, info.label || kind));
+}
 byId("alerts-button").addEventListener("click", async () => {
   unlockAudio();
   await askNotificationPermission();
   renderAlertsButton();
 });
 byId("canned-manage").addEventListener("click", () => cannedAdmin.open(state.canned));
+byId("mine-manage").addEventListener("click", () => myCanned.open());
 document.addEventListener("visibilitychange", () => {
   const view = state.views.get(state.active);
   if (view && document.visibilityState === "visible") {

@@ -1,8 +1,12 @@
 // One conversation pane: the whole transcript (bot part included) with emotion chips, the negativity trend,
 // the escalation reason, the customer's context, and the reply box with its actions.
 import { clear, formatTime, h, uuid } from "../shared/dom.js";
+import { AssistPanel } from "./assist.js";
 import { emotionBadge, emotionOf, trendLine } from "./emotion.js";
+import { flagButton, installFlagging } from "./flag.js";
 import { customerLabel, reasonTitle } from "./queue.js";
+import { attachSlash } from "./slash.js";
+import { intentLabel, trustedAbove } from "./intents.js";
 
 const RESOLUTIONS = [
   ["resolved", "Resolved"],
@@ -36,6 +40,8 @@ export class ConversationView {
     this.typingSentAt = 0;
     this.typingIdle = null;
     this.customerTypingTimer = null;
+    this.stickToEnd = true; // follow new messages unless the agent has scrolled up to read
+    this.transferNote = null; // {from_name, note, accepted} of the transfer that brought this chat to me
     this.build();
   }
 
@@ -51,7 +57,17 @@ export class ConversationView {
     this.renderTranscript();
     this.renderSide();
     this.renderHeader();
+    if (!this.storyShown && this.ctx.story) {
+      this.storyShown = true;
+      this.ctx.story(this.storyEl, this.id, this.summary.customer);
+    }
+    this.assist.refresh();
     this.ctx.onChange(this);
+  }
+
+  /** Draw the customer's story again (after a merge closed their other chat). */
+  refreshStory() {
+    if (this.ctx.story) this.ctx.story(this.storyEl, this.id, this.summary.customer);
   }
 
   /** A live message; duplicates (same seq) replace the stored copy, so echoes of our replies are harmless. */
@@ -67,6 +83,7 @@ export class ConversationView {
     this.renderTranscript();
     if (msg.sender === "customer") this.renderSide();
     if (isNew && msg.sender === "customer" && !this.visible()) this.unread += 1;
+    this.assist.onMessage(msg, isNew);
     this.ctx.onChange(this);
   }
 
@@ -87,6 +104,12 @@ export class ConversationView {
     if (frame.agent !== undefined) this.agent = frame.agent;
     this.summary = { ...this.summary, state: frame.state, agent: this.agent, agent_name: frame.agent_name ?? this.summary.agent_name };
     if (frame.resolution) this.summary.resolution = frame.resolution;
+    if (frame.state === "bot") {
+      this.summary.handed_back_by = frame.handed_back_by || null;
+      this.summary.watch_until = frame.watch_until || null;
+    } else if (frame.state !== "queued") {
+      this.summary.watch_until = null;
+    }
     this.renderHeader();
     this.ctx.onChange(this);
   }
@@ -152,14 +175,27 @@ export class ConversationView {
     this.handbackButton = h("button", { type: "button", class: "ghost", onclick: () => this.handback() }, "Hand back to bot");
     this.resolutionSelect = h("select", { class: "resolution-select", "aria-label": "Resolution" },
       RESOLUTIONS.map(([value, label]) => h("option", { value }, label)));
-    this.closeButton = h("button", { type: "button", class: "danger", onclick: () => this.close() }, "Close");
+    this.closeButton = h("button", { type: "button", class: "danger", onclick: () => this.close(),
+      title: "End this chat with the chosen resolution; the customer is asked for a rating" }, "Close chat");
+    this.transferNoteInput = h("input", { type: "text", class: "transfer-note", maxlength: MAX_TEXT,
+      placeholder: "Note for the colleague (optional)", "aria-label": "Transfer note" });
+    this.takeBackButton = h("button", { type: "button", class: "primary", onclick: () => this.takeBack() }, "Take it back");
+    this.watchBar = h("div", { class: "watch-bar", hidden: true, role: "status" });
+    this.noteBanner = h("div", { class: "transfer-banner", hidden: true, role: "alert" });
+    this.storyEl = h("div", { class: "story" });
 
     const actions = h("div", { class: "conv-actions" },
-      h("span", { class: "action-group" }, this.transferSelect, this.transferButton),
+      h("span", { class: "action-group" }, this.transferSelect, this.transferNoteInput, this.transferButton),
       this.handbackButton,
       h("span", { class: "action-group" }, this.resolutionSelect, this.closeButton));
 
-    this.transcriptEl = h("ol", { class: "transcript", "aria-label": "Transcript", "aria-live": "polite" });
+    this.transcriptEl = h("ol", { class: "transcript", "aria-label": "Transcript", "aria-live": "polite",
+      onscroll: () => {
+        if (this.el.hidden) return;
+        const el = this.transcriptEl;
+        this.stickToEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+      } });
+    installFlagging(this.transcriptEl, () => this.id, (text) => this.ctx.toast(text)); // flag.js
     this.typingLine = h("div", { class: "typing-line", hidden: true, "aria-live": "polite" },
       h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), " Customer is typing…");
 
@@ -187,15 +223,18 @@ export class ConversationView {
         h("span", { class: "spacer" }),
         this.sendButton));
 
+    attachSlash(this.textarea, { items: () => this.ctx.canned(), pick: (item) => this.insertText(item.text) });
     this.reasonCard = h("section", { class: "card reason-card", "aria-label": "Escalation reason" });
     this.trendCard = h("section", { class: "card trend-card", "aria-label": "Negativity trend" });
     this.contextCard = h("section", { class: "card context-card", "aria-label": "Customer context" });
+    this.assist = new AssistPanel(this); // summary, drafts, teach the bot (assist.js)
 
     this.el = h("div", { class: "pane conversation", role: "tabpanel", hidden: true, dataset: { conversationId: this.id } },
       h("header", { class: "conv-head" }, this.nameEl, this.headerBadge, this.stateEl, h("span", { class: "spacer" }), actions),
+      this.storyEl, this.noteBanner, this.watchBar,
       h("div", { class: "conv-body" },
         h("div", { class: "conv-main" }, this.transcriptEl, this.typingLine, this.composer),
-        h("aside", { class: "conv-side" }, this.reasonCard, this.trendCard, this.contextCard)));
+        h("aside", { class: "conv-side" }, ...this.assist.el, this.reasonCard, this.trendCard, this.contextCard)));
     this.renderHeader();
     this.renderSide();
     this.renderComposerMode();
@@ -203,7 +242,7 @@ export class ConversationView {
 
   renderHeader() {
     this.nameEl.textContent = this.title;
-    clear(this.headerBadge).append(emotionBadge(this.emotion) || "");
+    clear(this.headerBadge).append(emotionBadge(this.emotion, { where: "the customer's latest message" }) || "");
     const me = this.ctx.me();
     let stateText = this.state;
     if (this.state === "agent") stateText = this.agent && me && this.agent === me.username ? "with you" : `with ${this.summary.agent_name || this.agent || "another agent"}`;
@@ -215,13 +254,65 @@ export class ConversationView {
     for (const el of [this.transferSelect, this.transferButton, this.handbackButton, this.resolutionSelect, this.closeButton]) {
       el.disabled = !mine;
     }
-    this.textarea.disabled = !mine;
-    this.sendButton.disabled = !mine;
-    this.cannedSelect.disabled = !mine;
-    this.noteToggle.disabled = !mine;
-    this.composerHint.textContent = mine ? "" : "Read only — this conversation is not with you.";
+    const waiting = mine && this.transferNote && !this.transferNote.accepted;
+    this.textarea.disabled = !mine || waiting;
+    this.sendButton.disabled = !mine || waiting;
+    this.cannedSelect.disabled = !mine || waiting;
+    this.noteToggle.disabled = !mine || waiting;
+    this.transferNoteInput.disabled = !mine;
+    this.composerHint.textContent = !mine ? "Read only — this conversation is not with you."
+      : waiting ? "Read the transfer note above and accept it to reply." : "";
+    this.renderWatch();
+    this.renderTransferNote();
     this.renderAgents();
     this.renderCanned();
+  }
+
+  /** After my hand-back: the chat stays here, read-only, with "Take it back" until the watch ends. */
+  get watching() {
+    const me = this.ctx.me();
+    return this.state === "bot" && me && this.summary.handed_back_by === me.username
+      && Number(this.summary.watch_until) > Date.now();
+  }
+
+  renderWatch() {
+    const on = this.watching;
+    this.watchBar.hidden = !on;
+    if (!on) return;
+    clear(this.watchBar).append(
+      h("span", {}, `Handed back to the assistant — you see the customer's messages until ${formatTime(this.summary.watch_until)}. `),
+      this.takeBackButton);
+  }
+
+  endWatch() {
+    this.summary.watch_until = null;
+    this.renderHeader();
+  }
+
+  /** The note of the transfer that brought this chat to me, shown first; replying waits for "Accept". */
+  setTransferNote(fromName, note) {
+    this.transferNote = note ? { from_name: fromName, note, accepted: false } : null;
+    this.renderHeader();
+  }
+
+  renderTransferNote() {
+    const t = this.transferNote;
+    this.noteBanner.hidden = !t || t.accepted;
+    if (!t || t.accepted) return;
+    clear(this.noteBanner).append(
+      h("strong", {}, `Transfer note from ${t.from_name || "a colleague"}: `),
+      h("span", { class: "transfer-note-text" }, t.note), " ",
+      h("button", { type: "button", class: "primary", onclick: () => {
+        t.accepted = true;
+        this.renderHeader();
+        this.textarea.focus();
+      } }, "Accept"));
+  }
+
+  /** Show the newest message (a pane that opens or comes to the front). */
+  scrollToEnd() {
+    this.stickToEnd = true;
+    this.transcriptEl.scrollTop = this.transcriptEl.scrollHeight;
   }
 
   renderAgents() {
@@ -240,7 +331,7 @@ export class ConversationView {
   renderCanned() {
     const list = this.ctx.canned();
     clear(this.cannedSelect).append(h("option", { value: "" }, list.length ? "Canned responses…" : "No canned responses"));
-    for (const c of list) this.cannedSelect.append(h("option", { value: String(c.id) }, c.title));
+    for (const c of list) this.cannedSelect.append(h("option", { value: String(c.id) }, c.mine ? `${c.title} (mine)` : c.title));
   }
 
   renderComposerMode() {
@@ -253,12 +344,26 @@ export class ConversationView {
   }
 
   renderTranscript() {
-    const nearBottom = this.transcriptEl.scrollHeight - this.transcriptEl.scrollTop - this.transcriptEl.clientHeight < 80;
+    const readingAt = this.transcriptEl.scrollTop;
     clear(this.transcriptEl);
     for (const msg of this.ordered) this.transcriptEl.append(messageItem(msg));
     for (const el of this.pending.values()) this.transcriptEl.append(el);
-    if (nearBottom || this.transcriptEl.scrollTop === 0) this.transcriptEl.scrollTop = this.transcriptEl.scrollHeight;
-    clear(this.headerBadge).append(emotionBadge(this.emotion) || "");
+    this.transcriptEl.scrollTop = this.stickToEnd ? this.transcriptEl.scrollHeight : readingAt;
+    clear(this.headerBadge).append(emotionBadge(this.emotion, { where: "the customer's latest message" }) || "");
+    this.markEscalatedOn();
+  }
+
+  /** The messages the escalation policy quoted (reason.messages) get a marker: what the score was about. */
+  markEscalatedOn() {
+    const quoted = new Set((this.summary.reason && this.summary.reason.messages) || []);
+    if (!quoted.size) return;
+    for (const li of this.transcriptEl.querySelectorAll(".msg-customer")) {
+      const text = li.querySelector(".msg-text")?.textContent;
+      if (quoted.has(text)) {
+        li.classList.add("escalated-on");
+        li.querySelector(".msg-meta").append(h("span", { class: "escalated-mark", title: "The escalation policy handed over on this message; its score is in \"Why it was escalated\"" }, "⚑ handed over here"));
+      }
+    }
   }
 
   renderSide() {
@@ -267,7 +372,9 @@ export class ConversationView {
     if (reason) {
       const facts = h("dl", { class: "facts" },
         h("dt", {}, "Reason"), h("dd", { class: "reason-kind", dataset: { kind: reason.kind || "" } }, reasonTitle(reason)));
-      if (typeof reason.score === "number") facts.append(h("dt", {}, "Score"), h("dd", {}, reason.score.toFixed(2)));
+      if (typeof reason.score === "number") {
+        facts.append(h("dt", {}, "Score"), h("dd", { class: "reason-score", title: scoreMeaning(reason) }, reason.score.toFixed(2)));
+      }
       if (typeof reason.turn === "number") facts.append(h("dt", {}, "At turn"), h("dd", {}, String(reason.turn)));
       if (typeof this.summary.priority === "number") facts.append(h("dt", {}, "Priority"), h("dd", {}, this.summary.priority.toFixed(2)));
       this.reasonCard.append(facts);
@@ -281,7 +388,9 @@ export class ConversationView {
 
     const points = this.customerMessages.map((m) => {
       const e = emotionOf(m);
-      return { negativity: typeof m.negativity === "number" ? m.negativity : null, label: e && e.label };
+      // The policy's reading when known (the same figure as the message's chip), else the classifier's.
+      const n = e && typeof e.negativity === "number" ? e.negativity : typeof m.negativity === "number" ? m.negativity : null;
+      return { negativity: n, label: e && e.label };
     });
     clear(this.trendCard).append(h("h3", {}, "Negativity over the conversation"), trendLine(points));
 
@@ -323,9 +432,13 @@ export class ConversationView {
   insertCanned() {
     const chosen = this.ctx.canned().find((c) => String(c.id) === this.cannedSelect.value);
     this.cannedSelect.value = "";
-    if (!chosen) return;
+    if (chosen) this.insertText(chosen.text);
+  }
+
+  /** A canned reply's text into the reply box; {name} becomes the customer's first name. */
+  insertText(raw) {
     const firstName = (this.summary.customer && this.summary.customer.name || "").split(/\s+/)[0];
-    const text = String(chosen.text).replace(/\{name\}/g, firstName || "there");
+    const text = String(raw).replace(/\{name\}/g, firstName || "there");
     this.textarea.value = this.textarea.value ? `${this.textarea.value} ${text}` : text;
     this.textarea.focus();
     this.onInput();
@@ -346,7 +459,13 @@ export class ConversationView {
       return;
     }
     this.textarea.value = "";
+    if (!note) this.assist.onSend(text);
     if (!note) this.stopTyping();
+    if (note) {
+      // Note mode is for one note: the next text goes to the customer unless the agent ticks it again.
+      this.noteToggle.checked = false;
+      this.renderComposerMode();
+    }
     const pending = messageItem({ sender: note ? "note" : "agent", text, agent_name: "You", ts: Date.now() });
     pending.classList.add("pending");
     this.pending.set(clientId, pending);
@@ -360,7 +479,14 @@ export class ConversationView {
       this.ctx.toast("Choose an agent to transfer to.");
       return;
     }
-    this.ctx.send("transfer", { conversation_id: this.id, to });
+    const note = this.transferNoteInput.value.trim();
+    if (this.ctx.send("transfer", note ? { conversation_id: this.id, to, note } : { conversation_id: this.id, to })) {
+      this.transferNoteInput.value = "";
+    }
+  }
+
+  takeBack() {
+    this.ctx.send("takeback", { conversation_id: this.id });
   }
 
   handback() {
@@ -374,26 +500,44 @@ export class ConversationView {
   }
 }
 
+/** What the escalation reason's score measured, per kind (bot/escalation/signals.py), for its hover. */
+export function scoreMeaning(reason) {
+  const detail = String(reason.detail || "");
+  if (reason.kind === "negativity") {
+    if (detail === "rolling negativity") return "The running average of the policy's negativity readings (the newest message counts 60%), on the messages marked ⚑.";
+    if (detail === "anger" || detail === "frustration") return `How sure the dialogue-act model was that the message marked ⚑ is ${detail} aimed at us.`;
+    return "The negativity the policy read in the message marked ⚑ — the same figure as that message's chip.";
+  }
+  if (reason.kind === "explicit" || reason.kind === "customer_request") return "1.00: the customer asked for a person.";
+  if (reason.kind === "sensitive") return "How charged the message marked ⚑ was (at least 0.50 for a sensitive topic such as fraud or bereavement).";
+  if (reason.kind === "failure") return "How sure the policy was that the assistant kept missing the point.";
+  return "The escalation policy's score for this reason.";
+}
+
 /** One transcript line. Text only ever goes through textContent (via h()). */
 export function messageItem(msg) {
   const sender = msg.sender || "system";
   let who = SENDER_LABEL[sender] || sender;
   if (sender === "agent") who = msg.agent_name || msg.agent || "Agent";
-  if (sender === "note") who = `Private note${msg.agent ? ` · ${msg.agent}` : ""}`;
+  if (sender === "note") who = `${msg.event === "transfer_note" ? "Transfer note" : "Private note"}${msg.agent ? ` · ${msg.agent}` : ""}`;
   const meta = h("div", { class: "msg-meta" }, h("span", { class: "msg-who" }, who), h("time", {}, formatTime(msg.ts)));
   if (sender === "customer") {
     const emotion = emotionOf(msg);
-    if (emotion) meta.append(emotionBadge(emotion));
-    if (msg.intent) {
-      const conf = typeof msg.confidence === "number" ? ` ${Math.round(msg.confidence * 100)}%` : "";
-      meta.append(h("span", { class: "intent", title: "What the assistant understood" }, `${msg.intent}${conf}`));
+    if (emotion) meta.append(emotionBadge(emotion, { where: "this message" }));
+    const intent = intentLabel(msg.intent, msg.confidence);
+    if (intent) {
+      meta.append(h("span", { class: "intent", title: `What the assistant understood (${Math.round(msg.confidence * 100)}% sure; intents under ${Math.round(trustedAbove() * 100)}% are not shown)`, dataset: { intent: msg.intent } }, intent));
     }
   }
   const item = h("li", { class: `msg msg-${sender}`, dataset: { seq: msg.seq === undefined ? "" : String(msg.seq) } },
-    meta, h("div", { class: "msg-text" }, String(msg.text ?? "")));
+    meta, h("div", { class: "msg-text" }, String(msg.agent_text || msg.text || ""))); // agent_text: agents' wording
   if (Array.isArray(msg.buttons) && msg.buttons.length) {
     item.append(h("div", { class: "msg-buttons", title: "Buttons the customer was offered" },
       msg.buttons.map((b) => h("span", { class: "msg-button" }, String(b.title ?? "")))));
+  }
+  if (sender === "bot") {
+    const flag = flagButton(msg);
+    if (flag) item.append(flag);
   }
   return item;
 }

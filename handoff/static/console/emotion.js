@@ -1,4 +1,7 @@
 // Emotion badges and the negativity trend line. Pure view helpers: data in, DOM nodes out.
+// One story (issue #24): a customer message's chip, the header, the trend and the queue all show the
+// escalation policy's reading of the message (`reading`, handoff/assistant/reading.py) — the number the
+// policy compared with its thresholds — and explain on hover what it was made of.
 import { h, svg } from "../shared/dom.js";
 
 const LABELS = ["anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"];
@@ -11,6 +14,8 @@ const WORDS = {
   sadness: "sad",
   surprise: "surprised",
   neutral: "neutral",
+  calm: "calm",
+  upset: "upset",
 };
 
 /**
@@ -19,6 +24,10 @@ const WORDS = {
  */
 export function emotionOf(source) {
   if (!source) return null;
+  if (source.reading && typeof source.reading.negativity === "number") {
+    const r = source.reading;
+    return { label: r.label, score: null, negativity: r.negativity, reading: r };
+  }
   if (source.emotion && source.emotion.label) {
     return { label: source.emotion.label, score: null, negativity: numberOr(source.emotion.negativity, null) };
   }
@@ -38,15 +47,29 @@ function numberOr(value, fallback) {
   return value === null || value === undefined || !Number.isFinite(n) ? fallback : n;
 }
 
-/** A small coloured chip: "angry 82%". Unknown labels render neutral-coloured but still readable. */
-export function emotionBadge(emotion, { compact = false } = {}) {
+/** What a reading was made of, for the chip's hover: the policy's figure and its parts. */
+export function explainReading(r, where = "this message") {
+  const parts = [`Negativity the escalation policy read in ${where}: ${r.negativity.toFixed(2)} (it hands over at a spike of 0.85, or when the running average passes 0.50).`,
+    `Made of: the wording ${r.words.toFixed(2)}`];
+  if (r.model !== null && r.model !== undefined) parts[1] += `; the emotion classifier ${r.model.toFixed(2)} (weighted; it was ${Math.round(r.emotion_p * 100)}% sure of ${WORDS[r.emotion] || r.emotion})`;
+  parts[1] += r.softened ? "; softened by thanks or a joke." : ".";
+  return parts.join("\n");
+}
+
+/** A small coloured chip: "angry 0.90" (the policy's reading), or the classifier's "angry 82%" for a message
+ * read before readings existed. Unknown labels render neutral-coloured but still readable. */
+export function emotionBadge(emotion, { compact = false, where } = {}) {
   if (!emotion) return null;
-  const known = LABELS.includes(emotion.label) ? emotion.label : "neutral";
+  const key = { calm: "neutral", upset: "anger" }[emotion.label] || emotion.label;
+  const known = LABELS.includes(key) ? key : "neutral";
   const word = WORDS[emotion.label] || String(emotion.label);
   const parts = [word];
-  if (!compact && emotion.score !== null && emotion.score !== undefined) parts.push(`${Math.round(emotion.score * 100)}%`);
-  const title = emotion.negativity !== null && emotion.negativity !== undefined
-    ? `${word} — negativity ${emotion.negativity.toFixed(2)}` : word;
+  const hasNeg = emotion.negativity !== null && emotion.negativity !== undefined;
+  if (!compact && emotion.reading) parts.push(emotion.reading.negativity.toFixed(2));
+  else if (!compact && hasNeg) parts.push(emotion.negativity.toFixed(2));
+  else if (!compact && emotion.score !== null && emotion.score !== undefined) parts.push(`${Math.round(emotion.score * 100)}%`);
+  const title = emotion.reading ? explainReading(emotion.reading, where)
+    : hasNeg ? `${word} — negativity ${emotion.negativity.toFixed(2)} (${where || "the latest message"})` : word;
   return h("span", { class: `emo emo-${known}`, title, "data-emotion": known }, parts.join(" "));
 }
 
@@ -88,7 +111,7 @@ export function trendLine(points, { width = 260, height = 64 } = {}) {
   if (usable.length > 1) root.append(svg("polyline", { class: "trend-line", points: coords.join(" ") }));
   usable.forEach((p, i) => {
     const dot = svg("circle", { class: `trend-dot ${negativityClass(p.negativity)}`, cx: x(i), cy: y(p.negativity), r: 3.5 });
-    dot.append(svg("title", {}, `message ${i + 1}: ${WORDS[p.label] || p.label || "?"}, negativity ${p.negativity.toFixed(2)}`));
+    dot.append(svg("title", {}, `message ${i + 1}: ${WORDS[p.label] || p.label || "?"}, negativity ${p.negativity.toFixed(2)} as the escalation policy read it`));
     root.append(dot);
   });
   return root;

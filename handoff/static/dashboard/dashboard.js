@@ -1,6 +1,7 @@
 // Tandem dashboard: fetches /api/dashboard and draws every chart as inline SVG. No libraries, no network
 // beyond this gateway; every piece of text from the server goes in through textContent.
 import { ESCALATION_KINDS, UNKNOWN_KIND_COLOR } from "/vocabulary.js";
+import { drillButton, initExplore } from "./explore.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const W = 640;
@@ -207,18 +208,64 @@ function kpi(id, value, sub) {
   card.querySelector(".sub").textContent = sub;
 }
 
-function fillTable(id, rows, key) {
+/** A top list: the value, its count, and the list of conversations behind it (`figure` with the row's value). */
+function fillTable(id, rows, key, figure) {
   const body = byId(id).querySelector("tbody");
   body.replaceChildren();
   if (!rows.length) {
     const tr = el("tr");
-    tr.append(el("td", { colspan: "2", class: "muted" }, "Nothing in this period."));
+    tr.append(el("td", { colspan: "3", class: "muted" }, "Nothing in this period."));
     body.append(tr);
     return;
   }
   for (const row of rows) {
     const tr = el("tr");
-    tr.append(el("td", {}, row[key]), el("td", { class: "num" }, String(row.count)));
+    const drill = el("td", { class: "no-csv" });
+    if (figure) drill.append(drillButton(figure, row[key], `${row[key]}`));
+    tr.append(el("td", {}, row[key]), el("td", { class: "num" }, String(row.count)), drill);
+    body.append(tr);
+  }
+}
+
+function fillReasons(reasons) {
+  const rows = Object.entries(reasons).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const body = byId("table-reasons").querySelector("tbody");
+  body.replaceChildren();
+  if (!rows.length) {
+    const tr = el("tr");
+    tr.append(el("td", { colspan: "3", class: "muted" }, "No escalations in this period."));
+    body.append(tr);
+    return;
+  }
+  for (const [kind, count] of rows) {
+    const label = ESCALATION_KINDS[kind]?.label || kind.replace(/_/g, " ");
+    const tr = el("tr", { "data-kind": kind });
+    const drill = el("td", { class: "no-csv" });
+    drill.append(drillButton("reason", kind, label));
+    tr.append(el("td", { "data-csv": `${label} (${kind})` }, label), el("td", { class: "num" }, String(count)), drill);
+    body.append(tr);
+  }
+}
+
+function fillAgents(agents) {
+  const body = byId("table-agents").querySelector("tbody");
+  body.replaceChildren();
+  if (!agents.length) {
+    const tr = el("tr");
+    tr.append(el("td", { colspan: "8", class: "muted" }, "No agent took a conversation in this period."));
+    body.append(tr);
+    return;
+  }
+  for (const a of agents) {
+    const tr = el("tr", { "data-agent": a.agent });
+    const drill = el("td", { class: "no-csv" });
+    drill.append(drillButton("agent", a.agent, `agent ${a.agent}`));
+    tr.append(el("td", {}, a.agent), el("td", { class: "num" }, String(a.conversations)),
+      el("td", { class: "num" }, String(a.handovers)),
+      el("td", { class: "num" }, duration(a.first_response_s.median)),
+      el("td", { class: "num" }, duration(a.handle_s.median)),
+      el("td", { class: "num" }, a.negativity.n ? `${num(a.negativity.before)} → ${num(a.negativity.after)}` : "—"),
+      el("td", { class: "num" }, a.ratings.n ? `${num(a.ratings.mean, 1)} (${a.ratings.n})` : "—"), drill);
     body.append(tr);
   }
 }
@@ -242,6 +289,9 @@ function render(d) {
   const r = t.ratings;
   kpi("kpi-ratings", `${num(r.bot.mean, 1)} · ${num(r.agent.mean, 1)}`,
     `bot ${r.bot.n} rating${r.bot.n === 1 ? "" : "s"} · agents ${r.agent.n} rating${r.agent.n === 1 ? "" : "s"}`);
+  const ans = t.answers;
+  kpi("kpi-answers", `${ans.up} · ${ans.down}`,
+    `${ans.approval === null ? "no answers rated" : `${pct(ans.approval)} up`} · ${ans.flagged} flagged by agents`);
   const n = t.negativity;
   kpi("kpi-negativity", `${num(n.before)} → ${num(n.after)}`,
     n.n ? `calmer after the handover in ${n.improved} of ${n.n}` : "no handovers with messages on both sides");
@@ -283,9 +333,11 @@ function render(d) {
       { name: `Agents (${r.agent.n})`, color: COLORS.agent, values: stars.map((s) => r.agent.distribution[s]) },
     ],
   });
-  fillTable("table-fallbacks", d.top_fallbacks, "text");
-  fillTable("table-intents", d.top_intents, "intent");
-  fillTable("table-escalation-intents", d.escalation_intents, "intent");
+  fillReasons(t.reasons);
+  fillAgents(d.agents);
+  fillTable("table-fallbacks", d.top_fallbacks, "text", "fallback");
+  fillTable("table-intents", d.top_intents, "intent", "intent");
+  fillTable("table-escalation-intents", d.escalation_intents, "intent", "escalation_intent");
 }
 
 function showError(text) {
@@ -333,6 +385,11 @@ function init() {
   byId("until").value = q.get("until") || isoDate(today);
   byId("since").value = q.get("since") || isoDate(today - 13 * DAY_MS);
   byId("bucket").value = q.get("bucket") === "hour" ? "hour" : "day";
+  // The lists behind the figures cover the range the figures were drawn for (the URL's, set by load()).
+  initExplore(() => {
+    const q = new URLSearchParams(window.location.search);
+    return { since: q.get("since"), until: q.get("until") };
+  });
   byId("range-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     load();

@@ -116,6 +116,17 @@
       return item;
     }
 
+    /** The customer accepted the site's proactive offer: the signed event goes like a message (outbox, resent
+     * with its client_id until acked); the words the transcript shows come back from the server. */
+    sendEvent(signed) {
+      const item = { client_id: uuid(), event: String(signed), text: "", ts: Date.now() };
+      this.outbox.push(item);
+      this._persist();
+      if (this.ready) this._sendItem(item);
+      this.start();
+      return item;
+    }
+
     /** "Talk to a person": remembered while offline and sent once connected. */
     requestHuman() {
       this.pendingHuman = true;
@@ -304,7 +315,9 @@
         this.timer = setTimeout(() => this._connect(), wait);
         return;
       }
-      if (frame.ref && (code === "invalid_frame" || code === "frame_too_large" || code === "bad_state")) {
+      const refused = code === "invalid_frame" || code === "frame_too_large" || code === "bad_state" ||
+        (code === "unauthorized" && frame.frame === "event"); // a site event whose signature failed or expired
+      if (frame.ref && refused) {
         this._removeFromOutbox(frame.ref); // the server will never accept this one: don't resend it forever
       }
       if (code === "rate_limited" || code === "unavailable") {
@@ -319,7 +332,9 @@
     }
 
     _sendItem(item) {
-      const frame = { type: "message", client_id: item.client_id, text: item.text };
+      const frame = item.event
+        ? { type: "event", client_id: item.client_id, event: item.event }
+        : { type: "message", client_id: item.client_id, text: item.text };
       if (item.payload) frame.payload = item.payload;
       try {
         this.ws.send(JSON.stringify(frame));

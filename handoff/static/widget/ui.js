@@ -12,7 +12,7 @@
   const TYPING_REPEAT_MS = 2000;
   const TYPING_IDLE_MS = 3000;
 
-  const { h, icon, ICONS, formatTime, formatWait } = NS.dom; // forms.js: NS.forms
+  const { h, icon, ICONS, formatTime } = NS.dom; // forms.js: NS.forms
 
   class ChatUI {
     constructor({ host, title, botName, cssUrl }) {
@@ -24,6 +24,8 @@
       this.replayedUpTo = 0;
       this.conn = null;
       this.typingSentAt = 0;
+      this.queueInfo = {};
+      this.offered = null; // the site's proactive event on offer: {signed, type, line}
       this.fullScreen = window.matchMedia("(max-width: 600px)"); // the same breakpoint as widget.css
       this.shadow = host.attachShadow({ mode: "open" });
       // Hidden until the stylesheet arrives, so the host page never flashes an unstyled panel.
@@ -40,8 +42,10 @@
       this.conn = conn;
       // Messages written before a refresh but never acknowledged: show them, they go out on the next welcome.
       for (const item of conn.outbox) {
+        if (item.event) continue; // an accepted offer: its words come from the server once it is stored
         this._appendMessage({ sender: "customer", text: item.text, client_id: item.client_id }, true);
       }
+      this._renderState();
       if (conn.ui.open) this.open({ focus: false });
       else if (conn.hasConversation) conn.start(); // keep the badge and history fresh while closed
     }
@@ -79,7 +83,12 @@
         ),
       );
       this.banner = h("div", { class: "banner", role: "status", "aria-live": "polite" });
-      this.queueBar = h("div", { class: "queue", role: "status", hidden: true });
+      this.queue = NS.queue.queueBar({
+        onToggle: (on, box) => {
+          if (!this.conn.sendFrame({ type: "bot_while_queued", on })) box.checked = !on; // offline: unchanged
+        },
+      });
+      this.queueBar = this.queue.el;
       this.log = h("div", {
         class: "log",
         role: "log",
@@ -100,6 +109,13 @@
         this.log,
         this.typing,
       );
+      this.starters = NS.controls.starterTopics({
+        pick: (topic) => {
+          this._send(topic);
+          this.input.focus(); // the topics go away: keep the keyboard in the chat
+        },
+      });
+      this.scrollBox.append(this.starters);
       this.stickToEnd = true; // follow new messages unless the customer scrolled up to read
       this.scrollBox.addEventListener("scroll", () => {
         const box = this.scrollBox;
@@ -127,10 +143,24 @@
         this.input,
         h("button", { class: "send", type: "submit", "aria-label": "Send message" }, icon(ICONS.send)),
       );
+      this.endChat = NS.controls.endChat({
+        onEnd: () => this.conn.sendFrame({ type: "end" }),
+        refocus: () => this.input.focus(),
+      });
+      const download = (extra) =>
+        h("button", { type: "button", class: `download ${extra || ""}`, text: "Download transcript",
+          onclick: () => NS.controls.downloadTranscript(this.log, this.title, this.botName) });
+      this.offerBar = NS.proactive.offerStrip({
+        where: "panel", onAccept: () => this._acceptOffer(), onDismiss: () => this._dismissOffer(),
+      });
+      this.nudge = NS.proactive.offerStrip({
+        where: "launcher", onAccept: () => this._acceptOffer(), onDismiss: () => this._dismissOffer(),
+      });
       this.ended = h(
         "div",
         { class: "ended", hidden: true },
         h("p", { text: "This chat has ended." }),
+        download("secondary"),
         h("button", {
           type: "button",
           class: "primary",
@@ -152,11 +182,18 @@
         this.banner,
         this.queueBar,
         this.scrollBox,
-        (this.tools = h("div", { class: "tools" }, this.humanButton)),
+        this.offerBar.el,
+        (this.tools = h("div", { class: "tools" }, this.humanButton, this.endChat.ask, download())),
+        this.endChat.confirm,
         this.composer,
         this.ended,
       );
-      this.root = h("div", { class: "root", "data-state": "bot" }, this.panel, this.launcher);
+      this.root = h("div", { class: "root", "data-state": "bot" }, this.panel, this.nudge.el, this.launcher);
+      // Esc closes the panel even when focus has fallen out of it (a pressed button that went away).
+      document.addEventListener("keydown", (e) => {
+        const active = document.activeElement;
+        if (e.key === "Escape" && this.isOpen && (!active || active === document.body)) this.close();
+      });
       this.root.addEventListener("keydown", (e) => {
         if (e.key === "Escape" && this.isOpen) {
           e.stopPropagation(); // ours: the host page's own Escape handlers should not also fire
@@ -184,12 +221,13 @@
       this.launcher.setAttribute("aria-expanded", "true");
       this.unread = 0;
       this._renderBadge();
+      this._renderOffer();
       this._scrollToEnd(true);
       if (this.conn) {
         this.conn.saveUi({ open: true });
         this.conn.start();
       }
-      if (focus) (this.composer.hidden ? this.ended.querySelector("button") : this.input).focus();
+      if (focus) (this.composer.hidden ? this.ended.querySelector("button.primary") : this.input).focus();
     }
 
     close() {
@@ -198,6 +236,7 @@
       this.root.classList.remove("open");
       this.launcher.setAttribute("aria-expanded", "false");
       if (this.conn) this.conn.saveUi({ open: false });
+      this._renderOffer();
       if (hadFocus) this.launcher.focus(); // focus returns to where the dialog was opened from
     }
 
@@ -248,6 +287,7 @@
         this.log.prepend(intro); // above anything replayed or typed offline
       }
       this.replayedUpTo = frame.last_seq || 0;
+      this.queue.box.checked = frame.bot_while_queued !== false;
       this._setState(frame);
       this._refreshPending();
     }
@@ -265,10 +305,13 @@
       this._clearQuickReplies();
       if (msg.sender === "system") {
         this._notice(msg.text, msg.event, msg.actions, msg.seq);
-        if (msg.event === "rated") this._hideRating();
+        if (msg.event === "rated") this._ratingDone();
+        if (msg.event === "callback") this._callbackDone();
+        this._renderActions();
       } else {
         this._appendMessage(msg);
         if (msg.sender === "bot" || msg.sender === "agent") this._hideTyping();
+        if (msg.sender === "customer") this._renderStarters();
       }
       if (msg.sender !== "customer" && !this.isOpen && msg.seq > this.replayedUpTo) {
         this.unread += 1; // only news: not the history replayed after a refresh
@@ -289,6 +332,10 @@
         this._setState(frame);
       } else if (frame.type === "rating_request") {
         this._showRating(); // also re-sent on every resume until the customer has rated
+      } else if (frame.type === "bot_while_queued") {
+        this.queue.box.checked = Boolean(frame.on);
+      } else if (frame.type === "feedback_saved") {
+        if (NS.feedback) NS.feedback.saved(this.log, frame); // feedback.js: thumbs on the bot's answers
       } else if (frame.type === "error") {
         this._error(frame);
       }
@@ -315,10 +362,15 @@
           "data-status": pending ? "pending" : "sent",
         },
         label,
+        msg.while_queued
+          ? h("p", { class: "interim", text: "Automatic answer · a person is still coming" })
+          : null,
         h("div", { class: "bubble", text: msg.text }),
         h("div", { class: "meta", text: pending ? this._pendingLabel() : formatTime(msg.ts) }),
       );
+      if (msg.ts) el.dataset.ts = String(msg.ts);
       this._insertBySeq(el, msg.seq);
+      if (msg.sender === "bot" && NS.feedback && this.conn) NS.feedback.attach(el, msg, (f) => this.conn.sendFrame(f));
       if (Array.isArray(msg.buttons) && msg.buttons.length) this._quickReplies(el, msg.buttons);
       this._scrollToEnd(msg.sender === "customer");
       return el;
@@ -343,6 +395,7 @@
     _markSent(el, seq, ts) {
       el.dataset.status = "sent";
       if (typeof seq === "number") el.dataset.seq = String(seq);
+      el.dataset.ts = String(ts || Date.now());
       el.querySelector(".meta").textContent = formatTime(ts || Date.now());
     }
 
@@ -381,11 +434,20 @@
       const group = h("div", { class: "quick", role: "group", "aria-label": "Suggested replies" });
       for (const b of buttons) {
         if (!b || typeof b.title !== "string") continue;
+        // "Talk to a person" is always one tap away below the chat: offering it twice only confuses.
+        if (b.title.trim().toLowerCase() === "talk to a person") continue;
         group.append(
-          h("button", { type: "button", text: b.title, onclick: () => this._send(b.title, b.payload) }),
+          h("button", {
+            type: "button",
+            text: b.title,
+            onclick: () => {
+              this._send(b.title, b.payload);
+              this.input.focus(); // the buttons go away with the answer: keep the keyboard in the chat
+            },
+          }),
         );
       }
-      after.after(group);
+      if (group.childElementCount) after.after(group);
     }
 
     _clearQuickReplies() {
@@ -411,8 +473,7 @@
       if (!frame.state) return;
       this.state = frame.state;
       if (frame.state === "agent") this.agentName = frame.agent_name || this.agentName;
-      this.queuePosition = frame.queue_position;
-      this.estimatedWait = frame.estimated_wait_s;
+      this.queueInfo = frame;
       this._renderState();
     }
 
@@ -427,27 +488,35 @@
             : s === "closed"
               ? "Chat ended"
               : `Virtual ${this.botName.toLowerCase()}`;
-      this.tools.hidden = s !== "bot";
-      if (s !== "bot") {
-        // "Talk to a person" offers in older notices are moot once a person is on the way.
-        for (const b of this.log.querySelectorAll('.actions [data-action="request_human"]')) {
-          const group = b.parentElement;
-          b.remove();
-          if (!group.childElementCount) group.remove();
-        }
-      }
-      if (s === "queued" && this.queuePosition) {
-        const wait = this.estimatedWait ? ` Estimated wait: ${formatWait(this.estimatedWait)}.` : "";
-        this.queueBar.textContent = `You're number ${this.queuePosition} in the queue.${wait}`;
-        this.queueBar.hidden = false;
-      } else {
-        this.queueBar.hidden = true;
-        this.queueBar.textContent = "";
-      }
       const closed = s === "closed";
+      this.tools.hidden = closed;
+      this.humanButton.hidden = s !== "bot";
+      this.endChat.ask.hidden = closed || !(this.conn && this.conn.hasConversation);
+      if (closed) this.endChat.confirm.hidden = true;
+      this.queue.render(s, this.queueInfo);
+      this._renderActions();
+      if (s !== "queued" && this.callback) this._callbackGone();
+      const focusInComposer = this.isOpen && this.composer.contains(this.shadow.activeElement);
       this.composer.hidden = closed;
       this.ended.hidden = !closed;
       if (closed) this._hideTyping();
+      if (closed && focusInComposer) this.ended.querySelector("button.primary").focus(); // not lost with it
+      this._renderStarters();
+    }
+
+    /** Buttons of older notices work only in the state they were offered in; the rest are disabled. */
+    _renderActions() {
+      const live = { request_human: "bot", stay_in_queue: "queued", leave_message: "queued" };
+      for (const b of this.log.querySelectorAll(".actions button[data-action]")) {
+        const ok = live[b.dataset.action] === this.state && !b.closest(".actions").dataset.used;
+        b.disabled = !ok;
+      }
+    }
+
+    /** Starting points while the chat is empty: gone once the customer has said anything. */
+    _renderStarters() {
+      const spoken = this.log.querySelector(".msg.from-customer");
+      this.starters.hidden = Boolean(spoken) || this.state !== "bot";
     }
 
     _setBanner(text) {
@@ -460,7 +529,8 @@
       this.badge.textContent = this.unread > 9 ? "9+" : String(this.unread);
       this.launcher.setAttribute(
         "aria-label",
-        this.unread ? `Chat with ${this.title} (${this.unread} new)` : `Chat with ${this.title}`,
+        // The badge's visible number is a word of the name (axe: label-content-name-mismatch).
+        this.unread ? `Chat with ${this.title}, ${this.badge.textContent} new` : `Chat with ${this.title}`,
       );
     }
 
@@ -474,21 +544,27 @@
     // ---- rating -----------------------------------------------------------------------------------------
 
     _showRating() {
-      if (this.rating) return;
-      this.rating = NS.forms.ratingForm({
-        send: (frame) => this.conn.sendFrame(frame),
-        done: () => {
-          this._hideRating();
-          this.ended.querySelector("button").focus();
-        },
-      });
+      if (this.rating || this.rated) return;
+      this.rating = NS.forms.ratingForm({ send: (frame) => this.conn.sendFrame(frame) });
       this.log.after(this.rating); // outside the live log: a form is not news to announce
       this._scrollToEnd(true);
     }
 
     _hideRating() {
-      if (this.rating) this.rating.remove();
+      if (this.rating) {
+        this.rating.settle();
+        this.rating.remove();
+      }
       this.rating = null;
+    }
+
+    /** The "rated" notice confirms the rating: the form goes and focus lands on what comes next. */
+    _ratingDone() {
+      const active = this.shadow.activeElement; // null: the disabled submit button just lost it
+      const hadFocus = this.isOpen && this.rating && (!active || this.rating.contains(active));
+      this._hideRating();
+      this.rated = true;
+      if (hadFocus) this.ended.querySelector("button.primary").focus();
     }
 
     // ---- customer actions -------------------------------------------------------------------------------
@@ -504,6 +580,7 @@
 
     _send(text, payload) {
       this._clearQuickReplies();
+      this.starters.hidden = true;
       this._stopTyping();
       const item = this.conn.send(text, payload);
       this._appendMessage({ sender: "customer", text: item.text, client_id: item.client_id }, true);
@@ -511,7 +588,7 @@
 
     _requestHuman() {
       this.conn.requestHuman();
-      this.tools.hidden = true; // the state frame confirms; hiding now prevents double requests
+      this.humanButton.hidden = true; // the state frame confirms; hiding now prevents double requests
       this.input.focus(); // the button just vanished: keep focus inside the chat
       if (!this.conn.ready) {
         this._notice("We'll ask for a person as soon as you're back online.", "pending_human");
@@ -519,22 +596,90 @@
     }
 
     _action(id, group) {
-      group.remove();
+      group.dataset.used = "true"; // answered: the choice stays visible in the transcript, disabled
+      this._renderActions();
       if (id === "request_human") this._requestHuman();
       else if (id === "leave_message") this._callbackForm();
+      else if (id === "stay_in_queue") {
+        this._notice(
+          "You're staying in the queue. An adviser will reply here as soon as one is free" +
+            (this.queue.box.checked ? "; meanwhile the assistant can answer your questions." : "."),
+          "stayed",
+        );
+        this.input.focus();
+      }
     }
 
     _callbackForm() {
-      const form = NS.forms.callbackForm({
-        send: (frame) => this.conn.sendFrame(frame),
-        done: () => form.remove(),
-      });
-      this.log.after(form);
-      form.querySelector("textarea").focus();
+      if (this.callback) return this.callback.querySelector("textarea").focus();
+      this.callback = NS.forms.callbackForm({ send: (frame) => this.conn.sendFrame(frame) });
+      this.log.after(this.callback);
+      this.callback.querySelector("textarea").focus();
+    }
+
+    /** The "callback" notice is the confirmation; the form goes and focus moves on to the ended chat. */
+    _callbackDone() {
+      if (!this.callback) return;
+      this.callback.settle();
+      this.callback.remove();
+      this.callback = null;
+      (this.ended.hidden ? this.input : this.ended.querySelector("button.primary")).focus();
+    }
+
+    /** The chat left the queue (a person took it, or it closed) with the form still open: it can no longer work. */
+    _callbackGone() {
+      const form = this.callback;
+      if (!form) return;
+      form.settle();
+      form.remove();
+      this.callback = null;
+      if (this.state === "agent") {
+        this._notice("An adviser has picked up your chat, so there's no need for a call back.", "callback_moot");
+      }
+      (this.state === "closed" ? this.ended.querySelector("button.primary") : this.input).focus();
+    }
+
+    // ---- proactive help -----------------------------------------------------------------------------
+
+    /** The site's signed event (Tandem.notify): one line and a badge; nothing moves focus. */
+    offer(signed) {
+      const event = NS.proactive.readEvent(signed);
+      if (!event || this.state === "closed") return false;
+      this.offered = Object.assign({ signed }, event);
+      if (!this.isOpen) {
+        this.unread += 1;
+        this._renderBadge();
+      }
+      this._renderOffer();
+      return true;
+    }
+
+    _renderOffer() {
+      const line = this.offered ? this.offered.line : "";
+      this.offerBar.show(this.isOpen ? line : "");
+      this.nudge.show(this.isOpen ? "" : line);
+    }
+
+    _acceptOffer() {
+      const offered = this.offered;
+      if (!offered) return;
+      this._dismissOffer();
+      if (!this.isOpen) this.open();
+      this.conn.sendEvent(offered.signed);
+      this.input.focus();
+    }
+
+    _dismissOffer() {
+      const hadFocus = this.shadow.activeElement && this.shadow.activeElement.closest(".offer");
+      this.offered = null;
+      this._renderOffer();
+      if (hadFocus) (this.isOpen ? this.input : this.launcher).focus();
     }
 
     _startOver() {
       this._hideRating();
+      this.rated = false;
+      this.queueInfo = {};
       this.log.replaceChildren();
       this.state = "bot";
       this.agentName = "";
@@ -567,6 +712,25 @@
     }
 
     _error(frame) {
+      const form = frame.frame === "callback" ? this.callback : frame.frame === "rating" ? this.rating : null;
+      if (form) {
+        form.fail(
+          frame.code === "bad_state"
+            ? "This chat is no longer waiting for an adviser, so that could not be sent."
+            : frame.code === "conflict"
+              ? "This chat has already been rated."
+              : "Sorry, that could not be sent. Please try again.",
+        );
+        return;
+      }
+      if (frame.frame === "end") {
+        this._notice("Sorry, the chat could not be ended just now. Please try again.", "end_failed");
+        return;
+      }
+      if (frame.frame === "event") {
+        this._notice("Sorry, we couldn't open that offer of help. Please tell us here what happened.", "event_failed");
+        return;
+      }
       const failed = frame.ref && this.log.querySelector(`[data-client-id="${CSS.escape(frame.ref)}"]`);
       if (failed && frame.code !== "rate_limited" && frame.code !== "unavailable") {
         failed.dataset.status = "failed";

@@ -12,7 +12,10 @@
  * and in connect-src (its ws:/wss: URL), and list its own origin in the gateway's ORIGINS.
  *
  * Plain JavaScript, no build step: this file loads connection.js (socket, no DOM), dom.js (element helpers),
- * forms.js (rating, call back) and ui.js (panel, no socket) from the gateway, in order, then wires them. window.Tandem.open()/close() let the page drive it.
+ * forms.js (rating, call back), queue.js (the queue bar), controls.js (starter topics, end chat, transcript),
+ * proactive.js (the site's offers of help) and ui.js (panel, no socket) from the gateway, in order, then wires
+ * them. window.Tandem.open()/close() let the page drive it; Tandem.notify(signedEvent) offers proactive help
+ * (docs/embedding.md), also when called before the widget has booted.
  */
 (function () {
   "use strict";
@@ -62,7 +65,11 @@
   async function boot() {
     await load("connection.js");
     await load("dom.js");
+    await load("feedback.js");
     await load("forms.js");
+    await load("queue.js");
+    await load("controls.js");
+    await load("proactive.js");
     await load("ui.js");
     const NS = window.__tandemWidget;
     const host = document.createElement("div");
@@ -91,11 +98,14 @@
     if (config.open && !ui.isOpen) ui.open({ focus: false });
     window.Tandem.open = () => ui.open();
     window.Tandem.close = () => ui.close();
+    window.Tandem.notify = (signedEvent) => ui.offer(signedEvent);
+    for (const signed of early.splice(0)) ui.offer(signed);
     window.Tandem.ready = true;
     window.dispatchEvent(new CustomEvent("tandem:ready"));
   }
 
-  window.Tandem = { version: "1", ready: false, open() {}, close() {} };
+  const early = []; // Tandem.notify() calls made before the widget booted
+  window.Tandem = { version: "1", ready: false, open() {}, close() {}, notify: (signed) => (early.push(signed), true) };
   const start = () =>
     boot().catch((err) => {
       // Never break the host page: report once in the console and stay out of the way.

@@ -161,8 +161,8 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(gateway: LiveGateway) 
     assert admin.get(gateway + "/api/admin/inbox", params={"q": "bad input"}, timeout=T).json()["total"] == 1
 
 
-def test_escalation_thresholds_are_saved_for_the_next_model_and_audited(gateway: LiveGateway,
-                                                                        workspace: Path) -> None:
+def test_escalation_thresholds_are_live_at_once_kept_for_the_next_model_and_audited(gateway: LiveGateway,
+                                                                                     workspace: Path) -> None:
     admin = as_user(gateway, "ada")
     before = admin.get(gateway + "/api/admin/escalation", timeout=T).json()
     assert before["live"]["rolling_threshold"] == next(f["default"] for f in before["fields"]
@@ -171,7 +171,8 @@ def test_escalation_thresholds_are_saved_for_the_next_model_and_audited(gateway:
     assert resp.json() == {"overrides": {"rolling_threshold": 0.65}}
     after = admin.get(gateway + "/api/admin/escalation", timeout=T).json()
     assert after["overrides"] == {"rolling_threshold": 0.65}
-    assert after["live"] == before["live"]  # live only once a model trained with it is activated
+    assert after["model"] == before["model"] == before["live"]  # the active model is unchanged ...
+    assert after["live"] == {**before["live"], "rolling_threshold": 0.65}  # ... and the saved value is in force
     record = json.loads((workspace / "data" / "audit" / "models.jsonl").read_text().splitlines()[-1])
     assert (record["action"], record["by"], record["values"]) == ("thresholds", "ada", {"rolling_threshold": 0.65})
 
@@ -205,3 +206,40 @@ async def test_an_agent_flags_a_message_the_bot_got_wrong_into_the_inbox(gateway
         "the app charged me twice for one coffee", "transaction_charged_twice", "ada")
     anonymous = await asyncio.to_thread(requests.post, path, json={"conversation_id": cid, "seq": seq}, timeout=T)
     assert anonymous.status_code == 401
+
+
+def test_threshold_preview_replays_the_stored_conversations_as_by_hand(gateway: LiveGateway) -> None:
+    """Three stored conversations (tests/handoff/admin/test_knob_preview.py works out each by hand): with
+    spike_level 0.45 the annoyed one is handed over in addition; nothing is saved by a preview."""
+    from tests.handoff.admin.test_knob_preview import ANNOYED, ASKED, CALM
+
+    async def store_them() -> list[str]:
+        client = await store_mod.connect(gateway.redis_url)
+        try:
+            store, ids = store_mod.Store(client), []
+            for rec in (CALM, ANNOYED, ASKED):
+                cid, _ = await store.create_conversation({}, "en")
+                for m in rec.messages:
+                    body = {k: v for k, v in m.items() if k in ("sender", "text", "event")}
+                    seq, _, _ = await store.append(cid, body)  # type: ignore[arg-type]
+                    if m["sender"] == "customer":
+                        await store.annotate(cid, seq, {k: m[k] for k in ("intent", "confidence", "negativity",
+                                                                          "emotions")})
+                ids.append(cid)
+            return ids
+        finally:
+            await client.close()
+
+    ids = asyncio.run(store_them())
+    admin = as_user(gateway, "ada")
+    admin.put(gateway + "/api/admin/escalation", json={"values": {}}, timeout=T)
+    resp = admin.post(gateway + "/api/admin/escalation/preview",
+                      json={"values": {"spike_level": 0.45}, "last": 3}, timeout=T)
+    assert resp.status_code == 200, resp.text
+    got = resp.json()
+    assert {k: got[k] for k in ("conversations", "handovers_now", "handovers_proposed", "more", "fewer")} == {
+        "conversations": 3, "handovers_now": 1, "handovers_proposed": 2, "more": 1, "fewer": 0}
+    assert got["more_examples"][0]["conversation_id"] == ids[1]
+    assert admin.get(gateway + "/api/admin/escalation", timeout=T).json()["overrides"] == {}
+    bad = admin.post(gateway + "/api/admin/escalation/preview", json={"values": {"spike_level": 2}}, timeout=T)
+    assert bad.status_code == 400 and "spike_level" in bad.text

@@ -43,6 +43,17 @@ def project(tmp_path: Path) -> TrainingData:
 # ------------------------------------------------------------------------------------------ what gets in
 
 
+async def test_a_forms_slot_answer_and_a_button_never_go_in(inbox: Inbox) -> None:
+    """"1234" while the card form waits for the last four digits is an answer, not a question the bot missed."""
+    slot = {**parse("1234", "nlu_fallback", 0.35, [("nlu_fallback", 0.35), ("card_arrival", 0.2)]),
+            "form": "card_form"}
+    assert await inbox.maybe_add(slot, threshold=0.6) is None
+    assert await inbox.maybe_add(parse("/affirm", "affirm", 0.3), threshold=0.6) is None
+    assert (await inbox.search())["total"] == 0
+    unsure = await inbox.maybe_add(parse("1234", "nlu_fallback", 0.35), threshold=0.6)  # outside a form: it goes in
+    assert unsure is not None
+
+
 async def test_a_confident_answer_stays_out_and_an_unsure_one_goes_in(inbox: Inbox) -> None:
     assert await inbox.maybe_add(parse("when does my card arrive", "card_arrival", 0.93), threshold=0.6) is None
     iid = await inbox.maybe_add(parse("is my plastic coming soon", "card_arrival", 0.41), conversation_id="c1",
@@ -184,6 +195,9 @@ def test_bad_intent_names_reserved_names_and_long_answers_are_refused(project: T
             project.label(["hello"], bad, "ada", answer="hi")
     with pytest.raises(errors.InvalidFrame, match="reserved"):
         project.label(["hello"], "nlu_fallback", "ada", answer="hi")
+    with pytest.raises(errors.InvalidFrame, match="reserved"):  # a proactive event is a payload, never typed
+        project.label(["my card got declined"], "event_card_declined", "ada", answer="hi")
+    assert "event_card_declined" not in project.intents() and "check_balance" in project.intents()
     with pytest.raises(errors.InvalidFrame, match="longer"):
         project.label(["hello"], "new_thing", "ada", answer="x" * 1001)
     assert not project.path(DOMAIN_FILE).exists()

@@ -109,3 +109,20 @@ async def test_a_failed_pending_parse_fails_the_turn_and_frees_the_conversation(
     assert out.messages  # the lock was given back: the next message is answered
 
 
+
+
+async def test_a_turn_knows_which_form_its_message_answered(reduced_model: Path, action_server_url: str) -> None:
+    """Slot answers are told apart from questions (the dashboard and the inbox never count them as the bot's):
+    "Apple Pay" answers the top-up form's question; a switch to another flow answers no form."""
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.utils.endpoints import EndpointConfig
+
+    awaitable_parse.apply()
+    agent = Agent.load(str(reduced_model), action_endpoint=EndpointConfig(action_server_url))
+    answered = []
+    for text in ("top up failed", "Apple Pay", "what is the exchange rate for euros"):
+        message = UserMessage(text, CollectingOutputChannel(), sender_id="form-answers")
+        await agent.handle_message(message)
+        answered.append(awaitable_parse.answered_form(message))
+    assert answered == [None, "topup_form", None]

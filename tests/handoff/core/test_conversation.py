@@ -119,3 +119,37 @@ def test_wait_estimate_uses_recent_waits_and_grows_with_position() -> None:
     assert sm.estimate_wait_s(1, [], 2, default_s=120) == 120
     assert sm.estimate_wait_s(1, [60_000, 90_000, 600_000], 2, 120) == 90
     assert sm.estimate_wait_s(5, [60_000], 1, 120) > sm.estimate_wait_s(1, [60_000], 1, 120)
+
+
+def test_takeback_is_for_the_agent_who_handed_back_and_only_while_the_watch_lasts() -> None:
+    from handoff.core import conversation as sm
+    from handoff.core import errors as errs
+
+    snap = sm.Snapshot(sm.State.BOT)
+    watch = sm.handback_fields("sam", 1_000, 600_000)
+    until = int(watch["watch_until"])
+    t = sm.takeback(snap, "sam", "Sam", watch["handed_back_by"], until, 2_000)
+    assert (t.to, t.new_agent, t.check_capacity, t.rasa) == (sm.State.AGENT, "sam", True, "pause")
+    assert t.note is not None and t.note.message()["agent_text"] == "Sam took the chat back from the assistant."
+    for who, now, error in (("alex", 2_000, errs.Forbidden), ("sam", until + 1, errs.BadState)):
+        try:
+            sm.takeback(snap, who, who.title(), "sam", until, now)
+        except error:
+            continue
+        raise AssertionError(f"{who} at {now} should have been refused")
+    assert sm.takeback(snap, "ada", "Ada", "sam", until, 2_000, is_admin=True).new_agent == "ada"
+
+
+def test_merge_closes_a_second_chat_with_the_bot_or_queued_as_a_duplicate() -> None:
+    from handoff.core import conversation as sm
+    from handoff.core import errors as errs
+
+    for state in (sm.State.BOT, sm.State.QUEUED):
+        t = sm.merge(sm.Snapshot(state), "a" * 32, "kim", "Kim")
+        assert (t.to, t.queue, t.fields["resolution"], t.fields["merged_into"]) == (sm.State.CLOSED, "remove",
+                                                                                    "duplicate", "a" * 32)
+    try:
+        sm.merge(sm.Snapshot(sm.State.AGENT, "lee", "Lee"), "a" * 32, "kim", "Kim")
+    except errs.BadState:
+        return
+    raise AssertionError("a chat with another agent must not be merged away")

@@ -104,11 +104,15 @@ async def test_full_journey_bot_agent_bot_close_and_rating(live_gateway: str) ->
 
 
 async def test_customer_button_escalation_pauses_the_bot(live_gateway: str) -> None:
+    """Paused for the hand-over; a customer who switched off its answers while queued is never seen by it
+    (with them on, it answers: tests/handoff/gateway/test_queued_answers.py)."""
     c = await Customer.connect(live_gateway)
     await c.say("hello")
     await c.expect("message", sender="bot", timeout=BOT_WAIT)
     await c.send(type="request_human")
     await c.expect("state", state="queued")
+    await c.send(type="bot_while_queued", on=False)
+    await c.expect("bot_while_queued", on=False)
     late = await c.say("are you there?")
     await asyncio.sleep(2)
     assert not [m for m in c.messages() if m["sender"] == "bot" and m["seq"] > late["seq"]]
