@@ -239,6 +239,8 @@ class CustomerSession(Connection):
         except BaseException:
             if parsing is not None:
                 parsing.cancel()  # no turn follows (a closed chat, Redis down, the socket gone: `recover`)
+                if parsing.done() and not parsing.cancelled():
+                    parsing.exception()  # already failed (no assistant): read, so asyncio does not log it
             raise
         if dup:
             if parsing is not None:

@@ -10,7 +10,7 @@ import time
 import uuid
 
 import websockets
-from websockets.exceptions import ConnectionClosed, InvalidStatusCode
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from handoff.core import errors
 from tests.gateway import seed_accounts
@@ -47,8 +47,10 @@ class LoadCustomer:
             url = self.balancer.next()
             try:
                 ws = await websockets.connect(url.replace("http", "ws", 1) + "/ws/customer")
-            except (OSError, InvalidStatusCode, asyncio.TimeoutError):
-                await asyncio.sleep(0.1)  # down, or draining (503 before the upgrade): the next instance
+            except (OSError, InvalidHandshake, asyncio.TimeoutError):
+                # Down, draining (503 before the upgrade), or closing its listener mid-handshake: as a
+                # balancer does, try the next instance.
+                await asyncio.sleep(0.1)
                 continue
             hello: dict = {"type": "hello", "last_seq": max(self.seen, default=0)}
             if self.cid:
