@@ -68,7 +68,9 @@ def test_an_accepted_proactive_offer_is_answered_by_the_bot(live_gateway: str, w
     w.page.get_by_role("region", name="Help with something that just happened").get_by_role(
         "button", name="Get help").click()
     expect(w.mine()).to_have_text(re.compile(r"declined card payment at Coffee Corner"))
-    w.wait_for_replies(1)
+    # The declined-payment flow starts with what the event said: merchant and amount are not asked again.
+    expect(w.replies().last).to_have_text(re.compile(r"online or in a shop"))
+    expect(w.replies().first).to_have_text(re.compile(r"12\.50 at Coffee Corner was declined just now"))
     events = tracker_events(live_gateway.redis_url, conversation_id(w.page))  # type: ignore[attr-defined]
     turn = next(e for e in events if e.get("event") == "user")
     assert turn["text"] == '/event_card_declined{"merchant": "Coffee Corner", "amount": "12.50", "currency": "GBP"}'
