@@ -21,7 +21,7 @@ from sanic.response import HTTPResponse
 
 from bot.escalation.signals import Thresholds
 from handoff.admin import knob_preview, live_knobs
-from handoff.admin.inbox import REASONS
+from handoff.admin.inbox import MAX_TEXT, REASONS, redact
 from handoff.admin.loop import AdminLoop
 from handoff.admin.model_registry import BASE
 from handoff.admin.retrain import check_thresholds, config_thresholds, threshold_fields
@@ -131,6 +131,20 @@ def add_admin_routes(bp: Blueprint, *, who: RequestAuth, loop: AdminLoop | None,
     @guarded
     async def inbox_delete(request: Request) -> HTTPResponse:
         return await decide(request, "delete")
+
+    @bp.post("/api/admin/examples")
+    @guarded
+    async def add_example(request: Request) -> HTTPResponse:
+        """An example written by hand: `text` for `intent` (a new intent needs its `answer`), personal data
+        removed as for inbox items, written and audited exactly as a label from the inbox."""
+        admin, user = await ready(request)
+        body = json_body(request)
+        text, intent, answer = _str(body, "text"), _str(body, "intent"), _str(body, "answer", required=False)
+        clean = redact(text)
+        if len(text) > MAX_TEXT or not clean.strip():
+            raise errors.InvalidFrame(f"text must be 1-{MAX_TEXT} characters")
+        new = await asyncio.to_thread(admin.data.label, [clean], intent, user["username"], answer or None)
+        return response.json({"text": clean, "intent": intent, "new_intent": new}, status=201)
 
     @bp.post("/api/inbox/correction")
     @guarded

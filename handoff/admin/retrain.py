@@ -30,7 +30,14 @@ from typing import Any
 import yaml
 
 from handoff.admin.model_registry import MODEL_FILE, ModelRegistry
-from handoff.admin.training_data import DOMAIN_FILE, NLU_FILE, RULES_FILE, VALIDATION, TrainingData, read_examples
+from handoff.admin.training_data import (
+    DOMAIN_FILE,
+    NLU_FILE,
+    RULES_FILE,
+    VALIDATION,
+    TrainingData,
+    read_examples,
+)
 from handoff.core import errors
 from handoff.core.clock import now_ms
 from handoff.storage.retraining import RetrainRecords
