@@ -142,3 +142,7 @@ CH_KNOBS = PREFIX + "pub:knobs"  # {"kind": "knobs"}: the admin saved live thres
 
 def feedback(conversation_id: str) -> str:
     return f"{PREFIX}conv:{conversation_id}:feedback"
+
+
+# | tandem:admin:fallback | string | the live fallback threshold (JSON number; absent: the model's own) |
+LIVE_FALLBACK = PREFIX + "admin:fallback"
