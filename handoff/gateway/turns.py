@@ -56,7 +56,7 @@ class Turns:
             # Agent mode (or queued): the bot must not see it, but the agent still gets the emotions.
             if bot.ready:
                 try:
-                    parse_data = live_fallback.apply(await parse_started())
+                    parse_data = await parse_started()
                     await desk.annotate(cid, seq, parse_data)
                     # An unsure parse is a candidate for the inbox too, marked as sent to the queue or a person.
                     await self.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq,

@@ -126,6 +126,7 @@ MODELS_ACTIVE = PREFIX + "models:active"
 MODELS_HISTORY = PREFIX + "models:history"
 MODELS_INSTANCES = PREFIX + "models:instances"
 ESCALATION_OVERRIDES = PREFIX + "admin:escalation"
+LIVE_FALLBACK = PREFIX + "admin:fallback"  # string: the live fallback threshold (JSON number; absent: the model's)
 CH_MODELS = PREFIX + "pub:models"  # {"version"}: every instance loads the newly active model
 
 
@@ -142,7 +143,3 @@ CH_KNOBS = PREFIX + "pub:knobs"  # {"kind": "knobs"}: the admin saved live thres
 
 def feedback(conversation_id: str) -> str:
     return f"{PREFIX}conv:{conversation_id}:feedback"
-
-
-# | tandem:admin:fallback | string | the live fallback threshold (JSON number; absent: the model's own) |
-LIVE_FALLBACK = PREFIX + "admin:fallback"
