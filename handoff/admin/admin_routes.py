@@ -21,7 +21,7 @@ from sanic.response import HTTPResponse
 
 from bot.escalation.signals import Thresholds
 from handoff.admin import knob_preview, live_knobs
-from handoff.admin.inbox import REASONS
+from handoff.admin.inbox import MAX_TEXT, REASONS, redact
 from handoff.admin.loop import AdminLoop
 from handoff.admin.model_registry import BASE
 from handoff.admin.retrain import check_thresholds, config_thresholds, threshold_fields
@@ -64,6 +64,24 @@ def _live_thresholds(admin: AdminLoop, active: str) -> dict[str, Any]:
     except (OSError, yaml.YAMLError):
         block = {}
     return {k: block.get(k, v) for k, v in defaults.items()}
+
+
+def _model_fallback(admin: AdminLoop, active: str) -> float | None:
+    """The FallbackClassifier threshold in the active model's training config (None: none in its pipeline)."""
+    try:
+        path = admin.registry.version_dir(active) / "config.yml" if active != BASE else None
+    except errors.NotFound:
+        path = None
+    if path is None or not path.exists():
+        path = Path(admin.settings.project_root) / admin.settings.retrain_config
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    for step in config.get("pipeline") or []:
+        if str(step.get("name", "")).endswith("FallbackClassifier"):
+            return float(step.get("threshold", 0.3))  # Rasa's default
+    return None
 
 
 def add_admin_routes(bp: Blueprint, *, who: RequestAuth, loop: AdminLoop | None, store: Store) -> None:
@@ -131,6 +149,20 @@ def add_admin_routes(bp: Blueprint, *, who: RequestAuth, loop: AdminLoop | None,
     @guarded
     async def inbox_delete(request: Request) -> HTTPResponse:
         return await decide(request, "delete")
+
+    @bp.post("/api/admin/examples")
+    @guarded
+    async def add_example(request: Request) -> HTTPResponse:
+        """An example written by hand: `text` for `intent` (a new intent needs its `answer`), personal data
+        removed as for inbox items, written and audited exactly as a label from the inbox."""
+        admin, user = await ready(request)
+        body = json_body(request)
+        text, intent, answer = _str(body, "text"), _str(body, "intent"), _str(body, "answer", required=False)
+        clean = redact(text)
+        if len(text) > MAX_TEXT or not clean.strip():
+            raise errors.InvalidFrame(f"text must be 1-{MAX_TEXT} characters")
+        new = await asyncio.to_thread(admin.data.label, [clean], intent, user["username"], answer or None)
+        return response.json({"text": clean, "intent": intent, "new_intent": new}, status=201)
 
     @bp.post("/api/inbox/correction")
     @guarded
@@ -250,8 +282,26 @@ def add_admin_routes(bp: Blueprint, *, who: RequestAuth, loop: AdminLoop | None,
         overrides = await admin.retrainer.thresholds()
         # "model": what the active model was trained with; "live": what every instance decides with now, the
         # saved values on top (handoff/admin/live_knobs.py), which the next retrained model is built with too.
+        model_cut = await asyncio.to_thread(_model_fallback, admin, active)
+        live_cut = await admin.retrainer.records.fallback_threshold()
         return response.json({"fields": threshold_fields(), "overrides": overrides, "model": model,
-                              "live": {**model, **overrides}, "active_version": active})
+                              "live": {**model, **overrides}, "active_version": active,
+                              "fallback": {"model": model_cut, "live": live_cut if live_cut is not None else model_cut,
+                                           "override": live_cut}})
+
+    @bp.put("/api/admin/fallback")
+    @guarded
+    async def fallback_save(request: Request) -> HTTPResponse:
+        """{threshold: 0..1 | null}: the FallbackClassifier's cut, live on every instance within seconds."""
+        admin, user = await ready(request)
+        value = json_body(request).get("threshold")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
+            raise errors.InvalidFrame("threshold must be a number between 0 and 1, or null for the model's own")
+        await admin.retrainer.records.set_fallback_threshold(None if value is None else float(value))
+        await live_knobs.announce(store.publish)
+        await asyncio.to_thread(admin.data.audit, "models", {"action": "fallback_threshold", "by": user["username"],
+                                                             "value": value})
+        return response.json({"threshold": value})
 
     @bp.put("/api/admin/escalation")
     @guarded

@@ -12,13 +12,18 @@ from sanic.response import HTTPResponse
 
 from handoff.admin.answer_feedback import MAX_COMMENT, AnswerFeedback
 from handoff.core import errors, protocol
-from handoff.gateway.web import RequestAuth, guarded, json_body
+from handoff.gateway.web import RequestAuth, error_response, json_body
 
 
 def add_feedback_routes(bp: Blueprint, *, who: RequestAuth, feedback: AnswerFeedback | None) -> None:
     @bp.post("/api/inbox/flag")
-    @guarded
     async def flag(request: Request) -> HTTPResponse:
+        try:
+            return await _flag(request)
+        except errors.TandemError as exc:
+            return error_response(exc)
+
+    async def _flag(request: Request) -> HTTPResponse:
         user = await who.user(request)
         if feedback is None:
             raise errors.Unavailable("flags are not being collected on this instance")

@@ -1,5 +1,5 @@
-"""Live knobs: the escalation thresholds an admin saves on /admin reach every instance's policy within a
-second, without a retrain.
+"""Live knobs: the escalation thresholds and the fallback threshold an admin saves on /admin reach every
+instance within a second, without a retrain (bot/escalation/live.py, bot/live_fallback.py).
 
 The values live in Redis (RetrainRecords: the same overrides the next retrained model is built with); a save
 publishes on keys.CH_KNOBS, and every instance re-reads them then, at start, and after the hub reconnects
@@ -14,6 +14,7 @@ import contextlib
 import logging
 from typing import Any
 
+from bot import live_fallback
 from bot.escalation import live
 from handoff.storage import keys
 from handoff.storage.retraining import RetrainRecords
@@ -60,6 +61,10 @@ class LiveKnobs:
             if values != live.overrides():
                 applied = live.set_overrides(values)
                 log.info("live escalation thresholds now %s", applied or "the model's own")
+            cut = await self.records.fallback_threshold()
+            if cut != live_fallback.threshold():
+                live_fallback.set_threshold(cut)
+                log.info("live fallback threshold now %s", cut if cut is not None else "the model's own")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 — keep serving with the values in force

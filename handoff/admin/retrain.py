@@ -30,7 +30,14 @@ from typing import Any
 import yaml
 
 from handoff.admin.model_registry import MODEL_FILE, ModelRegistry
-from handoff.admin.training_data import DOMAIN_FILE, NLU_FILE, RULES_FILE, VALIDATION, TrainingData
+from handoff.admin.training_data import (
+    DOMAIN_FILE,
+    NLU_FILE,
+    RULES_FILE,
+    VALIDATION,
+    TrainingData,
+    read_examples,
+)
 from handoff.core import errors
 from handoff.core.clock import now_ms
 from handoff.storage.retraining import RetrainRecords
@@ -227,7 +234,25 @@ class Retrainer:
             raise errors.InvalidFrame("after: a stream id like 1700000000000-0")
         entries = await self.records.lines(after, 500)
         lines = [{"id": eid, "text": f.get("line", ""), "phase": f.get("phase", "")} for eid, f in entries]
-        return {"job": await self.status_job(), "lines": lines, "next": lines[-1]["id"] if lines else after}
+        return {"job": await self.status_job(), "lines": lines, "next": lines[-1]["id"] if lines else after,
+                "facts": await asyncio.to_thread(self.facts)}
+
+    def facts(self) -> dict[str, Any]:
+        """What the retrain page says before anyone presses the button: how long the last retraining took and
+        how many labelled examples differ from the ones the newest candidate was trained with (new or
+        relabelled, and removed since)."""
+        now = self.data.labelled()
+        last: dict[str, str] | None = None
+        version = None
+        for v in self.registry.versions():
+            snap = self.registry.versions_dir / v["version"] / SNAPSHOT / NLU_FILE.name
+            if v["version"] != "base" and snap.exists():
+                last, version = read_examples(snap), v["version"]
+                break
+        before = last if last is not None else {}
+        return {"last_took_s": self._estimate_s() or None, "since_version": version,
+                "labels_new": sum(1 for t, i in now.items() if before.get(t) != i),
+                "labels_removed": sum(1 for t in before if t not in now)}
 
     async def cancel(self) -> None:
         job = await self.status_job()

@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+from bot import live_fallback
 from handoff.admin import mistakes
 from handoff.admin.inbox import Inbox
 from handoff.assist.service import Assist
@@ -86,7 +87,7 @@ class Turns:
             await store.publish(keys.ch_conv(cid), {"kind": "typing", "sender": "bot", "on": True})
         # Rasa takes the conversation's lock and reads its tracker while the parse is still running
         # (handoff/assistant/awaitable_parse.py), as its REST channel does before its in-process parse.
-        parse = parse_started()
+        parse = live_fallback_applied(parse_started())  # the admin's live fallback threshold, if any
         ended = False
         form: str | None = None
         try:
@@ -182,6 +183,17 @@ class Turns:
         for failure in results:
             if isinstance(failure, Exception):
                 log.warning("annotating message %d of %s failed (%s)", seq, cid, type(failure).__name__)
+
+
+def live_fallback_applied(parse: asyncio.Future) -> asyncio.Future:
+    """The parse re-decided at the live fallback threshold (bot/live_fallback.py); itself when none is set."""
+    if live_fallback.threshold() is None:
+        return parse
+
+    async def adjusted() -> dict[str, Any]:
+        return live_fallback.apply(await parse)
+
+    return asyncio.ensure_future(adjusted())
 
 
 async def _parsed(parse: asyncio.Future) -> dict[str, Any] | None:

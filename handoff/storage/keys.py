@@ -133,6 +133,7 @@ MODELS_ACTIVE = PREFIX + "models:active"
 MODELS_HISTORY = PREFIX + "models:history"
 MODELS_INSTANCES = PREFIX + "models:instances"
 ESCALATION_OVERRIDES = PREFIX + "admin:escalation"
+LIVE_FALLBACK = PREFIX + "admin:fallback"  # string: the live fallback threshold (JSON number; absent: the model's)
 CH_MODELS = PREFIX + "pub:models"  # {"version"}: every instance loads the newly active model
 
 

@@ -71,3 +71,15 @@ class RetrainRecords:
             if values:
                 p.hset(keys.ESCALATION_OVERRIDES, mapping={k: json.dumps(v) for k, v in values.items()})
             await p.execute()
+
+    # ------------------------------------------------------------ the live fallback threshold (no retrain)
+
+    async def fallback_threshold(self) -> float | None:
+        raw = await self.r.get(keys.LIVE_FALLBACK)
+        return float(json.loads(raw)) if raw else None
+
+    async def set_fallback_threshold(self, value: float | None) -> None:
+        if value is None:
+            await self.r.delete(keys.LIVE_FALLBACK)
+        else:
+            await self.r.set(keys.LIVE_FALLBACK, json.dumps(value))

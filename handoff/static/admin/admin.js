@@ -6,6 +6,7 @@ import { CannedAdmin } from "../shared/canned.js";
 import { byId } from "../shared/dom.js";
 import { SignIn } from "../shared/signin.js";
 import { EscalationView } from "./escalation.js";
+import { ExamplesForm } from "./examples.js";
 import { InboxView } from "./inbox.js";
 import { TrainingView } from "./training.js";
 import { IntentNamesDialog } from "./intent_names.js";
@@ -76,6 +77,7 @@ function start(user) {
   byId("me-name").textContent = user.display_name || user.username;
   document.title = "Tandem admin";
   views.inbox ??= new InboxView({ guarded, toast });
+  views.examples ??= new ExamplesForm({ guarded, toast });
   views.training ??= new TrainingView({ guarded, toast });
   views.escalation ??= new EscalationView({ guarded, toast });
   selectTab(location.hash === "#training" ? "training" : location.hash === "#escalation" ? "escalation" : "inbox");

@@ -31,6 +31,11 @@ export class EscalationView {
     });
     byId("esc-reset").addEventListener("click", () => this.save(true));
     byId("esc-preview").addEventListener("click", () => this.preview());
+    byId("fallback-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.saveFallback(false);
+    });
+    byId("fallback-reset").addEventListener("click", () => this.saveFallback(true));
   }
 
   show() {
@@ -58,6 +63,24 @@ export class EscalationView {
         h("td", { class: "muted" }, String(f.default))));
     }
     byId("esc-status").textContent = `Active model: ${data.active_version}.`;
+    const fb = data.fallback || {};
+    byId("fallback-threshold").value = fb.live === null || fb.live === undefined ? "" : String(fb.live);
+    byId("fallback-model").textContent = `in the model: ${fb.model ?? "none"}${fb.override !== null && fb.override !== undefined ? " · live value set here" : ""}`;
+  }
+
+  async saveFallback(reset) {
+    const raw = byId("fallback-threshold").value;
+    const n = Number(raw);
+    if (!reset && (raw === "" || !Number.isFinite(n) || n < 0 || n > 1)) {
+      return this.showError("Fallback threshold: a number from 0 to 1.");
+    }
+    this.showError("");
+    const done = await this.guarded(() => request("PUT", "/api/admin/fallback", { threshold: reset ? null : n }),
+      (err) => this.showError(err.message));
+    if (!done) return;
+    this.toast(reset ? "Fallback threshold: the model's own again, on every instance within seconds."
+      : "Fallback threshold saved: every instance applies it to its next turn within seconds.");
+    this.load();
   }
 
   /** The form's values, or null after showing what is wrong. */

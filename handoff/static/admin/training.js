@@ -70,6 +70,7 @@ export class TrainingView {
     this.job = data.job;
     this.next = data.next;
     this.appendLog(data.lines);
+    this.renderFacts(data.facts);
     this.renderJob();
     if (this.job && RUNNING.has(this.job.state)) {
       this.schedule();
@@ -80,6 +81,15 @@ export class TrainingView {
     } else if (this.job && this.job.state === "ready" && !this.reportVersion) {
       await this.loadReport(this.job.version);
     }
+  }
+
+  /** How long the last retraining took, and how many labels the next one would add or change. */
+  renderFacts(facts) {
+    if (!facts) return;
+    const took = facts.last_took_s ? `The last retraining took ${elapsedText(facts.last_took_s * 1000)}.` : "No retraining has finished yet.";
+    const since = facts.since_version ? `since candidate ${facts.since_version}` : "in all";
+    const removed = facts.labels_removed ? `, ${facts.labels_removed} removed` : "";
+    byId("retrain-facts").textContent = `${took} Labels new or changed ${since}: ${facts.labels_new}${removed}.`;
   }
 
   appendLog(lines) {

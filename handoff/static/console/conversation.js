@@ -3,7 +3,7 @@
 import { clear, formatTime, h, uuid } from "../shared/dom.js";
 import { AssistPanel } from "./assist.js";
 import { emotionBadge, emotionOf, trendLine } from "./emotion.js";
-import { flagButton, installFlagging } from "./flag.js";
+import { flagButton, installFlagging, teachButton } from "./flag.js";
 import { customerLabel, reasonTitle } from "./queue.js";
 import { attachSlash } from "./slash.js";
 import { intentLabel, trustedAbove } from "./intents.js";
@@ -535,9 +535,7 @@ export function messageItem(msg) {
     item.append(h("div", { class: "msg-buttons", title: "Buttons the customer was offered" },
       msg.buttons.map((b) => h("span", { class: "msg-button" }, String(b.title ?? "")))));
   }
-  if (sender === "bot") {
-    const flag = flagButton(msg);
-    if (flag) item.append(flag);
-  }
+  const action = sender === "bot" ? flagButton(msg) : sender === "customer" ? teachButton(msg) : null;
+  if (action) item.append(action);
   return item;
 }

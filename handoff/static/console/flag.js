@@ -12,9 +12,28 @@ export function flagButton(msg) {
     title: "Send the customer's question before this answer to the admin's NLU inbox" }, "Bot got this wrong");
 }
 
+/** "Send to the inbox" on a customer message: the admin labels it there (POST /api/inbox/correction). */
+export function teachButton(msg) {
+  if (typeof msg.seq !== "number") return null;
+  return h("button", { type: "button", class: "teach ghost small", dataset: { teachSeq: String(msg.seq) },
+    title: "Send this message to the admin's NLU inbox, to teach the bot what it means" }, "Send to inbox");
+}
+
 /** Handle the flag buttons inside `list`; `conversationId()` names the conversation shown there. */
 export function installFlagging(list, conversationId, toast) {
   list.addEventListener("click", async (ev) => {
+    const teach = ev.target.closest("button[data-teach-seq]");
+    if (teach && !teach.disabled) {
+      teach.disabled = true;
+      try {
+        await request("POST", "/api/inbox/correction", { conversation_id: conversationId(), seq: Number(teach.dataset.teachSeq) });
+        teach.textContent = "In the inbox";
+      } catch (err) {
+        teach.disabled = false;
+        toast(`Could not send it to the inbox: ${err.message}`);
+      }
+      return;
+    }
     const button = ev.target.closest("button[data-flag-seq]");
     if (!button || button.disabled) return;
     button.disabled = true;

@@ -243,3 +243,21 @@ def test_threshold_preview_replays_the_stored_conversations_as_by_hand(gateway: 
     assert admin.get(gateway + "/api/admin/escalation", timeout=T).json()["overrides"] == {}
     bad = admin.post(gateway + "/api/admin/escalation/preview", json={"values": {"spike_level": 2}}, timeout=T)
     assert bad.status_code == 400 and "spike_level" in bad.text
+
+
+def test_an_example_added_by_hand_is_redacted_written_and_audited_like_a_label(gateway: LiveGateway,
+                                                                              workspace: Path) -> None:
+    admin = as_user(gateway, "ada")
+    resp = admin.post(gateway + "/api/admin/examples", json={
+        "text": "can I order a metal card, my email is kim@example.com", "intent": "metal_card_order",
+        "answer": "Yes: Cards → Order a metal card."}, timeout=T)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["new_intent"] is True and "kim@example.com" not in resp.json()["text"]
+    written = (workspace / "data" / "nlu" / "inbox_labelled.yml").read_text()
+    assert "can I order a metal card, my email is" in written and "kim@example.com" not in written
+    record = json.loads((workspace / "data" / "audit" / "labels.jsonl").read_text().splitlines()[-1])
+    assert (record["action"], record["intent"], record["by"]) == ("label", "metal_card_order", "ada")
+    missing = admin.post(gateway + "/api/admin/examples", json={"text": "hi", "intent": "no_such_intent_x"}, timeout=T)
+    assert missing.status_code == 400 and "answer" in missing.text
+    assert as_user(gateway, "sam").post(gateway + "/api/admin/examples",
+                                        json={"text": "x", "intent": "greet"}, timeout=T).status_code == 403

@@ -28,6 +28,7 @@ def admin_a(live_gateway: LiveGateway) -> Iterator[requests.Session]:
         yield http
     finally:  # the session's other tests share these gateways: back to the model's own thresholds
         http.put(live_gateway + "/api/admin/escalation", json={"values": {}}, timeout=30)
+        http.put(live_gateway + "/api/admin/fallback", json={"threshold": None}, timeout=30)
 
 
 async def handed_over(c: Customer, text: str) -> bool:
@@ -57,6 +58,27 @@ async def test_a_threshold_saved_on_one_instance_hands_over_the_next_turn_on_the
         await asyncio.sleep(0.2)
     await c.close()
     await before.close()
+
+
+async def bot_says(c: Customer, text: str) -> str:
+    ack = await c.say(text)
+    return str((await c.expect("message", sender="bot", after_seq=ack["seq"], timeout=BOT_WAIT))["text"])
+
+
+@pytest.mark.model
+async def test_a_fallback_threshold_saved_on_one_instance_applies_to_the_next_turn_on_the_other(
+        live_gateway: LiveGateway, live_gateway_b: LiveGateway, admin_a: requests.Session) -> None:
+    question = "when will my new card arrive?"
+    assert "not sure I understood" not in await bot_says(await Customer.connect(live_gateway_b), question)
+    saved = admin_a.put(live_gateway + "/api/admin/fallback", json={"threshold": 0.999}, timeout=30)
+    assert saved.status_code == 200, saved.text
+    assert admin_a.get(live_gateway + "/api/admin/escalation", timeout=30).json()["fallback"]["live"] == 0.999
+    saved_at = time.monotonic()
+    while "not sure I understood" not in await bot_says(await Customer.connect(live_gateway_b), question):
+        assert time.monotonic() - saved_at < APPLY_WITHIN_S * TIME_SCALE, "instance B still uses the model's cut"
+        await asyncio.sleep(0.2)
+    bad = admin_a.put(live_gateway + "/api/admin/fallback", json={"threshold": 2}, timeout=30)
+    assert bad.status_code == 400
 
 
 def test_live_overrides_replace_single_values_on_top_of_the_models_own() -> None:

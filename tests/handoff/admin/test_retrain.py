@@ -171,3 +171,25 @@ def test_the_page_sees_each_progress_bar_once_a_second_and_what_matters_not_rasa
         "ValueError: something broke",
     ]
     assert list(f.tail) == ["trained models/versions/v1/tandem.tar.gz in 80 s", "ValueError: something broke"]
+
+
+def test_the_retrain_page_says_what_changed_since_the_newest_candidate(retrainer: Retrainer) -> None:
+    import shutil
+
+    from handoff.admin.retrain import SNAPSHOT
+    from handoff.admin.training_data import NLU_FILE
+
+    data = retrainer.data
+    data.label(["is my metal card on its way", "metal card delivery"], "metal_card", "ada", answer="Soon.")
+    assert retrainer.facts() == {"last_took_s": None, "since_version": None, "labels_new": 2, "labels_removed": 0}
+    # A candidate trained with those two (its snapshot of the labels, as _prepare copies it) ...
+    version = retrainer.registry.versions_dir / "v20250301-1"
+    (version / SNAPSHOT).mkdir(parents=True)
+    (version / "tandem.tar.gz").write_bytes(b"model")
+    shutil.copy2(data.path(NLU_FILE), version / SNAPSHOT / NLU_FILE.name)
+    # ... then one relabelled, one new, one removed.
+    data.label(["metal card delivery"], "metal_card_delivery", "ada", answer="In a week.")
+    data.label(["can I pay with my watch"], "watch_payments", "ada", answer="Yes.")
+    data.unlabel(["is my metal card on its way"], "ada", "reopen")
+    assert retrainer.facts() == {"last_took_s": None, "since_version": "v20250301-1", "labels_new": 2,
+                                 "labels_removed": 1}

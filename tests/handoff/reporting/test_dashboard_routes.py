@@ -377,9 +377,21 @@ def test_dashboard_negativity_and_intents_match_the_annotated_transcripts(desk_g
 
     pairs = [(mean(customer_negs(n, "claimed", None)), mean(customer_negs(n, end, "claimed")))
              for n, end in (("c3", "closed"), ("c4", "handback"))]
-    intents = Counter(m["intent"] for msgs in tr.values() for m in msgs
-                      if m["sender"] == "customer" and m.get("intent") and m["intent"] != "nlu_fallback")
-    fallbacks = [m["text"] for msgs in tr.values() for m in msgs if m.get("intent") == "nlu_fallback"]
+    def bot_phase(msgs: list[dict]) -> list[dict]:
+        """The customer messages sent while the bot had the chat (docs/metrics.md: only those are the bot's)."""
+        out, with_bot = [], True
+        for m in msgs:
+            if m.get("event") in ("queued", "no_agents", "claimed", "closed"):
+                with_bot = False
+            elif m.get("event") == "handback":
+                with_bot = True
+            elif with_bot and m["sender"] == "customer":
+                out.append(m)
+        return out
+
+    judged = [m for msgs in tr.values() for m in bot_phase(msgs)]
+    intents = Counter(m["intent"] for m in judged if m.get("intent") and m["intent"] != "nlu_fallback")
+    fallbacks = [m["text"] for m in judged if m.get("intent") == "nlu_fallback"]
 
     cookie = login(desk_gateway, "sam", "sam-password-123")
     d = dashboard(desk_gateway, cookie, since=scenario.since_ms, until=int(time.time() * 1000) + 1, bucket="day")
