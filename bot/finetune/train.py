@@ -170,7 +170,7 @@ class FineTune:
                 schedule += [(t, b) for b in length_batches(lengths, plan.batch, rng)]
             if part:
                 extra = length_batches(lengths, plan.batch, rng)
-                schedule += [(t, b) for b in extra[: int(round(part * len(extra)))]]
+                schedule += [(t, b) for b in extra[: round(part * len(extra))]]
         rng.shuffle(schedule)  # type: ignore[arg-type]
         if plan.max_steps is not None:
             schedule = schedule[: plan.max_steps]
@@ -178,7 +178,7 @@ class FineTune:
 
         warm = max(1, int(plan.warmup * steps))
 
-        class WarmLinear(tf.keras.optimizers.schedules.LearningRateSchedule):  # type: ignore[misc]
+        class WarmLinear(tf.keras.optimizers.schedules.LearningRateSchedule):  # type: ignore[misc,name-defined]
             def __call__(self, step: Any) -> Any:
                 step = tf.cast(step, tf.float32)
                 return plan.lr * tf.minimum(step / warm, tf.maximum(0.0, (steps - step) / max(1, steps - warm)))
@@ -246,9 +246,9 @@ def training_tasks(plan: Plan, shipped_only: bool = False) -> list[task_data.Tas
 def run(out: Path, plan: Plan = FULL, shipped_only: bool = False, show_progress: bool = True,
         evaluate: bool = False) -> dict[str, Any]:
     """Fine-tunes, exports the encoder folder to `out` (+ finetune.json) and returns the record."""
-    from bot.finetune.tf_encoder import write_meta
-
     import shutil
+
+    from bot.finetune.tf_encoder import write_meta
 
     tune = FineTune(plan)
     training = training_tasks(plan, shipped_only)

@@ -154,5 +154,5 @@ def reserve(corpus: Corpus, share: float = TUNE_SHARE, seed: int = 99) -> tuple[
     on the natural mix of classes that dev (and a desk) has."""
     rng = np.random.default_rng(seed)
     picked = np.zeros(len(corpus), bool)
-    picked[rng.choice(len(corpus), int(round(share * len(corpus))), replace=False)] = True
+    picked[rng.choice(len(corpus), round(share * len(corpus)), replace=False)] = True
     return corpus.subset(np.flatnonzero(~picked).tolist()), corpus.subset(np.flatnonzero(picked).tolist())

@@ -20,7 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from bot.sentiment.data import LABELS, TUNE_SHARE, Corpus, load_goemotions, load_support, load_upset, reserve, stratified_sample
+from bot.sentiment.data import (
+    LABELS,
+    TUNE_SHARE,
+    Corpus,
+    load_goemotions,
+    load_support,
+    load_upset,
+    reserve,
+    stratified_sample,
+)
 from bot.sentiment.features import Featurizer, cue_vector, embed_corpus
 from bot.sentiment.lexical import fit_lexical
 from bot.sentiment.mlp import fit_mlp
@@ -160,7 +169,7 @@ def choose_mix_and_offsets(head: Head, parts: tuple[np.ndarray, np.ndarray],
     offsets = zeros.copy()
     for _ in range(2):
         for c in range(len(LABELS)):
-            def with_c(value: float) -> float:
+            def with_c(value: float, c: int = c) -> float:
                 trial = offsets.copy()
                 trial[c] = value
                 return f1(mix, trial)
