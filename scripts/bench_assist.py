@@ -61,12 +61,18 @@ async def seed_index(url: str, chats: int) -> None:
     agent = await Agent.connect(url, "sam")
     for i in range(chats):
         c = await _claimed(url, agent)
-        await c.say(QUESTIONS[i % len(QUESTIONS)] + f" ({i})")
-        await agent.reply(c.cid, REPLIES[i % len(REPLIES)])
+        said = uuid.uuid4().hex
+        await c.send(type="message", client_id=said, text=QUESTIONS[i % len(QUESTIONS)] + f" ({i})")
+        await c.expect("ack", client_id=said, timeout=60)
+        await asyncio.sleep(0.25)  # the agent socket's rate limit is 5 frames/s: claim, reply, close
+        client_id = uuid.uuid4().hex
+        await agent.send(type="message", conversation_id=c.cid, client_id=client_id, text=REPLIES[i % len(REPLIES)])
+        await agent.expect("ack", client_id=client_id, timeout=60)  # patient: a shared machine can be slow
+        await asyncio.sleep(0.25)
         await agent.do("close", conversation_id=c.cid, resolution="resolved")
         await c.expect("state", state="closed", timeout=60)
         await c.close()
-        await asyncio.sleep(0.25)  # the agent socket's rate limit is 5 frames/s
+        await asyncio.sleep(0.25)
     await agent.close()
 
 
