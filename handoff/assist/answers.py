@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from handoff.admin.training_data import ACCEPTED_ANSWERS_FILE as ACCEPTED_FILE  # an admin-written file (ADMIN_FILES)
+from handoff.admin.training_data import ACCEPTED_ANSWERS_FILE as ACCEPTED_FILE  # admin-written (ADMIN_FILES)
 
 
 def domain_answers(root: Path) -> dict[str, list[str]]:
