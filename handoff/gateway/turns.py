@@ -59,7 +59,10 @@ class Turns:
             async def annotate() -> None:
                 if parse is not None:
                     try:
-                        await desk.annotate(cid, seq, await parse)
+                        parse_data = await parse
+                        await desk.annotate(cid, seq, parse_data)
+                        if self.assist is not None and state is State.QUEUED:  # for the summary and drafts at claim
+                            await self.assist.note_parse(cid, seq, parse_data)
                     except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
                         log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
 
