@@ -22,7 +22,7 @@ DOMAIN = "domain"
 # What the admin page writes into the project (handoff/admin/training_data.py ADMIN_FILES, checked equal by
 # tests/bot/test_train.py); never shipped, kept across upgrades (docs/admin.md).
 ADMIN_FILES = (NLU_DIR / "inbox_labelled.yml", Path(DOMAIN) / "admin_intents.yml", CORE_DIR / "admin_rules.yml",
-               Path("data/audit"))
+               Path("data/audit"), Path("data/assist/accepted_answers.yml"))
 
 
 def shipped_domain() -> str | list[str]:

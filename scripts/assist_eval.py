@@ -41,15 +41,18 @@ def load_corpus(folder: Path) -> list[Case]:
     return cases
 
 
-async def parse_all(model: Path, texts: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Each text's intent ranking (the classifier's, without nlu_fallback), from the trained Rasa model."""
+def load_agent(model: Path) -> Any:
     from rasa.core.agent import Agent
 
     from bot import rasa_speedups
     from bot.evaluate import latest_model
 
     rasa_speedups.apply()
-    agent = Agent.load(str(latest_model(model)))
+    return Agent.load(str(latest_model(model)))
+
+
+async def parse_all(agent: Any, texts: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each text's intent ranking (the classifier's, without nlu_fallback), from the trained Rasa model."""
     out = {}
     for text in texts:
         parsed = await agent.parse_message(text)
@@ -81,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(0, len(texts), BATCH):  # one encoder pass per text
         part = texts[i:i + BATCH]
         vectors.update(zip(part, encoder.encode(part)))
-    parses = asyncio.run(parse_all(args.model, texts))
+    agent = load_agent(args.model)  # once: drafts made of redacted text are parsed on the way
+    parses = asyncio.run(parse_all(agent, texts))
 
     def vector(text: str) -> np.ndarray:
         if text not in vectors:  # a redacted draft differs from its source text
@@ -90,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def ranking(text: str) -> list[dict[str, Any]]:
         if text not in parses:
-            parses.update(asyncio.run(parse_all(args.model, [text])))
+            parses.update(asyncio.run(parse_all(agent, [text])))
         return parses[text]
 
     def top_intent(text: str) -> str:
@@ -99,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report: dict[str, Any] = {"corpus": str(args.corpus), "model": str(args.model), "writers": {}}
     pooled: dict[str, list[Outcome]] = {"assist": [], "bot answers only": [], "past replies only": []}
-    print(f"{'split (index <- replayed)':<34} {'variant':<18} {'cases':>5} {'close':>7} {'cos>=.8':>8} "
+    print(f"{'split (index from -> replayed on)':<34} {'variant':<18} {'cases':>5} {'close':>7} {'cos>=.8':>8} "
           f"{'intent':>7} {'drafts':>6}")
     for writer, test in sorted(writers.items()):
         index = [c for c in cases if c.writer != writer]
@@ -111,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             pooled[variant] += outcomes
             f = figures(outcomes)
             report["writers"][writer][variant] = f
-            print(f"{others + ' <- ' + writer:<34} {variant:<18} {f['cases']:>5} {f['hit_rate']:>7.1%} "
+            print(f"{others + ' -> ' + writer:<34} {variant:<18} {f['cases']:>5} {f['hit_rate']:>7.1%} "
                   f"{f['cosine_rate']:>8.1%} {f['intent_rate']:>7.1%} {f['mean_drafts']:>6}")
     report["pooled"] = {v: figures(o) for v, o in pooled.items()}
     for variant, f in report["pooled"].items():

@@ -166,6 +166,12 @@ def _offline_parts(args: argparse.Namespace, plan: Plan, only: set[str], model_d
             report.history(_subprocess_json(code, 900), f"{py} -c {shlex.quote(code)}")
         except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
             report.failed("history", str(exc))
+    if "assist" in only:
+        code = "import json; from scripts.bench_assist import own_cost; print(json.dumps(own_cost()))"
+        try:
+            report.assist_cost(_subprocess_json(code, 600), f"{py} -c {shlex.quote(code)}")
+        except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
+            report.failed("assist", str(exc))
     if "nlu" in only:
         _progress("nlu")
         cache = env.ROOT / model_dir / "eval.json"

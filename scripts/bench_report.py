@@ -132,6 +132,12 @@ class Report:
         self.extra.append(f"Agent assist run: {run.sent} customer messages in {run.duration_s:.0f} s; "
                           f"{run.with_past} drafts sets carried an agent's past reply.")
 
+    def assist_cost(self, result: dict[str, Any], cmd: str) -> None:
+        self.figures.append(Figure(f"agent assist's own work per message (encode, search {result['entries']} "
+                                   "past replies, choose, redact), in-process: p50 / p99",
+                                   f"{fmt_ms(result['p50_ms'])} / {fmt_ms(result['p99_ms'])}", "(measured)", "n/a",
+                                   cmd))
+
     def sockets(self, res: SocketRun, nofile: int, cmd: str) -> None:
         per = res.bytes_per_socket
         self.figures.append(Figure("idle customer sockets held by one instance",

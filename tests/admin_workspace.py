@@ -15,7 +15,7 @@ import requests
 
 from tests.support import ROOT, TIME_SCALE, copy_shipped, is_admin_written
 
-COPIED_DATA = ("nlu", "core", "eval")  # what the admin page writes or the comparison reads
+COPIED_DATA = ("nlu", "core", "eval", "assist")  # what the admin page writes or the comparison reads
 SHARED_MODELS = ("encoders", "cache", "reduced")  # read-only inputs; never the desk's own models or versions
 
 

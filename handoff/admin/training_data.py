@@ -34,7 +34,8 @@ NLU_FILE = Path("data/nlu/inbox_labelled.yml")
 DOMAIN_FILE = Path("domain/admin_intents.yml")
 RULES_FILE = Path("data/core/admin_rules.yml")
 AUDIT_DIR = Path("data/audit")
-ADMIN_FILES = (NLU_FILE, DOMAIN_FILE, RULES_FILE, AUDIT_DIR)  # all the admin page writes; never shipped
+ACCEPTED_ANSWERS_FILE = Path("data/assist/accepted_answers.yml")  # agents' answers accepted (handoff/assist/answers.py)
+ADMIN_FILES = (NLU_FILE, DOMAIN_FILE, RULES_FILE, AUDIT_DIR, ACCEPTED_ANSWERS_FILE)  # all the admin page writes; never shipped
 VALIDATION = Path("data/eval/banking77_validation.yml")
 INTENT_RE = re.compile(r"^[a-z][a-z0-9_]{2,47}$")
 # Rasa's own, and the host site's proactive events (domain/knowledge.yml: payloads, never typed by a

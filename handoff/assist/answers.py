@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-ACCEPTED_FILE = Path("data/assist/accepted_answers.yml")
+from handoff.admin.training_data import ACCEPTED_ANSWERS_FILE as ACCEPTED_FILE  # admin-written (ADMIN_FILES)
 
 
 def domain_answers(root: Path) -> dict[str, list[str]]:

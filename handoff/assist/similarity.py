@@ -57,7 +57,9 @@ class VectorIndex:
         scores = self.matrix @ unit(np.asarray(vector, np.float32).reshape(-1))
         out: list[Neighbour] = []
         seen: set[str] = set()
-        for i in np.argsort(-scores)[: k * 4 + len(exclude)]:
+        want = min(len(scores), k * 4 + len(exclude))  # spare candidates: repeated replies are skipped
+        top = np.argpartition(-scores, want - 1)[:want]  # O(n), not a full sort of the index
+        for i in top[np.argsort(-scores[top])]:
             e, s = self.entries[int(i)], float(scores[int(i)])
             if s < min_similarity:
                 break

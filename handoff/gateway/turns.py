@@ -75,6 +75,8 @@ class Turns:
                         # An unsure parse is a candidate for the inbox too, marked as sent to the queue or a person.
                         await self.inbox.maybe_add(parse_data, conversation_id=cid, seq=seq,
                                                    threshold=self.settings.inbox_threshold, state=state.value)
+                        if self.assist is not None and state is State.QUEUED:  # for the summary and drafts at claim
+                            await self.assist.note_parse(cid, seq, parse_data)
                     except Exception as exc:  # noqa: BLE001 - emotions are a nicety; the message is already stored
                         log.warning("NLU for an agent-mode message failed (%s)", type(exc).__name__)
 
