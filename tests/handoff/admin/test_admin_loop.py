@@ -30,7 +30,7 @@ ANSWER = "Harbour Bank branches are open 9:00 to 17:00 on weekdays and 9:00 to 1
 # Branch opening hours are not among Banking77's intents: the running bot cannot get these right.
 MESSAGES = [
     "what time does the branch on harbour street open on saturday",
-    "are your branches open on saturdays",
+    "what are the opening times of my local branch",  # "are your branches open..." now reads as a product question
     "when does my local branch close today",
 ]
 
