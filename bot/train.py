@@ -14,6 +14,8 @@ import random
 import time
 from pathlib import Path
 
+import yaml
+
 from bot.data_prep import read_banking77, to_rasa_yaml
 
 NLU_DIR = Path("data/nlu")
@@ -32,11 +34,28 @@ def shipped_domain() -> str | list[str]:
     return [str(p) for p in sorted(Path(DOMAIN).glob("*.yml")) if p not in ADMIN_FILES]
 
 
-def training_files(out: Path, max_per_intent: int | None, shipped_only: bool = False) -> list[str]:
+def training_files(out: Path, max_per_intent: int | None, shipped_only: bool = False,
+                   hold_out: frozenset[str] = frozenset()) -> list[str]:
     """All NLU and core files (without the admin's if `shipped_only`); with a cap, Banking77 is replaced by
-    a seeded per-intent sample."""
+    a seeded per-intent sample; `hold_out` texts are left out of the admin's labels (the comparison scores
+    a new intent on them, handoff/admin/holdout.py)."""
     files = [str(p) for p in sorted(NLU_DIR.glob("*.yml")) if not (shipped_only and p in ADMIN_FILES)]
     files += [str(p) for p in sorted(CORE_DIR.glob("*.yml")) if not (shipped_only and p in ADMIN_FILES)]
+    labelled = NLU_DIR / "inbox_labelled.yml"
+    if hold_out and str(labelled) in files:
+        files.remove(str(labelled))
+        content = yaml.safe_load(labelled.read_text(encoding="utf-8")) or {}
+        kept: dict[str, list[str]] = {}
+        for block in content.get("nlu") or []:
+            for line in str(block.get("examples") or "").splitlines() if "intent" in block else []:
+                text = line.strip()[2:].strip() if line.strip().startswith("- ") else ""
+                if text and text not in hold_out:
+                    kept.setdefault(str(block["intent"]), []).append(text)
+        trained = out / "data" / "inbox_labelled_trained.yml"
+        trained.parent.mkdir(parents=True, exist_ok=True)
+        trained.write_text(to_rasa_yaml(kept, f"{labelled} less {len(hold_out)} kept-back examples"),
+                           encoding="utf-8")
+        files.append(str(trained))
     if max_per_intent:
         files.remove(str(NLU_DIR / "banking77.yml"))
         rng = random.Random(77)
@@ -50,11 +69,12 @@ def training_files(out: Path, max_per_intent: int | None, shipped_only: bool = F
     return files
 
 
-def train(config: str, out: Path, max_per_intent: int | None = None, shipped_only: bool = False) -> Path:
+def train(config: str, out: Path, max_per_intent: int | None = None, shipped_only: bool = False,
+          hold_out: frozenset[str] = frozenset()) -> Path:
     from rasa.model_training import train as rasa_train
 
     out.mkdir(parents=True, exist_ok=True)
-    files = training_files(out, max_per_intent, shipped_only)
+    files = training_files(out, max_per_intent, shipped_only, hold_out)
     started = time.monotonic()
     result = rasa_train(
         domain=shipped_domain() if shipped_only else DOMAIN, config=config, training_files=files, output=str(out),
@@ -75,13 +95,16 @@ def main() -> None:
     parser.add_argument("--config", default="config.yml")
     parser.add_argument("--out", type=Path, default=Path("models/rasa"))
     parser.add_argument("--max-per-intent", type=int, default=None)
+    parser.add_argument("--hold-out", type=Path, default=None,
+                        help="JSON list of the admin's labelled texts to leave out of training (kept back to score)")
     parser.add_argument("--shipped-only", action="store_true",
                         help="leave out what the admin page wrote (the reduced test model)")
     args = parser.parse_args()
     from bot.logging_config import configure
 
     configure()  # Rasa's default is DEBUG: ~730 lines of rule-policy states per training
-    train(args.config, args.out, args.max_per_intent, args.shipped_only)
+    hold_out = frozenset(json.loads(args.hold_out.read_text(encoding="utf-8"))) if args.hold_out else frozenset()
+    train(args.config, args.out, args.max_per_intent, args.shipped_only, hold_out)
 
 
 if __name__ == "__main__":

@@ -137,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validation", type=Path, required=True)
     parser.add_argument("--labelled", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--held-out", type=Path, default=None,
+                        help="holdout.json of the retrain: a new intent's examples kept back from training")
     parser.add_argument("--max-per-intent", type=int, default=0,
                         help="a seeded stratified sample of the split (0: all of it); for quick test runs")
     args = parser.parse_args(argv)
@@ -158,11 +160,23 @@ def main(argv: list[str] | None = None) -> int:
                           args.running_version, args.candidate.name)
     report["validation"] = {"path": str(args.validation), "sha": val_sha, "examples": len(examples),
                             "max_per_intent": args.max_per_intent or None}
+    if args.held_out and args.held_out.exists():
+        from handoff.admin.holdout import new_intent_report
+
+        kept = json.loads(args.held_out.read_text(encoding="utf-8"))
+        held, known = kept["held"], set(kept["known_intents"])
+        texts_held = sorted(held)
+        running_held = asyncio.run(_predict(args.running, texts_held)) if texts_held else []
+        candidate_held = asyncio.run(_predict(candidate, texts_held)) if texts_held else []
+        report["new_intents"] = new_intent_report(held, dict(labelled), known, running_held, candidate_held)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     r, c = report["running"], report["candidate"]
     print(f"accuracy {r['accuracy']:.4f} -> {c['accuracy']:.4f}; macro-F1 {r['macro_f1']:.4f} -> "
           f"{c['macro_f1']:.4f}; {len(report['better'])} intents better, {len(report['worse'])} worse; "
           f"{len(report['inbox']['now_right'])} inbox messages now right", flush=True)
+    for row in report.get("new_intents", []):
+        print(f"new intent {row['intent']}: {row['candidate_right']} of {row['held_out']} kept-back phrasings right "
+              f"(trained on {row['trained_on']})", flush=True)
     return 0
 
 

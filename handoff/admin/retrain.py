@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from handoff.admin.holdout import hold_back
 from handoff.admin.model_registry import MODEL_FILE, ModelRegistry
 from handoff.admin.training_data import (
     DOMAIN_FILE,
@@ -51,6 +52,7 @@ LINE_MAX = 300
 PROGRESS_EVERY_S = 1.0
 RUNNING = ("preparing", "training", "evaluating")
 SNAPSHOT = "training_data"
+HOLDOUT = "holdout.json"  # a new intent's examples kept back from training (handoff/admin/holdout.py)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\[\d{1,2}m")
 _BAR = re.compile(r"^(Epochs|Processed [a-z ]+|Batches|Iteration)\b[^:]*:")
 _NOTEWORTHY = re.compile(r"^trained |error|exception|traceback|failed|not found|parsing |held-out|accuracy ",
@@ -293,6 +295,10 @@ class Retrainer:
                                 if self.cfg.max_per_intent else ""), "preparing")
             await self.records.update_job({"state": "training"})
             cmd = [self.cfg.python, "-m", "bot.train", "--config", str(config), "--out", str(out)]
+            held = json.loads((out / HOLDOUT).read_text(encoding="utf-8"))["held"]
+            if held:  # a new intent's kept-back phrasings: scored by the comparison, never trained on
+                (out / "hold_out_texts.json").write_text(json.dumps(sorted(held)), encoding="utf-8")
+                cmd += ["--hold-out", str(out / "hold_out_texts.json")]
             if self.cfg.max_per_intent:
                 cmd += ["--max-per-intent", str(self.cfg.max_per_intent)]
             rc = await self._step(cmd, "training")
@@ -309,7 +315,8 @@ class Retrainer:
             cmd = [self.cfg.python, "-m", "handoff.admin.model_compare", "--candidate", str(out),
                    "--running", str(running_file), "--running-version", running_version,
                    "--validation", str(self.data.path(VALIDATION)),
-                   "--labelled", str(out / SNAPSHOT / NLU_FILE.name), "--out", str(out / "compare.json")]
+                   "--labelled", str(out / SNAPSHOT / NLU_FILE.name), "--out", str(out / "compare.json"),
+                   "--held-out", str(out / HOLDOUT)]
             if self.cfg.eval_max_per_intent:
                 cmd += ["--max-per-intent", str(self.cfg.eval_max_per_intent)]
             rc = await self._step(cmd, "evaluating")
@@ -348,9 +355,14 @@ class Retrainer:
         path.write_text(f"# {self.cfg.config} as trained for this version"
                         + (" (escalation thresholds from the admin page applied)" if applied else "") + "\n"
                         + yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        labelled = self.data.labelled()
+        known = {intent for path in sorted(self.data.path(NLU_FILE).parent.glob("*.yml"))
+                 if path.name != NLU_FILE.name for intent in read_examples(path).values()}
+        held = hold_back(labelled, known)
+        (out / HOLDOUT).write_text(json.dumps({"held": held, "known_intents": sorted(known)}), encoding="utf-8")
         meta = {"by": by, "started": now_ms(), "config": self.cfg.config, "max_per_intent": self.cfg.max_per_intent,
                 "running_version": running_version, "escalation_overrides": overrides if applied else {},
-                "labelled_examples": len(self.data.labelled())}
+                "labelled_examples": len(labelled), "held_out_examples": len(held)}
         (out / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return path
 

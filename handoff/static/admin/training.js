@@ -193,6 +193,15 @@ export class TrainingView {
       right.append(h("li", {}, h("span", { class: "item-text" }, row.text),
         h("span", { class: "muted" }, ` was ${row.running}, now `), h("strong", {}, row.candidate)));
     }
+    // A new intent's own figure: a third of its labels were kept out of training (handoff/admin/holdout.py).
+    const fresh = clear(byId("report-new-intents"));
+    const newIntents = report.new_intents || [];
+    if (!newIntents.length) fresh.append(h("li", { class: "muted" }, "No new intent in this version."));
+    for (const row of newIntents) {
+      fresh.append(h("li", { "data-intent": row.intent }, h("strong", {}, row.intent), row.held_out
+        ? ` — ${row.candidate_right} of ${row.held_out} kept-back phrasings right (running model: ${row.running_right}); trained on ${row.trained_on}`
+        : ` — trained on all ${row.trained_on} examples: label at least 3 to have one kept back for this check`));
+    }
     byId("report-still-wrong-title").textContent = `Still wrong (${inbox.still_wrong.length}); already right before: ${inbox.already_right}`;
     const wrong = clear(byId("report-still-wrong"));
     for (const row of inbox.still_wrong) {
