@@ -200,7 +200,7 @@ export class TrainingView {
     for (const row of newIntents) {
       fresh.append(h("li", { "data-intent": row.intent }, h("strong", {}, row.intent), row.held_out
         ? ` — ${row.candidate_right} of ${row.held_out} kept-back phrasings right (running model: ${row.running_right}); trained on ${row.trained_on}`
-        : ` — trained on all ${row.trained_on} examples: label at least 3 to have one kept back for this check`));
+        : ` — trained on all ${row.trained_on} examples: label at least 4 to have one kept back for this check`));
     }
     byId("report-still-wrong-title").textContent = `Still wrong (${inbox.still_wrong.length}); already right before: ${inbox.already_right}`;
     const wrong = clear(byId("report-still-wrong"));

@@ -133,6 +133,8 @@ async def test_label_retrain_compare_activate_and_the_open_socket_gets_the_new_a
     now_right = {r["text"]: r for r in report["inbox"]["now_right"]}
     assert set(now_right) == set(MESSAGES)
     assert all(r["candidate"] == INTENT and r["running"] != INTENT for r in now_right.values())
+    # The new intent's own line: three labels are all trained on (a fourth would have one kept back to score).
+    assert [(r["intent"], r["trained_on"], r["held_out"]) for r in report["new_intents"]] == [(INTENT, 3, 0)]
     meta = json.loads((workspace / "models" / "versions" / version / "meta.json").read_text())
     assert meta["by"] == "ada" and meta["config"] == "config.reduced.yml" and meta["max_per_intent"] == 25
 
