@@ -102,3 +102,33 @@ def test_export_with_the_desk_stopped_reads_the_saved_data(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert [json.loads(line)["conversation_id"] for line in done.stdout.splitlines()] == [seed.stdout.strip()]
     assert not local_redis.port_open(port)
+
+
+def test_reindex_history_as_written_on_the_embedded_redis(desk: tuple[Path, int, subprocess.Popen]) -> None:
+    data_dir, port, _ = desk
+    assert "python -m scripts.reindex_history`" in (ROOT / "README.md").read_text()
+    done = run(data_dir, port, "scripts.reindex_history")
+    assert done.returncode == 0, done.stderr
+    assert "indexed 0 closed conversation(s)" in done.stdout
+    assert local_redis.port_open(port), "the running desk's Redis must be left running"
+
+
+def test_reindex_history_with_the_desk_stopped_starts_and_stops_its_redis(tmp_path: Path) -> None:
+    port = free_port()
+    done = run(tmp_path, port, "scripts.reindex_history")
+    assert done.returncode == 0, done.stderr
+    assert "indexed 0 closed conversation(s)" in done.stdout
+    assert not local_redis.port_open(port), "the Redis the command started was left running"
+
+
+@pytest.mark.model
+def test_replay_as_written_reports_each_conversation(tmp_path: Path, reduced_model: Path) -> None:
+    """`python -m bot.replay FILE.jsonl` reads `models/rasa` after `make run`; CI has the reduced model, so the
+    one difference is `--model`."""
+    assert "python -m bot.replay FILE.jsonl" in readme_command("bot.replay")
+    file = tmp_path / "chats.jsonl"
+    file.write_text((ROOT / "tests/data/escalation/conversations.jsonl").read_text().splitlines()[0] + "\n")
+    done = run(tmp_path, free_port(), "bot.replay", str(file), "--model", str(reduced_model))
+    assert done.returncode == 0, done.stderr[-2000:]
+    reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert [r["id"] for r in reports] == ["calm-01"]
