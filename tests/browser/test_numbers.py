@@ -28,7 +28,7 @@ from tests.gateway import ACCOUNTS, LiveGateway, seed_accounts, start_gateway
 from tests.support import stop
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
-NUMBERS_DB = 12
+NUMBERS_DB = 14  # its own (console_day uses 12)
 BOT_WAIT_MS = 60_000
 
 

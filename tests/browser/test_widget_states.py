@@ -54,7 +54,7 @@ def open_desk(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 def closed_desk(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
     """Open only tomorrow, 09:00-17:00 London time: closed now, whenever the test runs."""
     tomorrow = (datetime.now(ZoneInfo(LONDON)) + timedelta(days=1)).strftime("%a")
-    yield from _desk(redis_url, tmp_path_factory.mktemp("closed-desk"), "gw-closed", 12,
+    yield from _desk(redis_url, tmp_path_factory.mktemp("closed-desk"), "gw-closed", 15,
                      f"{tomorrow} 09:00-17:00")
 
 

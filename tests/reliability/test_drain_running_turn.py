@@ -75,7 +75,7 @@ def _pipe(src: socket.socket, dst: socket.socket) -> None:
 @pytest.fixture
 def two_instances(redis_url: str, reduced_model: Path, action_server_url: str,
                   tmp_path: Path) -> Iterator[tuple[LiveGateway, LiveGateway]]:
-    url = redis_url.rsplit("/", 1)[0] + "/14"  # a database of its own (see RELIABILITY_DB)
+    url = redis_url.rsplit("/", 1)[0] + "/15"  # a database of its own (RELIABILITY_DB and socket.io use 14, faults 13)
     link = SlowLink(int(action_server_url.rsplit(":", 1)[1].split("/")[0]))
     env = {"DRAIN_TIMEOUT_S": str(DRAIN_TIMEOUT_S), "NLU_WORKERS": "0"}
     slow = start_gateway(url, reduced_model, f"http://127.0.0.1:{link.port}/webhook", tmp_path, "gw-draining",
