@@ -37,6 +37,8 @@ def used_desk(tmp_path: Path) -> Path:
     (root / "data" / "nlu" / "inbox_labelled.yml").write_text('version: "3.1"\nnlu:\n- intent: mortgage_info\n'
                                                              "  examples: |\n    - do you do mortgages\n")
     (root / "data" / "core" / "admin_rules.yml").write_text('version: "3.1"\nrules: []\n')
+    (root / "data" / "assist").mkdir()
+    (root / "data" / "assist" / "accepted_answers.yml").write_text("card_arrival:\n- It is on its way.\n")
     (root / "data" / "audit").mkdir()
     (root / "data" / "audit" / "labels.jsonl").write_text("{}\n")
     for name in ("rasa", "versions", "reduced", "encoders"):
