@@ -50,9 +50,9 @@ def _str(body: dict[str, Any], name: str, required: bool = True) -> str:
     return value.strip()
 
 
-def _live_thresholds(admin: AdminLoop, active: str) -> dict[str, Any]:
-    """The thresholds inside the model every instance runs now (defaults where its config is silent)."""
-    defaults = {f["name"]: f["default"] for f in threshold_fields()}
+def _active_config(admin: AdminLoop, active: str) -> dict[str, Any] | None:
+    """The training config of the model every instance runs now (the project's for the base model); None when
+    it cannot be read."""
     try:
         path = admin.registry.version_dir(active) / "config.yml" if active != BASE else None
     except errors.NotFound:
@@ -60,25 +60,21 @@ def _live_thresholds(admin: AdminLoop, active: str) -> dict[str, Any]:
     if path is None or not path.exists():
         path = Path(admin.settings.project_root) / admin.settings.retrain_config
     try:
-        block = config_thresholds(yaml.safe_load(path.read_text(encoding="utf-8")) or {}) or {}
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
-        block = {}
+        return None
+
+
+def _live_thresholds(config: dict[str, Any] | None) -> dict[str, Any]:
+    """The escalation thresholds in that config (defaults where it is silent)."""
+    defaults = {f["name"]: f["default"] for f in threshold_fields()}
+    block = config_thresholds(config or {}) or {}
     return {k: block.get(k, v) for k, v in defaults.items()}
 
 
-def _model_fallback(admin: AdminLoop, active: str) -> float | None:
-    """The FallbackClassifier threshold in the active model's training config (None: none in its pipeline)."""
-    try:
-        path = admin.registry.version_dir(active) / "config.yml" if active != BASE else None
-    except errors.NotFound:
-        path = None
-    if path is None or not path.exists():
-        path = Path(admin.settings.project_root) / admin.settings.retrain_config
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return None
-    for step in config.get("pipeline") or []:
+def _model_fallback(config: dict[str, Any] | None) -> float | None:
+    """The FallbackClassifier threshold in that config (None: none in its pipeline, or no config)."""
+    for step in (config or {}).get("pipeline") or []:
         if str(step.get("name", "")).endswith("FallbackClassifier"):
             return float(step.get("threshold", 0.3))  # Rasa's default
     return None
@@ -278,11 +274,12 @@ def add_admin_routes(bp: Blueprint, *, who: RequestAuth, loop: AdminLoop | None,
     async def escalation(request: Request) -> HTTPResponse:
         admin, _ = await ready(request)
         active = (await admin.registry.active())["version"]
-        model = await asyncio.to_thread(_live_thresholds, admin, active)
+        config = await asyncio.to_thread(_active_config, admin, active)
+        model = _live_thresholds(config)
         overrides = await admin.retrainer.thresholds()
         # "model": what the active model was trained with; "live": what every instance decides with now, the
         # saved values on top (handoff/admin/live_knobs.py), which the next retrained model is built with too.
-        model_cut = await asyncio.to_thread(_model_fallback, admin, active)
+        model_cut = _model_fallback(config)
         live_cut = await admin.retrainer.records.fallback_threshold()
         return response.json({"fields": threshold_fields(), "overrides": overrides, "model": model,
                               "live": {**model, **overrides}, "active_version": active,
@@ -329,7 +326,7 @@ def add_admin_routes(bp: Blueprint, *, who: RequestAuth, loop: AdminLoop | None,
             raise errors.InvalidFrame(f"last must be a whole number from 1 to {knob_preview.MAX_LAST}")
         proposed_values = check_thresholds(values)
         active = (await admin.registry.active())["version"]
-        model = await asyncio.to_thread(_live_thresholds, admin, active)
+        model = _live_thresholds(await asyncio.to_thread(_active_config, admin, active))
         current = Thresholds.from_config({**model, **await admin.retrainer.thresholds()})
         proposed = Thresholds.from_config({**model, **proposed_values})
         records = await analytics_store.latest_records(store, last)
