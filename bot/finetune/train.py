@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,15 @@ def pad_ids(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return ids, mask
 
 
+def length_chunks(ids: list[np.ndarray], size: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(indexes, padded ids, mask) for `size` texts of similar length at a time: a forward pass without
+    gradients over many texts (the frozen layers once, or an evaluation)."""
+    order = np.argsort([len(r) for r in ids], kind="stable")
+    for start in range(0, len(order), size):
+        chunk = order[start:start + size]
+        yield (chunk, *pad_ids([ids[i] for i in chunk]))
+
+
 class FineTune:
     """The TF model, its heads and the cached lower-layer outputs of every training text."""
 
@@ -126,10 +136,7 @@ class FineTune:
     def lower_outputs(self, ids: list[np.ndarray], progress: Any = None) -> list[np.ndarray]:
         """The frozen part's output per text (computed once, 64 texts of similar length per call)."""
         out: list[np.ndarray] = [np.empty(0)] * len(ids)
-        order = np.argsort([len(r) for r in ids], kind="stable")
-        for start in range(0, len(order), 64):
-            chunk = order[start:start + 64]
-            batch, mask = pad_ids([ids[i] for i in chunk])
+        for chunk, batch, mask in length_chunks(ids):
             hidden = self._lower(batch, mask).numpy()
             for row, i in enumerate(chunk):
                 out[i] = hidden[row, : len(ids[i])].astype(np.float32)
@@ -141,10 +148,7 @@ class FineTune:
         """Unit-length sentence vectors from the current weights (evaluation)."""
         ids = self.tokenizer.batch(texts)
         vectors = np.zeros((len(texts), self.model.encoder.hidden), np.float32)
-        order = np.argsort([len(r) for r in ids], kind="stable")
-        for start in range(0, len(order), 64):
-            chunk = order[start:start + 64]
-            batch, mask = pad_ids([ids[i] for i in chunk])
+        for chunk, batch, mask in length_chunks(ids):
             vectors[chunk] = self._encode(batch, mask).numpy()
         return vectors
 
