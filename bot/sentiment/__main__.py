@@ -74,7 +74,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def predict_lines(lines: TextIO, out: TextIO, head: Any, featurizer: Any) -> int:
     """One JSON line out per line in, in order; a bad line gets {"error": ...} in its place."""
-    from bot.sentiment.features import lm_sequence_features, mean_pool
+    from bot.sentiment.features import lm_sentence_features, lm_sequence_features, mean_pool
     from bot.sentiment.model import sentiment
 
     count = 0
@@ -92,7 +92,7 @@ def predict_lines(lines: TextIO, out: TextIO, head: Any, featurizer: Any) -> int
             )
             continue
         message = featurizer.messages([text])[0]
-        result = sentiment(head, mean_pool(lm_sequence_features(message)), text)
+        result = sentiment(head, mean_pool(lm_sequence_features(message)), text, lm_sentence_features(message))
         out.write(json.dumps({"text": text, **result}, ensure_ascii=False) + "\n")
         out.flush()
         count += 1
@@ -115,7 +115,7 @@ def cmd_upset(args: argparse.Namespace) -> int:
     """The upset-writing test set (written blind, never trained or tuned on): share read as negative."""
     from collections import Counter
 
-    from bot.sentiment.features import lm_sequence_features, mean_pool
+    from bot.sentiment.features import lm_sentence_features, lm_sequence_features, mean_pool
     from bot.sentiment.model import Head, sentiment
 
     head, featurizer = Head.load(args.model), _featurizer(args)
@@ -124,7 +124,8 @@ def cmd_upset(args: argparse.Namespace) -> int:
     hits: Counter[tuple[str, str]] = Counter()
     totals: Counter[tuple[str, str]] = Counter()
     for item, message in zip(items, messages):
-        score = sentiment(head, mean_pool(lm_sequence_features(message)), item["text"])["negativity"]
+        score = sentiment(head, mean_pool(lm_sequence_features(message)), item["text"],
+                          lm_sentence_features(message))["negativity"]
         key = (item["label"], item["style"])
         totals[key] += 1
         hits[key] += score >= NEGATIVE_AT

@@ -25,7 +25,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.sentiment.features import pooled_text
+from bot.sentiment.features import lm_sentence_features, pooled_text
 from bot.sentiment.model import NEUTRAL_ONLY, Head, sentiment
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ class SentimentClassifier(GraphComponent):
         """The sentiment of one featurised message (never raises)."""
         try:
             pooled, text = pooled_text(message, self._config.get("featurizer"))
-            return sentiment(self._head, pooled, text)
+            sentence = lm_sentence_features(message, self._config.get("featurizer")) if self._head.encoder else None
+            return sentiment(self._head, pooled, text, sentence)
         except Exception as exc:  # noqa: BLE001 - one odd message must not take the bot down
             # The type only: customer text never goes into logs.
             logger.error("sentiment failed on a message (%s); reporting neutral", type(exc).__name__)

@@ -53,6 +53,22 @@ def lm_sequence_features(message: Any, featurizer: str | None = None) -> np.ndar
     return None
 
 
+def lm_sentence_features(message: Any, featurizer: str | None = None) -> np.ndarray | None:
+    """The LanguageModelFeaturizer's sentence vector on `message` (bot/minilm_featurizer.py: MiniLM's
+    mean-pooled, unit-length embedding over every word piece), or None if it set none. The fine-tune's own
+    heads were trained on exactly this vector (bot/finetune/train.py), so they read it and not `mean_pool`."""
+    from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+
+    for feature in message.features:
+        if feature.attribute != TEXT or not feature.is_dense() or feature.type != FEATURE_TYPE_SENTENCE:
+            continue
+        origin = feature.origin if isinstance(feature.origin, str) else ""
+        if (featurizer and origin == featurizer) or (not featurizer and LM_NAME in origin):
+            vector = np.asarray(feature.features, dtype=np.float32).reshape(-1)
+            return vector if vector.shape[0] == EMBEDDING_DIM and np.all(np.isfinite(vector)) else None
+    return None
+
+
 def mean_pool(sequence: np.ndarray | None) -> np.ndarray | None:
     """Mean of the token vectors, skipping the all-zero rows Rasa pads truncated text with."""
     if sequence is None or sequence.ndim != 2 or sequence.shape[0] == 0:
@@ -283,11 +299,15 @@ class Featurizer:
             lm.process(messages)
         return messages
 
-    def embed(self, texts: Sequence[str], batch: bool = False) -> np.ndarray:
-        """Mean-pooled MiniLM vectors, one row per text (zeros where the pipeline sets none)."""
+    def embed(self, texts: Sequence[str], batch: bool = False, kind: str = "pooled") -> np.ndarray:
+        """MiniLM vectors, one row per text (zeros where the pipeline sets none): the mean of the token
+        vectors (`kind="pooled"`, what the heads' MLPs read) or the sentence vector (`kind="sentence"`)."""
         rows = []
         for message in self.messages(texts, batch=batch):
-            pooled = mean_pool(lm_sequence_features(message))
+            if kind == "sentence":
+                pooled = lm_sentence_features(message)
+            else:
+                pooled = mean_pool(lm_sequence_features(message))
             rows.append(pooled if pooled is not None else np.zeros(EMBEDDING_DIM, np.float32))
         return np.stack(rows) if rows else np.zeros((0, EMBEDDING_DIM), np.float32)
 
@@ -298,7 +318,7 @@ def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-def _cache_file(cache_dir: Path, featurizer: Featurizer) -> Path:
+def _cache_file(cache_dir: Path, featurizer: Featurizer, kind: str = "pooled") -> Path:
     """Named for what made the vectors: the pipeline config, the weights file's size and time (a
     fine-tune rewrites the weights in place) and how tokens are read (bot/reading.py)."""
     configs: dict[str, Any] = pipeline_configs(featurizer.config_path)
@@ -311,7 +331,7 @@ def _cache_file(cache_dir: Path, featurizer: Featurizer) -> Path:
                     config[name + "_stat"] = [weights.stat().st_size, weights.stat().st_mtime_ns]
     configs["reading"] = hashlib.sha1((ROOT / "bot" / "reading.py").read_bytes()).hexdigest()
     key = hashlib.sha1(json.dumps(configs, sort_keys=True).encode()).hexdigest()[:12]
-    return cache_dir / f"embeddings-{key}.npz"
+    return cache_dir / (f"embeddings-{key}.npz" if kind == "pooled" else f"embeddings-{kind}-{key}.npz")
 
 
 def _text_key(text: str) -> str:
@@ -323,15 +343,17 @@ def embed_corpus(
     texts: Sequence[str],
     progress: Any = None,
     cache_dir: Path | None = None,
+    kind: str = "pooled",
 ) -> np.ndarray:
-    """Embeds many short texts, shortest first so MiniLM batches carry little padding.
+    """Embeds many short texts, shortest first so MiniLM batches carry little padding (`kind`: see
+    Featurizer.embed).
 
     `cache_dir` keeps vectors by text hash (and pipeline config) between runs; `progress`
     (a tqdm bar) is ticked per text, including cached ones.
     """
     vectors = np.zeros((len(texts), EMBEDDING_DIM), np.float32)
     cached: dict[str, np.ndarray] = {}
-    cache_file = _cache_file(cache_dir, featurizer) if cache_dir else None
+    cache_file = _cache_file(cache_dir, featurizer, kind) if cache_dir else None
     if cache_file and cache_file.exists():
         with np.load(cache_file) as stored:
             cached = dict(zip(stored["keys"].tolist(), stored["vectors"]))
@@ -344,7 +366,7 @@ def embed_corpus(
         progress.update(len(texts) - len(todo))
     todo.sort(key=lambda i: len(texts[i]))
     for n, part in enumerate(chunks(todo, 512)):
-        vectors[list(part)] = featurizer.embed([texts[i] for i in part], batch=True)
+        vectors[list(part)] = featurizer.embed([texts[i] for i in part], batch=True, kind=kind)
         for i in part:
             cached[keys[i]] = vectors[i]
         if progress is not None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from bot.sentiment.data import LABELS, NEGATIVE
+from bot.sentiment.encoder_heads import EncoderHeads
 from bot.sentiment.features import CUE_NAMES, EMBEDDING_DIM, cue_vector
 from bot.sentiment.lexical import Lexical
 from bot.sentiment.mlp import MLP, softmax
@@ -32,7 +33,12 @@ class ModelError(RuntimeError):
 
 @dataclass
 class Head:
-    """p = softmax((1 − mix)·log p_mlp + mix·log p_lexical): a weighted geometric mean."""
+    """p = softmax((1 − mix)·log p_mlp + mix·log p_lexical): a weighted geometric mean.
+
+    On a fine-tuned encoder (bot/sentiment/encoder_heads.py) a third part joins: the fine-tune's own emotion
+    head on the sentence vector, and the mix is `weights` over (mlp, lexical, encoder); its upset head then
+    raises negativity (`negativity`).
+    """
 
     mlp: MLP
     lexical: Lexical
@@ -42,18 +48,29 @@ class Head:
     # Per-class log-space offsets chosen for macro-F1 on GoEmotions train items no weight was fitted on
     # (bot/sentiment/data.py reserve); zeros for a head saved before they existed.
     offsets: np.ndarray = field(default_factory=lambda: np.zeros(len(LABELS), np.float32))
+    encoder: EncoderHeads | None = None
+    weights: np.ndarray | None = None  # (mlp, lexical, encoder) when `encoder` is set
 
-    def log_parts(self, features: np.ndarray, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Each half's log-probabilities, (n, 7) twice: what the mix and the offsets are chosen on."""
-        return (np.log(softmax(self.mlp.logits(features)) + 1e-9),
-                np.log(softmax(self.lexical.logits(texts)) + 1e-9))
+    def log_parts(self, features: np.ndarray, texts: Sequence[str],
+                  sentences: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """Each part's log-probabilities, (n, 7) each: what the mix and the offsets are chosen on. The
+        encoder's part only with `sentences` (n, 384)."""
+        parts = (np.log(softmax(self.mlp.logits(features)) + 1e-9),
+                 np.log(softmax(self.lexical.logits(texts)) + 1e-9))
+        if self.encoder is not None and sentences is not None:
+            parts += (self.encoder.emotion_log_probabilities(sentences),)
+        return parts
 
-    def combine(self, log_mlp: np.ndarray, log_lex: np.ndarray) -> np.ndarray:
-        return softmax((1.0 - self.mix) * log_mlp + self.mix * log_lex + self.offsets)
+    def combine(self, *parts: np.ndarray) -> np.ndarray:
+        if len(parts) == 3 and self.weights is not None:
+            mixed = sum(w * part for w, part in zip(self.weights, parts))
+            return softmax(mixed + self.offsets)
+        return softmax((1.0 - self.mix) * parts[0] + self.mix * parts[1] + self.offsets)
 
-    def probabilities(self, features: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    def probabilities(self, features: np.ndarray, texts: Sequence[str],
+                      sentences: np.ndarray | None = None) -> np.ndarray:
         """(n, 7) distributions for a batch of dense features and their texts; rows sum to 1."""
-        return self.combine(*self.log_parts(features, texts))
+        return self.combine(*self.log_parts(features, texts, sentences))
 
     def save(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -65,6 +82,8 @@ class Head:
             "meta": np.asarray(json.dumps(self.meta)),
             **self.mlp.arrays(),
             **self.lexical.arrays(),
+            **(self.encoder.arrays() if self.encoder is not None else {}),
+            **({"weights": np.asarray(self.weights, np.float32)} if self.weights is not None else {}),
         }
         path = directory / HEAD_FILE
         tmp = directory / f".{HEAD_FILE}.tmp.npz"
@@ -90,6 +109,9 @@ class Head:
             )
             if "offsets" in stored.files:
                 head.offsets = np.asarray(stored["offsets"], np.float32)
+            head.encoder = EncoderHeads.from_arrays(stored)
+            if head.encoder is not None and "weights" in stored.files:
+                head.weights = np.asarray(stored["weights"], np.float32)
         if head.mlp.mean.shape[0] != EMBEDDING_DIM + len(CUE_NAMES):
             raise ModelError(f"{path} expects {head.mlp.mean.shape[0]} dense features; retrain it")
         return head
@@ -123,16 +145,24 @@ def negativity(distribution: np.ndarray, text: str, weight: float) -> float:
     return float(np.clip(base + weight * intensity(text) * 4.0 * base * (1.0 - base), 0.0, 1.0))
 
 
-def sentiment(head: Head, embedding: np.ndarray | None, text: str) -> dict[str, Any]:
+def sentiment(head: Head, embedding: np.ndarray | None, text: str,
+              sentence: np.ndarray | None = None) -> dict[str, Any]:
     """The parse-data value {"emotions": {label: p}, "negativity": x} for one message.
 
     With no MiniLM vector (empty or whitespace-only text, where the pipeline sets none)
-    the answer is plainly neutral rather than a guess from an all-zero vector.
+    the answer is plainly neutral rather than a guess from an all-zero vector. `sentence` (the featurizer's
+    sentence vector) is read by a fine-tuned encoder's heads only.
     """
     if embedding is None:
         return {"emotions": dict(NEUTRAL_ONLY), "negativity": 0.0}
-    distribution = head.probabilities(dense_row(embedding, text)[None, :], [text])[0]
+    sentences = None if sentence is None or head.encoder is None else sentence[None, :]
+    distribution = head.probabilities(dense_row(embedding, text)[None, :], [text], sentences)[0]
+    score = negativity(distribution, text, head.intensity_weight)
+    if sentences is not None and head.encoder is not None:
+        # The fine-tune's upset head answers "is this customer upset?" directly (masked swearing, emoji,
+        # sarcasm were in its training); either reading can raise negativity, neither lowers the other.
+        score = max(score, float(head.encoder.upset_probability(sentences)[0]))
     return {
         "emotions": {label: float(p) for label, p in zip(LABELS, distribution)},
-        "negativity": negativity(distribution, text, head.intensity_weight),
+        "negativity": score,
     }

@@ -30,7 +30,8 @@ from bot.sentiment.data import (
     reserve,
     stratified_sample,
 )
-from bot.sentiment.features import Featurizer, cue_vector, embed_corpus
+from bot.sentiment.encoder_heads import EncoderHeads
+from bot.sentiment.features import LM_NAME, Featurizer, cue_vector, embed_corpus, pipeline_configs
 from bot.sentiment.lexical import fit_lexical
 from bot.sentiment.mlp import fit_mlp
 from bot.sentiment.model import Head
@@ -131,8 +132,18 @@ def train(
     head = Head(mlp, lexical, MIX, INTENSITY_WEIGHT)
     tuned: dict[str, float] = {}
     if len(tune_slice):
-        parts = head.log_parts(dense_features(tune_vectors, tune_slice.texts), tune_slice.texts)
-        head.mix, head.offsets, tuned = choose_mix_and_offsets(head, parts, tune_slice.primary())
+        head.encoder = encoder_heads(featurizer) if plan.upset else None
+        sentences = None
+        if head.encoder is not None:
+            with tqdm(total=len(tune_slice), desc="sentence vectors of the tune slice", unit="text",
+                      disable=not show_progress) as bar:
+                sentences = embed_corpus(featurizer, tune_slice.texts, progress=bar, cache_dir=cache_dir,
+                                         kind="sentence")
+        parts = head.log_parts(dense_features(tune_vectors, tune_slice.texts), tune_slice.texts, sentences)
+        if len(parts) == 3:
+            head.weights, head.offsets, tuned = choose_weights_and_offsets(parts, tune_slice.primary())
+        else:
+            head.mix, head.offsets, tuned = choose_mix_and_offsets(head, parts, tune_slice.primary())
 
     meta: dict[str, Any] = {
         "plan": asdict(plan),
@@ -140,6 +151,8 @@ def train(
         "sizes": {"mlp_train": len(encoded), "lexical_train": len(lexical_pool), "support": len(support),
                   "tune_slice": len(tune_slice)},
         "mix": head.mix,
+        "weights": None if head.weights is None else [round(float(x), 3) for x in head.weights],
+        "encoder": None if head.encoder is None else head.encoder.encoder,
         "offsets": [round(float(x), 3) for x in head.offsets],
         "tune_slice_macro_f1": tuned,
         "train_seconds": round(time.monotonic() - started, 1),
@@ -154,11 +167,51 @@ MIX_GRID = np.round(np.arange(0.0, 0.91, 0.05), 2)
 OFFSET_GRID = np.round(np.arange(-1.5, 1.51, 0.1), 2)
 
 
-def choose_mix_and_offsets(head: Head, parts: tuple[np.ndarray, np.ndarray],
+def encoder_heads(featurizer: Featurizer) -> EncoderHeads | None:
+    """The fine-tune's own heads next to the pipeline's encoder weights (None for the stock encoder)."""
+    return EncoderHeads.from_encoder(pipeline_configs(featurizer.config_path)[LM_NAME]["model_weights"])
+
+
+WEIGHT_GRID = np.round(np.arange(0.0, 1.001, 0.05), 2)
+
+
+def _coordinate_offsets(f1: Any) -> np.ndarray:
+    """Per-class offsets by coordinate ascent (two rounds), ties to the smaller offset."""
+    offsets = np.zeros(len(LABELS), np.float32)
+    for _ in range(2):
+        for c in range(len(LABELS)):
+            def with_c(value: float, c: int = c) -> float:
+                trial = offsets.copy()
+                trial[c] = value
+                return f1(trial)
+            offsets[c] = float(max(OFFSET_GRID, key=lambda v: (with_c(float(v)), -abs(float(v)))))
+    return offsets
+
+
+def choose_weights_and_offsets(parts: tuple[np.ndarray, ...],
+                               gold: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """Weights of (MLP, TF-IDF, the fine-tune's emotion head) on a 0.05 grid of the simplex, then per-class
+    offsets, each for macro-F1 on the kept-back GoEmotions *train* slice; dev is never looked at."""
+    zeros = np.zeros(len(LABELS), np.float32)
+
+    def f1(weights: np.ndarray, offsets: np.ndarray) -> float:
+        return macro_f1(gold, (sum(w * p for w, p in zip(weights, parts)) + offsets).argmax(1))[0]
+
+    grid = [np.asarray([a, b, round(1.0 - a - b, 2)], np.float32)
+            for a in WEIGHT_GRID for b in WEIGHT_GRID if a + b <= 1.0 + 1e-9]
+    alone = {name: round(f1(np.eye(3, dtype=np.float32)[i], zeros), 4)
+             for i, name in enumerate(("mlp", "lexical", "encoder"))}
+    weights = max(grid, key=lambda w: f1(w, zeros))
+    offsets = _coordinate_offsets(lambda o: f1(weights, o))
+    return weights, offsets, {**{f"alone_{k}": v for k, v in alone.items()},
+                              "mixed": round(f1(weights, zeros), 4), "chosen": round(f1(weights, offsets), 4)}
+
+
+def choose_mix_and_offsets(head: Head, parts: tuple[np.ndarray, ...],
                            gold: np.ndarray) -> tuple[float, np.ndarray, dict[str, float]]:
     """The TF-IDF half's weight, then per-class offsets (two rounds of coordinate ascent), each for
     macro-F1 on the kept-back GoEmotions *train* slice; dev is never looked at."""
-    log_mlp, log_lex = parts
+    log_mlp, log_lex = parts[:2]
 
     def f1(mix: float, offsets: np.ndarray) -> float:
         return macro_f1(gold, ((1.0 - mix) * log_mlp + mix * log_lex + offsets).argmax(1))[0]
@@ -166,14 +219,7 @@ def choose_mix_and_offsets(head: Head, parts: tuple[np.ndarray, np.ndarray],
     zeros = np.zeros(len(LABELS), np.float32)
     before = f1(head.mix, zeros)
     mix = float(max(MIX_GRID, key=lambda m: (f1(float(m), zeros), -abs(float(m) - head.mix))))
-    offsets = zeros.copy()
-    for _ in range(2):
-        for c in range(len(LABELS)):
-            def with_c(value: float, c: int = c) -> float:
-                trial = offsets.copy()
-                trial[c] = value
-                return f1(mix, trial)
-            offsets[c] = float(max(OFFSET_GRID, key=lambda v: (with_c(float(v)), -abs(float(v)))))
+    offsets = _coordinate_offsets(lambda o: f1(mix, o))
     return mix, offsets, {"fixed_mix": round(before, 4), "chosen": round(f1(mix, offsets), 4)}
 
 
@@ -192,7 +238,10 @@ def evaluate(
     corpus = full.single_label()
     with tqdm(total=len(corpus), desc=f"encoding {split}", unit="text", disable=not show_progress) as bar:
         vectors = embed_corpus(featurizer, corpus.texts, progress=bar, cache_dir=cache_dir)
-    reported = head.probabilities(dense_features(vectors, corpus.texts), corpus.texts)
+    sentences = None
+    if head.encoder is not None:
+        sentences = embed_corpus(featurizer, corpus.texts, cache_dir=cache_dir, kind="sentence")
+    reported = head.probabilities(dense_features(vectors, corpus.texts), corpus.texts, sentences)
     overall, per_class = macro_f1(corpus.primary(), reported.argmax(1))
     accuracy = float(np.mean(reported.argmax(1) == corpus.primary()))
     return {

@@ -58,3 +58,61 @@ def test_batches_hold_texts_of_similar_length_and_cover_every_text_once():
     assert all(abs(int(lengths[c].max()) - int(lengths[c].min())) <= 2 for c in chunks)
     x, mask = pad([np.ones((2, 4)), np.ones((3, 4))])
     assert x.shape == (2, 3, 4) and mask.tolist() == [[1, 1, 0], [1, 1, 1]]
+
+
+def test_the_fine_tunes_own_heads_are_served_from_the_sentence_vector_and_survive_the_head_file(tuned, tmp_path,
+                                                                                              sentiment_head):
+    """A head trained `--desk` on a fine-tuned encoder carries that encoder's emotion and upset heads; they read
+    the featurizer's sentence vector, round-trip through head.npz, and the upset head can only raise negativity."""
+    from bot.sentiment.encoder_heads import SCALE, EncoderHeads, fingerprint
+    from bot.sentiment.mlp import softmax
+    from bot.sentiment.model import Head, negativity, sentiment
+
+    out, _ = tuned
+    heads = EncoderHeads.from_encoder(out)
+    assert heads is not None and heads.upset_w is not None
+    assert heads.encoder == fingerprint(out) != ""
+    assert EncoderHeads.from_encoder(tmp_path) is None  # a stock encoder folder has no heads
+
+    tune = FineTune(TINY, stock=out)
+    sentences = tune.encode(TEXTS)  # the unit-length vector the fine-tune's heads were trained on
+    with np.load(out / "heads.npz") as stored:
+        expected = softmax(SCALE * sentences @ stored["upset_w"] + stored["upset_b"])[:, 1]
+    np.testing.assert_allclose(heads.upset_probability(sentences), expected, rtol=1e-5)
+
+    head = Head(sentiment_head.mlp, sentiment_head.lexical, sentiment_head.mix, sentiment_head.intensity_weight,
+                encoder=heads, weights=np.asarray([0.2, 0.3, 0.5], np.float32))
+    head.save(tmp_path)
+    again = Head.load(tmp_path)
+    assert again.encoder is not None and again.encoder.encoder == heads.encoder
+    np.testing.assert_allclose(again.weights, [0.2, 0.3, 0.5])
+    embedding = np.zeros(head.mlp.mean.shape[0] - 12, np.float32)
+    text = TEXTS[1]
+    with_vector = sentiment(again, embedding, text, sentences[1])
+    without = sentiment(again, embedding, text)  # no sentence vector: the two-part mix, as before
+    assert with_vector["negativity"] >= heads.upset_probability(sentences[1:2])[0] - 1e-6
+    distribution = np.asarray(list(with_vector["emotions"].values()))
+    assert with_vector["negativity"] >= negativity(distribution, text, again.intensity_weight) - 1e-6
+    assert sum(without["emotions"].values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_live_featurizers_sentence_vector_is_the_one_the_fine_tunes_heads_read(tuned, tmp_path):
+    """The pipeline (spaCy tokens, bot/reading.py, word pieces, onnxruntime, mean pooling) hands the sentiment
+    head the same unit-length vector the fine-tune trained its heads on."""
+    import yaml
+
+    from bot.sentiment.features import Featurizer, lm_sentence_features
+
+    out, _ = tuned
+    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.reduced.yml").read_text(encoding="utf-8"))
+    for step in config["pipeline"]:
+        if step["name"].endswith("LanguageModelFeaturizer"):
+            step.update(model_weights=str(out), read_upset_writing=True)
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    live = Featurizer(config_path=path)
+    expected = FineTune(TINY, stock=out).encode(TEXTS)
+    for text, vector in zip(TEXTS, expected):
+        served = lm_sentence_features(live.messages([text])[0])
+        assert served is not None
+        np.testing.assert_allclose(served, vector, atol=2e-4)
