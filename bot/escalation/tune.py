@@ -125,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "rasa")
     parser.add_argument("--acts", type=Path, default=ROOT / "models" / "escalation",
                         help="dialogue-act head folder; 'none' to score without it")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="the pipeline config whose MiniLM the act head reads (config.yml)")
     parser.add_argument("--grid", action="store_true", help="search the act thresholds on these files")
     parser.add_argument("--mistakes", action="store_true")
     args = parser.parse_args(argv)
@@ -138,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.sentiment.features import Featurizer
 
         head = ActHead.load(args.acts)
-        vectors = Featurizer().embed(texts)
+        vectors = Featurizer(config_path=args.config).embed(texts)
         acts = {t: head.acts(v, t) for t, v in zip(texts, vectors)}
     base = th = Thresholds()
     report = score(labels, decisions(conversations, parsed, acts, base))

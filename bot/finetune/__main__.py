@@ -1,4 +1,5 @@
-"""`python -m bot.finetune train --out models/encoders/minilm-desk [--plan full|tiny] [--eval]`."""
+"""`python -m bot.finetune train --out models/encoders/minilm-desk [--plan full|tiny] [--eval]`;
+`python -m bot.finetune config --out models/desk/config.yml`: config.yml serving the fine-tuned encoder."""
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,16 @@ def main(argv: list[str] | None = None) -> int:
                        ("emotion-epochs", float), ("upset-epochs", float), ("lr", float), ("head-lr", float),
                        ("batch", int), ("seed", int)):
         train.add_argument(f"--{name}", type=kind, default=None)
+    config = sub.add_parser("config", help="write config.yml changed to serve the fine-tuned encoder")
+    config.add_argument("--source", type=Path, default=Path("config.yml"))
+    config.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.command == "config":
+        from bot.finetune.desk_config import write_desk_config
+
+        print(write_desk_config(args.source, args.out))
+        return 0
     plan = with_overrides(PLANS[args.plan], frozen=args.frozen, intent_epochs=args.intent_epochs,
                           emotion_per_class=args.emotion_per_class, emotion_epochs=args.emotion_epochs,
                           upset_epochs=args.upset_epochs, lr=args.lr, head_lr=args.head_lr, batch=args.batch,

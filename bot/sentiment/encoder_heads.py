@@ -15,6 +15,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,11 +75,12 @@ class EncoderHeads:
         return out
 
     @classmethod
-    def from_arrays(cls, stored: object) -> EncoderHeads | None:
+    def from_arrays(cls, stored: Any) -> EncoderHeads | None:
+        """From a loaded head.npz (np.load's NpzFile); None when the head has no encoder heads."""
         files = getattr(stored, "files", [])
         if "enc_emotion_w" not in files:
             return None
-        get = stored.__getitem__  # type: ignore[attr-defined]
+        get = stored.__getitem__
         upset = "enc_upset_w" in files
         return cls(np.asarray(get("enc_emotion_w"), np.float32), np.asarray(get("enc_emotion_b"), np.float32),
                    np.asarray(get("enc_upset_w"), np.float32) if upset else None,

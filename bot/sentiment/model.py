@@ -55,8 +55,10 @@ class Head:
                   sentences: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
         """Each part's log-probabilities, (n, 7) each: what the mix and the offsets are chosen on. The
         encoder's part only with `sentences` (n, 384)."""
-        parts = (np.log(softmax(self.mlp.logits(features)) + 1e-9),
-                 np.log(softmax(self.lexical.logits(texts)) + 1e-9))
+        parts: tuple[np.ndarray, ...] = (
+            np.log(softmax(self.mlp.logits(features)) + 1e-9),
+            np.log(softmax(self.lexical.logits(texts)) + 1e-9),
+        )
         if self.encoder is not None and sentences is not None:
             parts += (self.encoder.emotion_log_probabilities(sentences),)
         return parts

@@ -116,3 +116,26 @@ def test_the_live_featurizers_sentence_vector_is_the_one_the_fine_tunes_heads_re
         served = lm_sentence_features(live.messages([text])[0])
         assert served is not None
         np.testing.assert_allclose(served, vector, atol=2e-4)
+
+
+def test_the_desk_config_is_config_yml_serving_the_fine_tuned_encoder_and_nothing_else():
+    import copy
+
+    import yaml
+
+    from bot.finetune.desk_config import ENCODER, HEADS, desk_config
+
+    source = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yml").read_text(encoding="utf-8"))
+    kept = copy.deepcopy(source)
+    desk = desk_config(source)
+    assert source == kept  # config.yml's dict is not changed in place
+    steps = {s["name"].rsplit(".", 1)[-1]: s for s in desk["pipeline"]}
+    assert steps["MiniLMLanguageModelFeaturizer"]["model_weights"] == ENCODER
+    assert steps["MiniLMLanguageModelFeaturizer"]["read_upset_writing"] is True
+    assert steps["LinearIntentClassifier"]["char_tfidf"] is True
+    assert steps["SentimentClassifier"]["model_dir"] == f"{HEADS}/sentiment"
+    assert steps["DialogueActClassifier"]["model_dir"] == f"{HEADS}/escalation"
+    assert desk["policies"] == source["policies"]  # thresholds and everything else as config.yml has them
+    source["pipeline"] = [s for s in source["pipeline"] if "Sentiment" not in s["name"]]
+    with pytest.raises(ValueError, match="sentiment"):
+        desk_config(source)
