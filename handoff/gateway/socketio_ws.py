@@ -185,7 +185,9 @@ def add_socketio(app: Sanic, services: Services) -> socketio.AsyncServer | None:
 
     async def serve(session: SocketIOCustomer) -> None:
         try:
-            with metrics.track_websocket("customer"):
+            # Tracked like a native socket: on SIGTERM it is disconnected at once (drain.py), and rasa-webchat's
+            # socket.io client reconnects to another instance and resumes its session.
+            with metrics.track_websocket("customer"), services.drain.track(session):
                 await session.run()
         except Exception:
             log.exception("a socket.io customer session failed")
