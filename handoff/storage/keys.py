@@ -135,6 +135,11 @@ def ch_conv(conversation_id: str) -> str:
     return f"{PREFIX}pub:conv:{tag(conversation_id)}"
 
 
+def conversation_of(channel: str) -> str:
+    """The conversation id a ch_conv channel belongs to (its hash tag)."""
+    return channel.rsplit(":", 1)[-1].strip("{}")
+
+
 def ch_agent(username: str) -> str:
     """Events for one agent on every instance: transfers to them, forced logout."""
     return f"{DESK}pub:agent:{username}"
