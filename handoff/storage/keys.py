@@ -135,9 +135,9 @@ def ch_conv(conversation_id: str) -> str:
     return f"{PREFIX}pub:conv:{tag(conversation_id)}"
 
 
-def conversation_of(channel: str) -> str:
-    """The conversation id a ch_conv channel belongs to (its hash tag)."""
-    return channel.rsplit(":", 1)[-1].strip("{}")
+def conversation_of(name: str) -> str:
+    """The conversation id of its ch_conv channel or its conv hash (the hash tag)."""
+    return name.rsplit(":", 1)[-1].strip("{}")
 
 
 def ch_agent(username: str) -> str:

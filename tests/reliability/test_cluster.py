@@ -137,6 +137,35 @@ async def test_rasas_tracker_and_lock_stores_keep_each_conversation_in_its_own_s
     await locks.ared.aclose()
 
 
+async def test_every_script_runs_on_primaries_that_never_loaded_it(cluster: Cluster) -> None:
+    """As on a replica promoted after the scripts were loaded: EVALSHA meets NOSCRIPT, and the store goes on."""
+    from handoff.core import conversation as sm
+    from handoff.core.conversation import Snapshot
+    from handoff.core.protocol import State
+    from tests.reliability.redis_topologies import cli
+
+    client = client_of(cluster)
+    try:
+        store = store_mod.Store(client, 3600, wait_replicas=1)
+        await asyncio.to_thread(seed_accounts, cluster.url, {"noscript": ("password-12345", "agent", "N", 2)},
+                                cluster.seeds)
+        for attempt in range(2):  # cold, then after the scripts were flushed everywhere
+            for node in cluster.alive():
+                await asyncio.to_thread(cli, node.port, "SCRIPT", "FLUSH")
+            cids = [(await store.create_conversation({}, "en"))[0] for _ in range(6)]  # over the primaries
+            for cid in cids:
+                await store.append(cid, {"sender": "customer", "text": f"hi {attempt}"}, needs_turn=True)
+                await store.reply(cid, 1, [{"sender": "bot", "text": "hello"}], (State.BOT,), {"kind": "typing"})
+            await store.apply(cids[0], sm.escalate(Snapshot(State.BOT), {"kind": "explicit"}, 0.5, 1),
+                              {"state": "queued"})
+            await store.apply(cids[0], sm.claim(Snapshot(State.QUEUED), "noscript", "N"), {"state": "agent"})
+            await store.apply(cids[0], sm.close(Snapshot(State.AGENT, "noscript"), "noscript", "resolved"),
+                              {"state": "closed"})
+            assert [m["sender"] for m in await store.read_log(cids[-1])] == ["customer", "bot"]
+    finally:
+        await client.aclose()
+
+
 async def wait_for(predicate: Any, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s * TIME_SCALE
     while not await predicate():
