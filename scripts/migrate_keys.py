@@ -27,10 +27,10 @@ def tagged_name(key: str) -> str | None:
     """The name `key` has with hash tags; None when it has them already or is not the desk's."""
     if not key.startswith(keys.PREFIX) or "{" in key:
         return None
-    rest = key[len(keys.PREFIX):]
+    rest = key[len(keys.PREFIX) :]
     for kind in PER_CONVERSATION:
         if rest.startswith(kind):
-            ident, sep, tail = rest[len(kind):].partition(":")
+            ident, sep, tail = rest[len(kind) :].partition(":")
             return f"{keys.PREFIX}{kind}{keys.tag(ident)}{sep}{tail}"
     return keys.DESK + rest
 

@@ -32,7 +32,14 @@ from typing_extensions import Self
 from handoff.storage import lua
 
 log = logging.getLogger(__name__)
-NODE_KWARGS = ("username", "password", "socket_timeout", "socket_connect_timeout", "health_check_interval", "ssl")
+NODE_KWARGS = (
+    "username",
+    "password",
+    "socket_timeout",
+    "socket_connect_timeout",
+    "health_check_interval",
+    "ssl",
+)
 
 
 def parse_nodes(raw: str | tuple[str, ...] | list[str]) -> list[ClusterNode]:
@@ -99,7 +106,9 @@ class ClusterClient(RedisCluster):
         node = await self.owner(key)
         client = self._nodes.get(node.name)
         if client is None:
-            client = self._nodes[node.name] = aioredis.Redis(host=node.host, port=node.port, **self._node_kwargs)
+            client = self._nodes[node.name] = aioredis.Redis(
+                host=node.host, port=node.port, **self._node_kwargs
+            )
         return client
 
     def node_client(self, host: str, port: int) -> aioredis.Redis:

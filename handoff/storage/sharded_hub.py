@@ -73,7 +73,9 @@ class ShardedHub(Hub):
                 try:
                     await self._ssubscribe(channel)
                 except (RedisError, OSError) as exc:
-                    log.warning("sharded subscribe failed (%s); retrying on the slot's owner", type(exc).__name__)
+                    log.warning(
+                        "sharded subscribe failed (%s); retrying on the slot's owner", type(exc).__name__
+                    )
                     self._orphan([channel])
 
     async def unsubscribe(self, channel: str, callback: Callback) -> None:
@@ -99,8 +101,11 @@ class ShardedHub(Hub):
         node = await self.client.owner(channel)
         link = self._links.get(node.name)
         if link is None:
-            kwargs = {k: v for k, v in self.client.node_kwargs.items()
-                      if k in ("username", "password", "ssl", "socket_connect_timeout")}
+            kwargs = {
+                k: v
+                for k, v in self.client.node_kwargs.items()
+                if k in ("username", "password", "ssl", "socket_connect_timeout")
+            }
             kwargs.setdefault("socket_connect_timeout", 1.0)  # a dead node must not hold the hub's lock long
             conn = Connection(host=node.host, port=node.port, decode_responses=True, **kwargs)
             await conn.connect()
@@ -118,8 +123,12 @@ class ShardedHub(Hub):
                 raise
             except (RedisError, OSError) as exc:
                 # The node died, or refused a subscription (MOVED: its slot is served elsewhere now).
-                log.warning("sharded pub/sub on %s lost (%s: %s); moving its channels", link.name,
-                            type(exc).__name__, str(exc)[:80])
+                log.warning(
+                    "sharded pub/sub on %s lost (%s: %s); moving its channels",
+                    link.name,
+                    type(exc).__name__,
+                    str(exc)[:80],
+                )
                 await self._drop(link)
                 return
             if not isinstance(push, list) or len(push) < 3:

@@ -54,14 +54,24 @@ def client_of(group: Cluster) -> Any:
 
 def gateway_env(group: Cluster) -> dict[str, str]:
     # No assist encoder: the instances start in seconds instead of half a minute (nothing here uses it).
-    return {"REDIS_CLUSTER": group.seeds, "REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "500",
-            "ASSIST_ENCODER": "0"}
+    return {
+        "REDIS_CLUSTER": group.seeds,
+        "REDIS_WAIT_REPLICAS": "1",
+        "REDIS_WAIT_TIMEOUT_MS": "500",
+        "ASSIST_ENCODER": "0",
+    }
 
 
 async def two_gateways(group: Cluster, tmp_path: Path, prefix: str) -> list[LiveGateway]:
     await asyncio.to_thread(seed_accounts, group.url, None, group.seeds)
-    return list(await asyncio.gather(*(asyncio.to_thread(start_bare, group.url, tmp_path, f"{prefix}-{n}",
-                                                         **gateway_env(group)) for n in ("a", "b"))))
+    return list(
+        await asyncio.gather(
+            *(
+                asyncio.to_thread(start_bare, group.url, tmp_path, f"{prefix}-{n}", **gateway_env(group))
+                for n in ("a", "b")
+            )
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +108,9 @@ async def test_a_customer_who_resumes_on_the_other_instance_gets_everything_afte
     await first.expect("state", state="queued")
     seen_seq = said[0]["seq"]
     await first.close()
-    again = await Customer.connect(str(gateways[1]), conversation_id=first.cid, token=first.token,
-                                   last_seq=seen_seq)
+    again = await Customer.connect(
+        str(gateways[1]), conversation_id=first.cid, token=first.token, last_seq=seen_seq
+    )
     await again.drain(1.0 * TIME_SCALE)
     seqs = [f["seq"] for f in again.seen if f.get("type") == "message"]  # every frame the socket received
     assert seqs == sorted(set(seqs)) and seqs[0] == seen_seq + 1  # everything after it, in order, once
@@ -114,15 +125,24 @@ async def test_rasas_tracker_and_lock_stores_keep_each_conversation_in_its_own_s
 
     from bot.redis_stores import AsyncRedisLockStore, AsyncRedisTrackerStore
 
-    where = {"host": "127.0.0.1", "port": cluster.nodes[0].port, "db": 0, "key_prefix": "tandem",
-             "cluster": cluster.seeds}
+    where = {
+        "host": "127.0.0.1",
+        "port": cluster.nodes[0].port,
+        "db": 0,
+        "key_prefix": "tandem",
+        "cluster": cluster.seeds,
+    }
     trackers = AsyncRedisTrackerStore(Domain.empty(), record_exp=3600, **where)
     locks = AsyncRedisLockStore(**where)
     cid = "f" * 32
     assert key_slot(trackers.tracker_key(cid).encode()) == key_slot(keys.conv(cid).encode())
     assert key_slot(locks.lock_key(cid).encode()) == key_slot(keys.conv(cid).encode())
-    events = [ActionExecuted("action_listen"), UserUttered("where is my card", {"name": "card_arrival"}),
-              BotUttered("It takes 5-7 working days."), ActionExecuted("action_listen")]
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("where is my card", {"name": "card_arrival"}),
+        BotUttered("It takes 5-7 working days."),
+        ActionExecuted("action_listen"),
+    ]
     await trackers.save(DialogueStateTracker.from_events(cid, events))
     back = await trackers.retrieve(cid)
     assert back is not None
@@ -147,20 +167,27 @@ async def test_every_script_runs_on_primaries_that_never_loaded_it(cluster: Clus
     client = client_of(cluster)
     try:
         store = store_mod.Store(client, 3600, wait_replicas=1)
-        await asyncio.to_thread(seed_accounts, cluster.url, {"noscript": ("password-12345", "agent", "N", 2)},
-                                cluster.seeds)
+        await asyncio.to_thread(
+            seed_accounts, cluster.url, {"noscript": ("password-12345", "agent", "N", 2)}, cluster.seeds
+        )
         for attempt in range(2):  # cold, then after the scripts were flushed everywhere
             for node in cluster.alive():
                 await asyncio.to_thread(cli, node.port, "SCRIPT", "FLUSH")
             cids = [(await store.create_conversation({}, "en"))[0] for _ in range(6)]  # over the primaries
             for cid in cids:
                 await store.append(cid, {"sender": "customer", "text": f"hi {attempt}"}, needs_turn=True)
-                await store.reply(cid, 1, [{"sender": "bot", "text": "hello"}], (State.BOT,), {"kind": "typing"})
-            await store.apply(cids[0], sm.escalate(Snapshot(State.BOT), {"kind": "explicit"}, 0.5, 1),
-                              {"state": "queued"})
+                await store.reply(
+                    cid, 1, [{"sender": "bot", "text": "hello"}], (State.BOT,), {"kind": "typing"}
+                )
+            await store.apply(
+                cids[0], sm.escalate(Snapshot(State.BOT), {"kind": "explicit"}, 0.5, 1), {"state": "queued"}
+            )
             await store.apply(cids[0], sm.claim(Snapshot(State.QUEUED), "noscript", "N"), {"state": "agent"})
-            await store.apply(cids[0], sm.close(Snapshot(State.AGENT, "noscript"), "noscript", "resolved"),
-                              {"state": "closed"})
+            await store.apply(
+                cids[0],
+                sm.close(Snapshot(State.AGENT, "noscript"), "noscript", "resolved"),
+                {"state": "closed"},
+            )
             assert [m["sender"] for m in await store.read_log(cids[-1])] == ["customer", "bot"]
     finally:
         await client.aclose()
@@ -248,10 +275,16 @@ async def test_the_primary_of_the_conversations_slot_killed_mid_conversation_los
         racer = await Customer.connect(str(gws[1]))
         await racer.send(type="request_human")
         await racer.expect("state", state="queued")
-        outcomes = await claim_race([str(g) for g in gws], group.url.replace(
-            str(group.nodes[0].port), str(group.alive()[0].port)), racer.cid, n=10, cluster=",".join(
-                f"127.0.0.1:{n.port}" for n in group.alive()))
-        assert outcomes.count("claimed") == 1 and outcomes.count(errors.CONFLICT) == len(outcomes) - 1, outcomes
+        outcomes = await claim_race(
+            [str(g) for g in gws],
+            group.url.replace(str(group.nodes[0].port), str(group.alive()[0].port)),
+            racer.cid,
+            n=10,
+            cluster=",".join(f"127.0.0.1:{n.port}" for n in group.alive()),
+        )
+        assert outcomes.count("claimed") == 1 and outcomes.count(errors.CONFLICT) == len(outcomes) - 1, (
+            outcomes
+        )
 
         client = client_of(group)
         try:

@@ -47,10 +47,14 @@ async def test_an_old_desk_is_renamed_and_its_queued_and_assigned_chats_go_on(ol
     r = old_desk
     queued, assigned = "q" * 32, "s" * 32
     # As the gateway wrote them before the tags.
-    await r.hset(f"tandem:conv:{queued}", mapping={"state": "queued", "seq": 1, "token_hash": "x", "queued_at": 5})
+    await r.hset(
+        f"tandem:conv:{queued}", mapping={"state": "queued", "seq": 1, "token_hash": "x", "queued_at": 5}
+    )
     await r.xadd(f"tandem:conv:{queued}:log", {"m": '{"sender":"customer","text":"hi"}'}, id="1-0")
     await r.zadd("tandem:queue", {queued: 1500})
-    await r.hset(f"tandem:conv:{assigned}", mapping={"state": "agent", "agent": "sam", "seq": 0, "token_hash": "x"})
+    await r.hset(
+        f"tandem:conv:{assigned}", mapping={"state": "agent", "agent": "sam", "seq": 0, "token_hash": "x"}
+    )
     await r.sadd("tandem:agent:sam:convs", assigned)
     await r.set(f"tandem:tracker:{assigned}", "{}")
     await Accounts(AccountRecords(r)).create("sam", "Sam", "agent", 3, "password-12345")  # new names already
@@ -66,6 +70,8 @@ async def test_an_old_desk_is_renamed_and_its_queued_and_assigned_chats_go_on(ol
     await store.apply(queued, sm.claim(Snapshot(State.QUEUED), "sam", "Sam"), {"state": "agent"})
     assert await store.queue_position(queued) is None
     assert await store.assigned_ids("sam") == {queued, assigned}
-    await store.apply(assigned, sm.close(Snapshot(State.AGENT, "sam"), "sam", "resolved"), {"state": "closed"})
+    await store.apply(
+        assigned, sm.close(Snapshot(State.AGENT, "sam"), "sam", "resolved"), {"state": "closed"}
+    )
     assert await store.assigned_ids("sam") == {queued}  # the old assignment was known to the desk step
     assert await r.exists(f"tandem:tracker:{{{assigned}}}") == 1

@@ -47,7 +47,9 @@ async def members(store: Store, key: str) -> set[str]:
     return set(await store.r.smembers(key))
 
 
-async def test_a_claim_decided_before_the_crash_is_finished_by_the_sweep(store: Store, accounts: Accounts) -> None:
+async def test_a_claim_decided_before_the_crash_is_finished_by_the_sweep(
+    store: Store, accounts: Accounts
+) -> None:
     await accounts.create("sam", "Sam", "agent", 2, "password-12345")
     cid = await queued(store)
     crashing = DiesBeforeDeskStep(store.r, store.ttl)
@@ -64,7 +66,9 @@ async def test_a_claim_decided_before_the_crash_is_finished_by_the_sweep(store: 
     assert await store.finish_transitions(older_than_ms=0) == 0  # nothing left to do
 
 
-async def test_a_slot_reserved_by_a_claim_that_never_decided_is_given_back(store: Store, accounts: Accounts) -> None:
+async def test_a_slot_reserved_by_a_claim_that_never_decided_is_given_back(
+    store: Store, accounts: Accounts
+) -> None:
     await accounts.create("solo", "Solo", "agent", 1, "password-12345")
     cid = await queued(store)
     crashing = await dies_before_deciding(store)
@@ -78,17 +82,23 @@ async def test_a_slot_reserved_by_a_claim_that_never_decided_is_given_back(store
     assert await members(store, keys.agent_convs("solo")) == set()  # given back
     assert (await store.get(cid))["state"] is State.QUEUED  # type: ignore[index]
     assert await store.queue_position(cid) is not None
-    await store.apply(other, sm.claim(Snapshot(State.QUEUED), "solo", "Solo"), {"state": "agent"})  # free again
+    await store.apply(
+        other, sm.claim(Snapshot(State.QUEUED), "solo", "Solo"), {"state": "agent"}
+    )  # free again
 
 
-async def test_a_late_desk_step_of_an_older_version_does_not_undo_a_newer_one(store: Store, accounts: Accounts) -> None:
+async def test_a_late_desk_step_of_an_older_version_does_not_undo_a_newer_one(
+    store: Store, accounts: Accounts
+) -> None:
     await accounts.create("sam", "Sam", "agent", 3, "password-12345")
     cid, _ = await store.create_conversation({"name": "Ada"}, "en")
     crashing = DiesBeforeDeskStep(store.r, store.ttl)
     escalate = sm.escalate(Snapshot(State.BOT), {"kind": "explicit"}, 0.5, 1)
     with pytest.raises(Died):
         await crashing.apply(cid, escalate, {"state": "queued"})  # version 1: queued, not yet in the queue
-    await store.apply(cid, sm.claim(Snapshot(State.QUEUED), "sam", "Sam"), {"state": "agent"})  # version 2, whole
+    await store.apply(
+        cid, sm.claim(Snapshot(State.QUEUED), "sam", "Sam"), {"state": "agent"}
+    )  # version 2, whole
     assert await store.queue_position(cid) is None and await members(store, keys.agent_convs("sam")) == {cid}
     # Version 1's desk step, run late (a slow instance): it would put the conversation in the queue.
     assert await store._desk_step(cid, 1, "", "1", "", "", "") == 0
@@ -108,7 +118,9 @@ async def test_a_transfer_interrupted_then_closed_leaves_the_conversation_in_nob
     await store.apply(cid, sm.claim(Snapshot(State.QUEUED), "sam", "Sam"), {"state": "agent"})
     crashing = DiesBeforeDeskStep(store.r, store.ttl)
     with pytest.raises(Died):
-        await crashing.apply(cid, sm.transfer(Snapshot(State.AGENT, "sam"), "sam", "alex", "Alex"), {"state": "agent"})
+        await crashing.apply(
+            cid, sm.transfer(Snapshot(State.AGENT, "sam"), "sam", "alex", "Alex"), {"state": "agent"}
+        )
     await store.apply(cid, sm.close(Snapshot(State.AGENT, "alex"), "alex", "resolved"), {"state": "closed"})
     # The close's desk step took it out of every set it was ever in, not only the last owner's.
     assert await members(store, keys.agent_convs("sam")) == set()
@@ -117,7 +129,9 @@ async def test_a_transfer_interrupted_then_closed_leaves_the_conversation_in_nob
     assert await members(store, keys.agent_convs("alex")) == set()
 
 
-async def test_twenty_racing_claims_leave_only_the_winners_slot_taken(store: Store, accounts: Accounts) -> None:
+async def test_twenty_racing_claims_leave_only_the_winners_slot_taken(
+    store: Store, accounts: Accounts
+) -> None:
     names = [f"racer{i:02d}" for i in range(20)]
     await asyncio.gather(*[accounts.create(n, n.title(), "agent", 1, "password-12345") for n in names])
     cid = await queued(store)
