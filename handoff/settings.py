@@ -169,6 +169,12 @@ def load(env: Mapping[str, str] | None = None, dotenv: Path | None = None, **ove
     settings = Settings(**values)
     if settings.redis_url and urlsplit(settings.redis_url).scheme not in ("redis", "rediss", "unix"):
         raise SettingsError("setting REDIS_URL must start with redis://, rediss:// or unix://")
+    if settings.redis_cluster:
+        seeds = [s.rpartition(":") for s in settings.redis_cluster]
+        if any(not host or not port.isdigit() for host, _, port in seeds):
+            raise SettingsError("setting REDIS_CLUSTER must be host:port,host:port,...")
+        if not settings.redis_url:  # a cluster is never the desk's own Redis: its first seed gives the address
+            settings = settings.with_(redis_url=f"redis://{settings.redis_cluster[0]}/0")
     return settings
 
 

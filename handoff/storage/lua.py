@@ -181,7 +181,7 @@ return {'ok', note_seq, state, agent, queued_at, version, now_agent, redis.call(
 #       AGENT_SLOT for the name, 9 ttl s, then optionally 10 a channel and 11 an event JSON published last
 #       (the agents' `escalation`: heard once the conversation is in the queue), POSITION_SLOT in it
 #       replaced by the conversation's queue position
-# -> {1 applied | 0 a newer version was applied already, queue position (0 = not queued)}
+# -> {1 applied | 0 a newer version was applied already, queue position now (0 = not queued)}
 AGENT_SLOT = "{agent}"  # where TRANSITION_DESK puts an agent's name into keys.py's key shape
 POSITION_SLOT = "{position}"  # a JSON string value the extra event gets replaced by the queue position
 TRANSITION_DESK = r"""
@@ -206,8 +206,7 @@ if fresh then
 end
 if ARGV[7] ~= '' and ARGV[7] ~= applied_agent then redis.call('SREM', convs_of(ARGV[7]), id) end
 if ARGV[6] ~= '' then redis.call('ZREM', KEYS[1], ARGV[6]) end
-local position = 0
-if fresh and ARGV[4] ~= '' then position = (redis.call('ZRANK', KEYS[2], id) or -1) + 1 end
+local position = (redis.call('ZRANK', KEYS[2], id) or -1) + 1
 if ARGV[10] and ARGV[10] ~= '' then
   local event = string.gsub(ARGV[11], '"{position}"', function() return tostring(position) end)
   redis.call('PUBLISH', ARGV[10], event)
