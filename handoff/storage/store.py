@@ -482,7 +482,12 @@ class Store:
 
     async def queue_position(self, conversation_id: str) -> int | None:
         rank = await self.r.zrank(keys.QUEUE, conversation_id)
-        return None if rank is None else rank + 1
+        if rank is not None:
+            return rank + 1
+        # The split transition's window (lua.TRANSITION_DESK): queued by its own hash, which the customer's
+        # state event already said, while the queue has yet to take it: the position it is taking.
+        pending = await self.r.hget(keys.conv(conversation_id), "queue_rank")
+        return None if pending is None else await self.queue_position_for_rank(float(pending))
 
     async def queue_position_for_rank(self, rank: float) -> int:
         """The position a conversation entering the queue with `rank` would take (a forecast for its notice;

@@ -148,3 +148,17 @@ async def test_twenty_racing_claims_leave_only_the_winners_slot_taken(
     held = [n for n in names if await members(store, keys.agent_convs(n))]
     assert held == winners  # every loser's reservation given back at once, not by the sweep
     assert await store.r.zcard(keys.TRANSITIONS) == 0
+
+
+async def test_a_conversation_queued_before_its_desk_step_already_knows_its_position(store: Store) -> None:
+    """The customer's state event comes from the conversation's step: its queue position is read in between."""
+    ahead = await queued(store)
+    cid, _ = await store.create_conversation({"name": "Ada"}, "en")
+    with pytest.raises(Died):
+        await DiesBeforeDeskStep(store.r, store.ttl).apply(
+            cid, sm.escalate(Snapshot(State.BOT), {"kind": "explicit"}, 0.5, 10**13), {"state": "queued"}
+        )
+    assert await store.r.zscore(keys.QUEUE, cid) is None
+    assert await store.queue_position(ahead) == 1 and await store.queue_position(cid) == 2
+    await store.finish_transitions(older_than_ms=0)
+    assert await store.queue_position(cid) == 2
