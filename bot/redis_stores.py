@@ -68,11 +68,11 @@ def _with_events(stored: str, name: str, new: list[Event]) -> str | None:
     return stored[:-len(tail)] + ", " + json.dumps([event.as_dict() for event in new])[1:-1] + tail
 
 
-TOPOLOGY_KWARGS = ("sentinels", "sentinel_service")  # endpoints.yml: Redis Sentinel
+TOPOLOGY_KWARGS = ("sentinels", "sentinel_service", "cluster")  # endpoints.yml: Redis Sentinel, Redis Cluster
 
 
 def _topology_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Take endpoints.yml's Sentinel keys out of `kwargs` (Rasa's own stores do not know them)."""
+    """Take endpoints.yml's Sentinel and Cluster keys out of `kwargs` (Rasa's own stores do not know them)."""
     return {name: kwargs.pop(name) for name in TOPOLOGY_KWARGS if name in kwargs}
 
 
@@ -80,13 +80,25 @@ def _async_client(decode: bool, host: str = "localhost", port: int | str = 6379,
                   username: str | None = None, password: str | None = None, use_ssl: bool = False,
                   ssl_keyfile: str | None = None, ssl_certfile: str | None = None, ssl_ca_certs: str | None = None,
                   socket_timeout: float | None = None, sentinels: str | None = None,
-                  sentinel_service: str | None = None, **_: Any) -> Any:
+                  sentinel_service: str | None = None, cluster: str | None = None, **_: Any) -> Any:
     """A redis.asyncio client for the same server, database and TLS settings as the store's own (sync)
     client; the other keyword arguments of Rasa's stores (key_prefix, record_exp, ...) are not its. With
     `sentinels`, the gateway's own way to its Redis (handoff/storage/topology.py): the primary the sentinels
-    name now, so the stores follow a failover."""
+    name now, so the stores follow a failover. With `cluster` (seed nodes), a Redis Cluster client (database
+    0, the only one there): each conversation's tracker and lock go to its slot (`tracker_key`, `lock_key`),
+    and the tracker's WATCH/MULTI runs on that slot's primary (handoff/storage/cluster.py)."""
     import redis.asyncio as aioredis
 
+    if cluster:
+        from urllib.parse import quote
+
+        from handoff.storage.cluster import parse_nodes
+        from handoff.storage.topology import Topology
+
+        auth = f"{quote(username or '')}:{quote(password)}@" if password else ""
+        seeds = tuple((n.host, n.port) for n in parse_nodes(cluster))
+        return Topology(f"redis://{auth}{host}:{port}/0", cluster=seeds).client(decode_responses=decode,
+                                                                               socket_timeout=socket_timeout)
     if sentinels:
         from urllib.parse import quote
 
@@ -110,6 +122,10 @@ class AsyncRedisTrackerStore(RedisTrackerStore):
         self.ared = _async_client(decode=True, **kwargs, **topology)
         self._reads: dict[int, _Read] = {}  # by id() of a tracker handed out and still alive
 
+    def tracker_key(self, sender_id: str) -> str:
+        """`tandem:tracker:{<id>}`: the conversation id is the hash tag (keys.py), its slot the conversation's."""
+        return self.key_prefix + "{" + sender_id + "}"
+
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         """As RedisTrackerStore.save: stream the events, merge with what is stored, write it back. When
         nothing was written since `tracker` was read, the merge is known without reading: what was
@@ -117,7 +133,7 @@ class AsyncRedisTrackerStore(RedisTrackerStore):
         await self.stream_events(tracker)
         if not timeout and self.record_exp:
             timeout = self.record_exp
-        key = self.key_prefix + tracker.sender_id
+        key = self.tracker_key(tracker.sender_id)
         read = self._reads.get(id(tracker))
         if read is not None and read.tracker() is tracker and len(tracker.events) >= len(read.events) \
                 and all(map(operator.is_, read.events, tracker.events)):
@@ -132,7 +148,7 @@ class AsyncRedisTrackerStore(RedisTrackerStore):
         await self.ared.set(key, self.serialise_tracker(tracker), ex=timeout)
 
     async def _retrieve(self, sender_id: str, fetch_all_sessions: bool) -> DialogueStateTracker | None:
-        stored = await self.ared.get(self.key_prefix + sender_id)
+        stored = await self.ared.get(self.tracker_key(sender_id))
         if stored is None:
             return None
         tracker = self.deserialise_tracker(sender_id, stored)
@@ -184,13 +200,17 @@ class AsyncRedisLockStore(RedisLockStore):
         self.ared = _async_client(decode=False, **kwargs, **topology)
         self._release = self.ared.register_script(RELEASE)
 
+    def lock_key(self, conversation_id: str) -> str:
+        """`tandem:lock:{<id>}`: in the conversation's slot, beside its tracker (keys.py)."""
+        return self.key_prefix + "{" + conversation_id + "}"
+
     @asynccontextmanager
     async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
                    wait_time_in_seconds: float = 1) -> AsyncIterator[str]:
         """Hold the conversation's lock for the block. Waits while another turn holds it, at most
         `lock_lifetime` (after which a crashed holder's lock has expired anyway); LockError after that.
         `wait_time_in_seconds` (Rasa's fixed poll interval) caps the polling interval here."""
-        key = self.key_prefix + conversation_id
+        key = self.lock_key(conversation_id)
         token = secrets.token_hex(8)
         lifetime_ms = max(1, int(lock_lifetime * 1000))
         deadline = time.monotonic() + lock_lifetime

@@ -172,10 +172,12 @@ def create_app(settings: Settings, name: str = "tandem") -> Sanic:
 
 async def _sweep(desk: Desk) -> None:
     """Re-queue the chats of agents whose sockets have all been gone for a while (every instance runs it;
-    the transition script makes a second attempt a no-op)."""
+    the transition script makes a second attempt a no-op), and finish transitions whose instance died between
+    their steps (Store.finish_transitions)."""
     while True:
         await asyncio.sleep(SWEEP_EVERY_S)
         try:
+            await desk.finish_transitions()
             moved = await desk.requeue_orphans(ORPHAN_GRACE_MS)
             if moved:
                 log.info("re-queued %d conversation(s) of disconnected agents", moved)

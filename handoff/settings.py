@@ -77,6 +77,7 @@ class Settings:
     # Past one Redis (handoff/storage/topology.py, docs/deploy.md). REDIS_URL still gives db and password.
     redis_sentinels: tuple[str, ...] = ()  # host:port of each sentinel: the primary is asked of them
     redis_sentinel_service: str = "tandem"  # the name the sentinels monitor the primary by
+    redis_cluster: tuple[str, ...] = ()  # host:port of Redis Cluster seed nodes (REDIS_URL: password, db 0)
     redis_wait_replicas: int = 0  # >0: a message is acknowledged only once this many replicas have it (WAIT)
     redis_wait_timeout_ms: int = 500  # how long an ack waits for them; short of them the client retries
     handback_watch_s: int = 600  # after "hand back to bot" the agent watches the chat and may take it back (#24)
@@ -168,6 +169,12 @@ def load(env: Mapping[str, str] | None = None, dotenv: Path | None = None, **ove
     settings = Settings(**values)
     if settings.redis_url and urlsplit(settings.redis_url).scheme not in ("redis", "rediss", "unix"):
         raise SettingsError("setting REDIS_URL must start with redis://, rediss:// or unix://")
+    if settings.redis_cluster:
+        seeds = [s.rpartition(":") for s in settings.redis_cluster]
+        if any(not host or not port.isdigit() for host, _, port in seeds):
+            raise SettingsError("setting REDIS_CLUSTER must be host:port,host:port,...")
+        if not settings.redis_url:  # a cluster is never the desk's own Redis: its first seed gives the address
+            settings = settings.with_(redis_url=f"redis://{settings.redis_cluster[0]}/0")
     return settings
 
 

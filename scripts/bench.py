@@ -25,8 +25,9 @@ from scripts import bench_env as env
 from scripts import bench_load as load
 from scripts.bench_report import Report
 
-PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu", "replication", "history", "assist")
-OFFLINE = {"sentiment", "nlu", "replication", "history"}  # parts that start what they measure themselves
+PARTS = ("latency", "saturation", "handoff", "sockets", "throughput", "sentiment", "nlu", "replication", "cluster",
+         "history", "assist")
+OFFLINE = {"sentiment", "nlu", "replication", "cluster", "history"}  # parts that start what they measure themselves
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,14 @@ def _offline_parts(args: argparse.Namespace, plan: Plan, only: set[str], model_d
             report.replicated_ack(replicated_ack(200 if args.quick else 2000), command(args, "replication"))
         except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
             report.failed("replication", str(exc))
+    if "cluster" in only:
+        _progress("cluster")
+        from scripts.bench_ha import cluster_turns
+
+        try:
+            report.cluster_turns(cluster_turns(200 if args.quick else 2000), command(args, "cluster"))
+        except Exception as exc:  # noqa: BLE001 - the report says what failed instead of dying
+            report.failed("cluster", str(exc))
     if "history" in only:
         _progress("history")
         n = 10_000 if args.quick else 100_000
@@ -211,7 +220,12 @@ def main(argv: list[str] | None = None) -> None:
             services.close()
     _offline_parts(args, plan, only, model_dir, report)
     report.elapsed_s = time.monotonic() - started
-    Path(args.out).write_text(report.markdown(), encoding="utf-8")
+    out = Path(args.out)
+    if only != set(PARTS) and out.exists():
+        # A partial run: its rows replace the same parts' rows of the last report; the others stay as they were.
+        out.write_text(report.merged_into(out.read_text(encoding="utf-8"), only), encoding="utf-8")
+    else:
+        out.write_text(report.markdown(), encoding="utf-8")
     print(f"wrote {args.out} in {report.elapsed_s:.0f} s")
 
 

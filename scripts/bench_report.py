@@ -179,6 +179,17 @@ class Report:
             f"{fmt_ms(result['plain_p50'])} / {fmt_ms(result['plain_p99'])} vs {fmt_ms(result['wait_p50'])} / "
             f"{fmt_ms(result['wait_p99'])} (+{cost:.2f} ms at p50; n={result['n']} each, loopback)",
             "(measured)", "n/a", cmd))
+
+    def cluster_turns(self, result: dict[str, Any], cmd: str) -> None:
+        """docs/deploy.md "Redis Cluster": the storage path of a turn on one Redis and on 3 primaries."""
+        self.figures.append(Figure(
+            "turn on a Redis Cluster (3 primaries + 3 replicas) vs one Redis: the customer's message stored, the "
+            "bot's answer stored and heard on another client's hub (no NLU), p50 / p99",
+            f"one Redis {fmt_ms(result['single_p50'])} / {fmt_ms(result['single_p99'])}; cluster "
+            f"{fmt_ms(result['cluster_p50'])} / {fmt_ms(result['cluster_p99'])} (n={result['n']} each over "
+            f"{result['conversations']} conversations, alternating slices, same host, AOF fsync always)",
+            "(measured)", "n/a", cmd))
+
     def history(self, result: dict[str, Any], cmd: str) -> None:
         """scripts/bench_history.py: the console's search over closed conversations (issue #24)."""
         self.figures.append(Figure(
@@ -195,6 +206,25 @@ class Report:
         self.failures.append(f"{part}: {why}")
 
     # --- output ----------------------------------------------------------------------------------------
+    def merged_into(self, previous: str, parts: set[str]) -> str:
+        """`previous` (a report this class wrote) with the figure rows of `parts` replaced by this run's, and a
+        note of the partial run; every other row and section kept as it was."""
+        lines = previous.rstrip("\n").split("\n")
+        ours = {f"--only {part}`" for part in parts}
+        kept = [line for line in lines if not (line.startswith("| ") and any(o in line for o in ours))]
+        rows = [f"| {f.name} | {f.value} | {f.target} | **{f.verdict}** | `{f.command}` |" for f in self.figures]
+        table_end = max((i for i, line in enumerate(kept) if line.startswith("| ")), default=len(kept) - 1)
+        if "## Figures" in kept:
+            first_table = kept.index("## Figures")
+            table_end = next((i for i in range(first_table + 3, len(kept)) if not kept[i].startswith("| ")),
+                             len(kept)) - 1
+        kept[table_end + 1:table_end + 1] = rows
+        note = (f"- {', '.join(sorted(parts))}: measured {self.when:%Y-%m-%d %H:%M} UTC at commit `{self.commit}` "
+                f"by a partial run (`--only`); the other rows are from the run above.")
+        kept += ([] if "## Notes" in kept else ["", "## Notes", ""]) + [note]
+        kept += [f"- {f}" for f in self.failures]
+        return "\n".join(kept) + "\n"
+
     def markdown(self) -> str:
         m = self.machine
         lines = [

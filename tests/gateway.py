@@ -44,20 +44,28 @@ class LiveGateway(str):
         return ACCOUNTS
 
 
-def seed_accounts(redis_url: str, accounts: dict[str, tuple[str, str, str, int]] | None = None) -> None:
-    """Create the test accounts (idempotent) straight through handoff.accounts.auth."""
+def seed_accounts(redis_url: str, accounts: dict[str, tuple[str, str, str, int]] | None = None,
+                  cluster: str = "") -> None:
+    """Create the test accounts (idempotent) straight through handoff.accounts.auth; `cluster`: the seed nodes
+    of a Redis Cluster (REDIS_CLUSTER), REDIS_URL then only gives the password."""
     from handoff.accounts.auth import Accounts
     from handoff.storage import store
     from handoff.storage.accounts import AccountRecords
+    from handoff.storage.cluster import parse_nodes
+    from handoff.storage.topology import Topology
 
     async def run() -> None:
-        client = await store.connect(redis_url)
+        if cluster:
+            client = Topology(redis_url, cluster=tuple((n.host, n.port) for n in parse_nodes(cluster))).client()
+            await store.wait_until_reachable(client)
+        else:
+            client = await store.connect(redis_url)
         try:
             registry = Accounts(AccountRecords(client))
             for username, (password, role, name, capacity) in (accounts or ACCOUNTS).items():
                 await registry.create(username, name, role, capacity, password, replace=True)
         finally:
-            await client.close()
+            await (client.aclose() if cluster else client.close())
 
     run_coroutine(run())
 

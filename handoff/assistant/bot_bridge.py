@@ -84,7 +84,9 @@ def endpoint_values(settings: Settings) -> dict[str, str]:
             "REDIS_PASSWORD": parts["password"] or "", "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
             # Sentinel (handoff/storage/topology.py): Rasa's stores follow the gateway's Redis through a failover.
             "REDIS_SENTINELS": ",".join(settings.redis_sentinels),
-            "REDIS_SENTINEL_SERVICE": settings.redis_sentinel_service}
+            "REDIS_SENTINEL_SERVICE": settings.redis_sentinel_service,
+            # Redis Cluster: the stores route each conversation's tracker and lock by its slot.
+            "REDIS_CLUSTER": ",".join(settings.redis_cluster)}
 
 
 def load_endpoints(settings: Settings) -> Any:

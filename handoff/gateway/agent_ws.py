@@ -165,7 +165,7 @@ class AgentSession(Connection):
                 await self.send(protocol.frame("rating", conversation_id=event["conversation_id"],
                                                score=event["score"], comment=event.get("comment")))
             return
-        cid = channel.rsplit(":", 1)[-1]
+        cid = keys.conversation_of(channel)
         cursor = self.cursors.get(cid)
         if cursor is None:
             return

@@ -355,6 +355,10 @@ class Desk:
 
             self.background(index())
 
+    async def finish_transitions(self) -> int:
+        """Finish (or undo the reservation of) transitions interrupted between their steps (Store's sweep)."""
+        return await self._store.finish_transitions()
+
     async def requeue_orphans(self, grace_ms: int) -> int:
         """Conversations of agents with no live socket for `grace_ms` go back to the queue (crash, lost laptop)."""
         moved = 0

@@ -2,7 +2,7 @@
 own Store and key functions (one naming of the schema: handoff/storage/keys.py).
 
 Conversations carry no time index, so a date range is found by scanning the conversation hashes
-(`SCAN MATCH tandem:conv:*`, non-blocking for Redis) and reading `created`; transcripts then come from
+(`SCAN MATCH tandem:conv:{*}`, non-blocking for Redis; every primary's on a cluster) and reading `created`; transcripts then come from
 `Store.read_log`. That is fine for the retention the gateway keeps (CONVERSATION_TTL, 30 days by default)
 at a single desk's volume; a bank-sized desk would add a sorted-set index in keys.py and store.py.
 """
@@ -29,11 +29,11 @@ PAGE = 5000
 
 async def conversation_ids(store: Store) -> AsyncIterator[str]:
     """Ids of every stored conversation (each once; SCAN may repeat keys, so duplicates are dropped)."""
-    prefix = keys.conv("")
     seen: set[str] = set()
+    # tandem:conv:{*} matches the conversations' own hashes only (their other keys go on after the tag).
     async for key in store.r.scan_iter(match=keys.conv("*"), count=1000, _type="hash"):
-        cid = key[len(prefix):]
-        if ID_RE.match(cid) and cid not in seen:  # skips tandem:conv:<id>:cids / :nlu (also hashes)
+        cid = keys.conversation_of(key)
+        if ID_RE.match(cid) and cid not in seen:
             seen.add(cid)
             yield cid
 

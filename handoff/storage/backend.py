@@ -48,7 +48,7 @@ class Storage:
         client = Topology.of(settings).client(health_check_interval=30)
         store = store_mod.Store(client, settings.conversation_ttl_s, wait_replicas=settings.redis_wait_replicas,
                                 wait_timeout_ms=settings.redis_wait_timeout_ms)
-        return cls(store=store, hub=Hub(client),
+        return cls(store=store, hub=Hub.for_client(client),
                    accounts=AccountRecords(client), sessions=Sessions(client, settings.session_ttl_s),
                    login_failures=LoginFailures(client, settings.login_window_s), canned=CannedResponses(client),
                    inbox=InboxRecords(client), models=ModelRecords(client), retraining=RetrainRecords(client),
@@ -60,8 +60,12 @@ class Storage:
     async def start(self) -> None:
         """Wait for Redis (errors.Unavailable after bounded retries), then start the hub."""
         await store_mod.wait_until_reachable(self.client)
+        await store_mod.warn_if_old_keys(self.client)
         await self.hub.start()
 
     async def stop(self) -> None:
         await self.hub.stop()
-        await self.client.close()
+        if getattr(self.client, "is_cluster", False):
+            await self.client.aclose()  # its per-node clients too (handoff/storage/cluster.py)
+        else:
+            await self.client.close()

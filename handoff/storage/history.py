@@ -4,7 +4,9 @@ Why sorted sets and not SQLite FTS5 or RediSearch: RediSearch is not in our Redi
 gateway's disk is not seen by the others; every instance already shares this Redis. Each index is a sorted
 set of conversation id -> closed at (ms): one word, one customer, one agent, one reason, one rating. A search
 intersects the sets its filters name (ZINTERSTORE, smallest set first, in C) inside one Lua script and reads
-one page newest first with the date range as the score range (lua.HISTORY_SEARCH). Memory: one entry per
+one page newest first with the date range as the score range (lua.HISTORY_SEARCH); the page's rows come from
+the conversations' hashes in a second round trip (each in its own slot on a cluster; every index shares the
+desk's). Memory: one entry per
 distinct word of a conversation (at most history_terms.MAX_DOC_TERMS).
 
 A conversation is indexed once, when it closes (Desk.close, Desk.callback); a rating adds it to one more set.
@@ -143,11 +145,10 @@ class History:
         res = await self._search(**lua.history_search_call(
             index, scratch=keys.hist_tmp(uuid.uuid4().hex), from_ms=query.from_ms or 0,
             to_ms=query.to_ms if query.to_ms is not None else 2**53, offset=offset,
-            limit=min(limit, PAGE_MAX), walk_above=self.walk_above, count_cap=self.count_cap,
-            fields=CLOSED_ROW_FIELDS).kwargs())
+            limit=min(limit, PAGE_MAX), walk_above=self.walk_above, count_cap=self.count_cap).kwargs())
         total, more, flat = int(res[0]), res[1] == 1, res[2:]
-        rows = [closed_row(flat[i], int(float(flat[i + 1])), flat[i + 2]) for i in range(0, len(flat), 3)]
-        return SearchPage(total, more, [row for row in rows if row is not None])
+        found = [(flat[i], int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
+        return SearchPage(total, more, await self.rows(found))
 
     async def rows(self, found: list[tuple[str, int]]) -> list[dict[str, Any]]:
         if not found:

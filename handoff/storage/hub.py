@@ -3,6 +3,9 @@
 Sockets subscribe to channels with a callback; the hub keeps a reference count per channel so Redis sees
 one SUBSCRIBE however many local sockets listen. If the connection drops, the hub reconnects and
 resubscribes; sockets then catch up from the transcript stream (pub/sub is only a doorbell).
+
+On Redis Cluster the hub is handoff/storage/sharded_hub.py's ShardedHub (SSUBSCRIBE on each channel's node);
+`Hub.for_client` picks the one a client needs.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from handoff.storage import keys
+
 log = logging.getLogger(__name__)
 Callback = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 ECHO_KEPT = 10_000  # locally delivered events whose pub/sub copy is still to be dropped
@@ -26,7 +31,7 @@ ECHO_KEPT = 10_000  # locally delivered events whose pub/sub copy is still to be
 class Hub:
     def __init__(self, client: aioredis.Redis) -> None:
         self.client = client
-        self.pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self.pubsub = self._new_pubsub()
         self.listeners: dict[str, set[Callback]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -36,10 +41,22 @@ class Hub:
         self._echoed: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._heard: OrderedDict[tuple[str, str], None] = OrderedDict()
 
+    @staticmethod
+    def for_client(client: Any) -> Hub:
+        """The hub for `client`: sharded pub/sub on a Redis Cluster, plain pub/sub otherwise."""
+        if getattr(client, "is_cluster", False):
+            from handoff.storage.sharded_hub import ShardedHub
+
+            return ShardedHub(client)
+        return Hub(client)
+
+    def _new_pubsub(self) -> Any:
+        return self.client.pubsub(ignore_subscribe_messages=True)
+
     async def start(self) -> None:
         # A placeholder channel keeps the pubsub connection in subscribed mode, so get_message works
         # before any socket has subscribed.
-        await self.pubsub.subscribe("tandem:pub:hub")
+        await self.pubsub.subscribe(keys.CH_HUB)
         self._task = asyncio.create_task(self._run(), name="tandem-hub")
 
     async def stop(self) -> None:
@@ -104,22 +121,34 @@ class Hub:
                 continue
             if msg is None or msg.get("type") != "message":
                 continue
-            channel = msg["channel"]
-            key = (channel, msg["data"])
-            if key in self._echoed:
-                del self._echoed[key]
-                continue  # already delivered here by echo()
-            _remember(self._heard, key)
+            await self._deliver(msg["channel"], msg["data"])
+
+    async def _deliver(self, channel: str, data: str) -> None:
+        """One event heard from Redis: to every listener of `channel`, unless echo() delivered it already."""
+        key = (channel, data)
+        if key in self._echoed:
+            del self._echoed[key]
+            return  # already delivered here by echo()
+        _remember(self._heard, key)
+        try:
+            event = json.loads(data)
+        except ValueError:
+            log.error("dropping a malformed pub/sub event on %s", channel)
+            return
+        for result in self._dispatch(channel, event):
             try:
-                event = json.loads(msg["data"])
-            except ValueError:
-                log.error("dropping a malformed pub/sub event on %s", channel)
-                continue
-            for result in self._dispatch(channel, event):
-                try:
+                await result
+            except Exception:
+                log.exception("pub/sub listener failed on %s", channel)
+
+    async def _catchup(self, channels: list[str]) -> None:
+        """Events published while we were away are lost to pub/sub: tell the listeners of `channels` to catch
+        up from the transcript streams and snapshots."""
+        for channel in channels:
+            for callback in list(self.listeners.get(channel, ())):
+                result = callback(channel, {"kind": "catchup"})
+                if asyncio.iscoroutine(result):
                     await result
-                except Exception:
-                    log.exception("pub/sub listener failed on %s", channel)
 
     async def _reconnect(self) -> None:
         delay = 0.2
@@ -127,15 +156,9 @@ class Hub:
             try:
                 await self.pubsub.reset()
                 self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-                await self.pubsub.subscribe("tandem:pub:hub", *list(self.listeners))
+                await self.pubsub.subscribe(keys.CH_HUB, *list(self.listeners))
                 self.reconnects += 1
-                # Events published while we were away are lost to pub/sub: tell every listener to catch
-                # up from the transcript streams and snapshots.
-                for channel, group in list(self.listeners.items()):
-                    for callback in list(group):
-                        result = callback(channel, {"kind": "catchup"})
-                        if asyncio.iscoroutine(result):
-                            await result
+                await self._catchup(list(self.listeners))
                 return
             except (RedisConnectionError, OSError):
                 await asyncio.sleep(delay)

@@ -1,8 +1,10 @@
 """The Lua scripts that make the store's changes atomic. Each one re-checks what it depends on.
 
-Keys of the *other* records a script touches (an agent's set of conversations) are derived inside the
-script from the prefix, because the script itself reads who the owner is. This ties the gateway to a
-single Redis (or Sentinel/replicas); for Redis Cluster those keys would need a shared hash tag.
+Every script touches keys of one Redis Cluster slot only (keys.py's hash tags): one conversation's, or the
+desk's. Keys a script derives itself (an agent's set of conversations, from a name it reads) share the
+desk tag with the keys it is given. A change that spans both, a state transition, is three scripts
+(TRANSITION_BEGIN, TRANSITION, TRANSITION_DESK below). On a cluster the scripts' PUBLISH becomes SPUBLISH
+(`sharded`): each channel a script publishes on hashes to the script's own slot.
 """
 
 from __future__ import annotations
@@ -87,25 +89,50 @@ redis.call('HSET', KEYS[1], 'turn_at', ARGV[1])
 return tonumber(seq)
 """
 
-# Change a conversation's state (conversation.Transition), with its side effects, all or nothing.
-# KEYS: conv, log, queue
+# A state change (conversation.Transition) runs in three steps, each one script in one slot, so that it works on
+# Redis Cluster as on one Redis (docs/deploy.md "The split transition"):
+#   1. TRANSITION_BEGIN (desk slot): note the transition in keys.TRANSITIONS, and for a claim or transfer reserve
+#      a slot in the new agent's set (SADD under the capacity check), so capacity holds however many race;
+#   2. TRANSITION (the conversation's slot): decides atomically (state, allowed, owner: exactly one claim wins)
+#      and writes the conversation, its note and its events; it bumps the conversation's `ver` and keeps in the
+#      hash what the desk side must look like after it: `agent`, `queue_rank` (absent: not queued) and `agents`
+#      (everyone who ever had it, to be taken out of the sets of all but the current one);
+#   3. TRANSITION_DESK (desk slot): makes the queue and the agents' sets say what that version says, unless a
+#      newer version was applied already (keys.applied fences it), gives back a reservation the conversation
+#      did not take, and forgets the note of step 1.
+# A crash between the steps leaves the note of step 1: the sweep (Store.finish_transitions) reads the
+# conversation's hash and runs step 3 for it, which finishes a decided transition or undoes a reservation.
+# Every step is idempotent; the fence makes an older step 3 that runs late a no-op.
+
+# KEYS: transitions zset, the new agent's account, the new agent's conversations (the last two: any desk key
+#       when nothing is reserved)
+# ARGV: 1 conversation id, 2 token, 3 now ms, 4 "1": reserve a slot for the agent named in ARGV[5]
+# -> {"ok", member noted in the zset} | {"err", "not_found" (no such agent) | "over_capacity"}
+TRANSITION_BEGIN = r"""
+local member = ARGV[1] .. ' ' .. ARGV[2]
+if ARGV[4] == '1' then
+  local cap = redis.call('HGET', KEYS[2], 'capacity')
+  if not cap then return {'err', 'not_found'} end
+  if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 0 then
+    if redis.call('SCARD', KEYS[3]) >= tonumber(cap) then return {'err', 'over_capacity'} end
+    redis.call('SADD', KEYS[3], ARGV[1])
+    member = member .. ' ' .. ARGV[5]
+  end
+end
+redis.call('ZADD', KEYS[1], ARGV[3], member)
+return {'ok', member}
+"""
+
+# KEYS: conv, log
 # ARGV: 1 action, 2 allowed from-states (csv), 3 to-state, 4 required agent ("" none, "*" any),
-#       5 new agent ("-" keep, "" clear), 6 new agent display name, 7 check capacity "1"/"0",
-#       8 queue op ("add"/"remove"/""), 9 rank, 10 system note JSON ("" none), 11 conversation id,
-#       12 now ms, 13 ttl s, 14 conv channel, 15 state event JSON, 16 an agent's account key and
-#       17 an agent's conversations key, each with AGENT_SLOT for the name (keys.py's shapes: the previous
-#       agent is only known here), 18 field count, 19.. field/value pairs, then optionally one more channel
-#       and event JSON published last (the agents' `escalation`: heard before anyone can claim), with
-#       POSITION_SLOT replaced by the conversation's queue position
-# -> {"ok", note seq (0 = none), old state, old agent, queue position (0 = not queued), queued_at}
+#       5 new agent ("-" keep, "" clear), 6 new agent display name, 7 queue op ("add"/"remove"/""), 8 rank,
+#       9 system note JSON ("" none), 10 now ms, 11 ttl s, 12 conv channel, 13 state event JSON,
+#       14 field count, 15.. field/value pairs
+# -> {"ok", note seq (0 = none), old state, old agent, queued_at, version, agent now, queue rank ("" = not
+#     queued), every agent it ever had (csv)}
 #  | {"err", code, state, agent}
-AGENT_SLOT = "{agent}"  # where TRANSITION puts an agent's name into keys.py's key shapes
-POSITION_SLOT = "{position}"  # a JSON string value TRANSITION's extra event gets replaced by the queue position
 TRANSITION = r"""
-local conv, log, queue = KEYS[1], KEYS[2], KEYS[3]
-local id = ARGV[11]
-local function agent_key(template, name) return (string.gsub(template, '{agent}', function() return name end)) end
-local function convs_of(name) return agent_key(ARGV[17], name) end
+local conv, log = KEYS[1], KEYS[2]
 if redis.call('EXISTS', conv) == 0 then return {'err', 'not_found', '', ''} end
 local state = redis.call('HGET', conv, 'state')
 local agent = redis.call('HGET', conv, 'agent') or ''
@@ -116,59 +143,87 @@ if not allowed then
   return {'err', 'bad_state', state, agent}
 end
 if ARGV[4] ~= '' and ARGV[4] ~= '*' and agent ~= ARGV[4] then return {'err', 'forbidden', state, agent} end
-local new_agent = ARGV[5]
-if ARGV[7] == '1' then
-  local cap = redis.call('HGET', agent_key(ARGV[16], new_agent), 'capacity')
-  if not cap then return {'err', 'not_found', state, agent} end
-  if redis.call('SCARD', convs_of(new_agent)) >= tonumber(cap) then
-    return {'err', 'over_capacity', state, agent}
-  end
-end
 local queued_at = redis.call('HGET', conv, 'queued_at') or '0'
-if new_agent ~= '-' then
-  if agent ~= '' then
-    redis.call('SREM', convs_of(agent), id)
-    redis.call('HSET', conv, 'last_agent', agent)
+local now_agent = agent
+local agents = redis.call('HGET', conv, 'agents') or ''
+if ARGV[5] ~= '-' then
+  if agent ~= '' then redis.call('HSET', conv, 'last_agent', agent) end
+  now_agent = ARGV[5]
+  redis.call('HSET', conv, 'agent', now_agent, 'agent_name', ARGV[6])
+  if now_agent ~= '' and not string.find(',' .. agents .. ',', ',' .. now_agent .. ',', 1, true) then
+    agents = agents == '' and now_agent or (agents .. ',' .. now_agent)
+    redis.call('HSET', conv, 'agents', agents)
   end
-  if new_agent ~= '' then redis.call('SADD', convs_of(new_agent), id) end
-  redis.call('HSET', conv, 'agent', new_agent, 'agent_name', ARGV[6])
 end
-redis.call('HSET', conv, 'state', ARGV[3], 'updated', ARGV[12])
-local n = tonumber(ARGV[18])
-for i = 0, n - 1 do redis.call('HSET', conv, ARGV[19 + 2 * i], ARGV[20 + 2 * i]) end
-if ARGV[8] == 'add' then redis.call('ZADD', queue, ARGV[9], id)
-elseif ARGV[8] == 'remove' then redis.call('ZREM', queue, id) end
+redis.call('HSET', conv, 'state', ARGV[3], 'updated', ARGV[10])
+local n = tonumber(ARGV[14])
+for i = 0, n - 1 do redis.call('HSET', conv, ARGV[15 + 2 * i], ARGV[16 + 2 * i]) end
+if ARGV[7] == 'add' then redis.call('HSET', conv, 'queue_rank', ARGV[8])
+elseif ARGV[7] == 'remove' then redis.call('HDEL', conv, 'queue_rank') end
+local version = redis.call('HINCRBY', conv, 'ver', 1)
 local note_seq = 0
-if ARGV[10] ~= '' then
+if ARGV[9] ~= '' then
   note_seq = redis.call('HINCRBY', conv, 'seq', 1)
-  redis.call('XADD', log, note_seq .. '-0', 'm', ARGV[10])
-  redis.call('PUBLISH', ARGV[14], '{"kind":"msg","seq":' .. note_seq .. ',"m":' .. ARGV[10] .. '}')
+  redis.call('XADD', log, note_seq .. '-0', 'm', ARGV[9])
+  redis.call('PUBLISH', ARGV[12], '{"kind":"msg","seq":' .. note_seq .. ',"m":' .. ARGV[9] .. '}')
 end
-redis.call('PUBLISH', ARGV[14], ARGV[15])
-redis.call('EXPIRE', conv, ARGV[13])
-redis.call('EXPIRE', log, ARGV[13])
-local position = 0
-if ARGV[3] == 'queued' then position = (redis.call('ZRANK', queue, id) or -1) + 1 end
-local extra = 19 + 2 * n
-if ARGV[extra] and ARGV[extra] ~= '' then
-  local event = string.gsub(ARGV[extra + 1], '"{position}"', function() return tostring(position) end)
-  redis.call('PUBLISH', ARGV[extra], event)
-end
-return {'ok', note_seq, state, agent, position, queued_at}
+redis.call('PUBLISH', ARGV[12], ARGV[13])
+redis.call('EXPIRE', conv, ARGV[11])
+redis.call('EXPIRE', log, ARGV[11])
+return {'ok', note_seq, state, agent, queued_at, version, now_agent, redis.call('HGET', conv, 'queue_rank') or '',
+        agents}
 """
 
-# Record a rating once, only for a closed conversation.
-# KEYS: conv, ratings stream   ARGV: score, comment, conversation id, now ms, agent field fallback
+# KEYS: transitions zset, queue, keys.applied(id)
+# ARGV: 1 conversation id, 2 version (0: nothing to apply, step 2 refused or the conversation is gone),
+#       3 agent now, 4 queue rank ("" = not queued), 5 every agent it ever had (csv), 6 the zset member of
+#       step 1 ("" none), 7 agent whose slot step 1 reserved ("" none), 8 an agent's conversations key with
+#       AGENT_SLOT for the name, 9 ttl s, then optionally 10 a channel and 11 an event JSON published last
+#       (the agents' `escalation`: heard once the conversation is in the queue), POSITION_SLOT in it
+#       replaced by the conversation's queue position
+# -> {1 applied | 0 a newer version was applied already, queue position now (0 = not queued)}
+AGENT_SLOT = "{agent}"  # where TRANSITION_DESK puts an agent's name into keys.py's key shape
+POSITION_SLOT = "{position}"  # a JSON string value the extra event gets replaced by the queue position
+TRANSITION_DESK = r"""
+local id = ARGV[1]
+local function convs_of(name) return (string.gsub(ARGV[8], '{agent}', function() return name end)) end
+local version = tonumber(ARGV[2])
+local applied_version, applied_agent = 0, ''
+local applied = redis.call('GET', KEYS[3])
+if applied then
+  local sp = string.find(applied, ' ', 1, true)
+  applied_version, applied_agent = tonumber(string.sub(applied, 1, sp - 1)), string.sub(applied, sp + 1)
+end
+local fresh = version > 0 and version > applied_version
+if fresh then
+  for a in string.gmatch(ARGV[5], '[^,]+') do
+    if a ~= ARGV[3] then redis.call('SREM', convs_of(a), id) end
+  end
+  if ARGV[3] ~= '' then redis.call('SADD', convs_of(ARGV[3]), id) end
+  if ARGV[4] ~= '' then redis.call('ZADD', KEYS[2], ARGV[4], id) else redis.call('ZREM', KEYS[2], id) end
+  redis.call('SET', KEYS[3], version .. ' ' .. ARGV[3], 'EX', ARGV[9])
+  applied_agent = ARGV[3]
+end
+if ARGV[7] ~= '' and ARGV[7] ~= applied_agent then redis.call('SREM', convs_of(ARGV[7]), id) end
+if ARGV[6] ~= '' then redis.call('ZREM', KEYS[1], ARGV[6]) end
+local position = (redis.call('ZRANK', KEYS[2], id) or -1) + 1
+if ARGV[10] and ARGV[10] ~= '' then
+  local event = string.gsub(ARGV[11], '"{position}"', function() return tostring(position) end)
+  redis.call('PUBLISH', ARGV[10], event)
+end
+return {fresh and 1 or 0, position}
+"""
+
+# Record a rating once, only for a closed conversation. The desk's ratings stream is written after it, by the
+# store (another slot on a cluster): a crash in between leaves the rating on the conversation only.
+# KEYS: conv   ARGV: score, comment, now ms
 # -> {"ok", agent} | {"err", code}
 RATE = r"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'err', 'not_found'} end
 if redis.call('HGET', KEYS[1], 'state') ~= 'closed' then return {'err', 'bad_state'} end
 if redis.call('HEXISTS', KEYS[1], 'rating') == 1 then return {'err', 'conflict'} end
-redis.call('HSET', KEYS[1], 'rating', ARGV[1], 'rating_comment', ARGV[2], 'rated_at', ARGV[4])
-local closed_by = redis.call('HGET', KEYS[1], 'last_agent') or ''
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', '100000', '*', 'conversation_id', ARGV[3], 'score', ARGV[1],
-           'comment', ARGV[2], 'agent', closed_by, 'ts', ARGV[4])
-return {'ok', closed_by}
+redis.call('HSET', KEYS[1], 'rating', ARGV[1], 'rating_comment', ARGV[2], 'rated_at', ARGV[3])
+return {'ok', redis.call('HGET', KEYS[1], 'last_agent') or ''}
 """
 
 # Add (or count again) one message in the admin's NLU inbox: a new item starts open; a repeat bumps the count
@@ -231,6 +286,11 @@ return #ARGV - 2
 """
 
 
+def sharded(script: str) -> str:
+    """`script` for Redis Cluster: its PUBLISH as SPUBLISH (sharded pub/sub; the hub SSUBSCRIBEs there)."""
+    return script.replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',")
+
+
 # ------------------------------------------------------------------ typed builders of each script's KEYS/ARGV
 # One per script, beside it: named parameters in, KEYS and ARGV out in the order the script reads them, with
 # key and channel names from keys.py. The store and the other record classes call scripts only through these.
@@ -267,29 +327,44 @@ def take_stale_turn_call(conversation_id: str, *, now: int, grace_ms: int) -> Sc
     return ScriptCall(keys=[keys.conv(conversation_id)], args=[now, grace_ms])
 
 
+def transition_begin_call(conversation_id: str, *, token: str, now: int, reserve_for: str | None) -> ScriptCall:
+    """TRANSITION_BEGIN; `reserve_for`: the agent a claim or transfer needs a free slot of (None: no check)."""
+    agent = reserve_for or ""
+    return ScriptCall(keys=[keys.TRANSITIONS, keys.user(agent) if agent else keys.TRANSITIONS,
+                            keys.agent_convs(agent) if agent else keys.TRANSITIONS],
+                      args=[conversation_id, token, now, "1" if reserve_for else "0", agent])
+
+
 def transition_call(conversation_id: str, *, action: str, from_states: Iterable[str], to_state: str,
                     require_agent: str | None, new_agent: str | None, new_agent_name: str | None,
-                    check_capacity: bool, queue_op: str | None, rank: float | None, note: str | None, now: int,
-                    ttl_s: int, state_event: str, fields: dict[str, Any],
-                    also_publish: tuple[str, str] | None = None) -> ScriptCall:
+                    queue_op: str | None, rank: float | None, note: str | None, now: int, ttl_s: int,
+                    state_event: str, fields: dict[str, Any]) -> ScriptCall:
     """TRANSITION. `require_agent`: None no check, "*" any agent; `new_agent`: None keeps the agent, "" clears
-    it; `queue_op`: "add" | "remove" | None; `note` and `state_event`: JSON; `fields`: more hash fields to set;
-    `also_publish`: (channel, event JSON) published last, inside the same step (POSITION_SLOT: the position)."""
+    it; `queue_op`: "add" | "remove" | None; `note` and `state_event`: JSON; `fields`: more hash fields to set."""
     flat: list[Any] = []
     for name, value in fields.items():
         flat += [name, value]
-    if also_publish is not None:
-        flat += list(also_publish)
     return ScriptCall(
-        keys=[keys.conv(conversation_id), keys.log(conversation_id), keys.QUEUE],
+        keys=[keys.conv(conversation_id), keys.log(conversation_id)],
         args=[action, ",".join(from_states), to_state, require_agent or "", "-" if new_agent is None else new_agent,
-              new_agent_name or "", "1" if check_capacity else "0", queue_op or "", 0 if rank is None else rank,
-              note or "", conversation_id, now, ttl_s, keys.ch_conv(conversation_id), state_event,
-              keys.user(AGENT_SLOT), keys.agent_convs(AGENT_SLOT), len(fields), *flat])
+              new_agent_name or "", queue_op or "", 0 if rank is None else rank, note or "", now, ttl_s,
+              keys.ch_conv(conversation_id), state_event, len(fields), *flat])
+
+
+def transition_desk_call(conversation_id: str, *, version: int, agent: str, queue_rank: str, agents: str,
+                         member: str, reserved: str, ttl_s: int,
+                         also_publish: tuple[str, str] | None = None) -> ScriptCall:
+    """TRANSITION_DESK for the conversation's `version` (0: nothing to apply, only `member` of the begin step
+    to forget and the slot `reserved` for an agent to give back); `agent`, `queue_rank` and `agents` as
+    TRANSITION returned them (or as the conversation's hash holds them); `also_publish`: (channel, event
+    JSON) published last (POSITION_SLOT: the queue position)."""
+    return ScriptCall(keys=[keys.TRANSITIONS, keys.QUEUE, keys.applied(conversation_id)],
+                      args=[conversation_id, version, agent, queue_rank, agents, member, reserved,
+                            keys.agent_convs(AGENT_SLOT), ttl_s, *(also_publish or ())])
 
 
 def rate_call(conversation_id: str, *, score: int, comment: str, now: int) -> ScriptCall:
-    return ScriptCall(keys=[keys.conv(conversation_id), keys.RATINGS], args=[score, comment, conversation_id, now])
+    return ScriptCall(keys=[keys.conv(conversation_id)], args=[score, comment, now])
 
 
 def inbox_add_call(item_id: str, *, text: str, intent: str, confidence: float, ranking: str, reason: str,
@@ -310,34 +385,23 @@ def activate_model_call(*, version: str, by: str, now: int, entry: str, base: st
 
 # One page of a history search, newest first (handoff/storage/history.py).
 # KEYS: 1 scratch key for an intersection, 2.. the index sets to intersect (one: read it directly)
-# ARGV: 1 from ms, 2 to ms (inclusive), 3 offset, 4 page size, 5 walk above this many members, 6 count cap,
-#       7 conversation key prefix, 8.. the conversation fields each row carries (read here: one round trip)
+# ARGV: 1 from ms, 2 to ms (inclusive), 3 offset, 4 page size, 5 walk above this many members, 6 count cap
+# (The rows' conversation hashes are read after it, by the caller: on a cluster each is in its own slot.)
 # Several sets whose smallest has at most ARGV[5] members: ZINTERSTORE into the scratch key (in C), an exact
 # total, and the key is unlinked (freed off the main thread). A larger smallest set: walk it newest first in
 # the date range, checking each id in the others, and stop once ARGV[6] matches are counted (the commonest
 # words together answer in a few thousand lookups instead of sorting tens of thousands of ids); when the
 # first 500 ids show fewer than one match in five, intersect in C after all.
-# -> {total (capped at ARGV[6] when walked), more (1: over the cap), id, closed_at, {fields}, id, ...}
+# -> {total (capped at ARGV[6] when walked), more (1: over the cap), id, closed_at, id, closed_at, ...}
 HISTORY_SEARCH = r"""
 local from, to = ARGV[1], ARGV[2]
 local offset, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
-local fields = {}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
-local function with_rows(out)
-  local rows = {out[1], out[2]}
-  for i = 3, #out, 2 do
-    rows[#rows + 1] = out[i]
-    rows[#rows + 1] = out[i + 1]
-    rows[#rows + 1] = redis.call('HMGET', ARGV[7] .. out[i], unpack(fields))
-  end
-  return rows
-end
 local function page_of(src)
   local total = redis.call('ZCOUNT', src, from, to)
   local page = redis.call('ZREVRANGEBYSCORE', src, to, from, 'WITHSCORES', 'LIMIT', offset, limit)
   local out = {total, 0}
   for i = 1, #page do out[#out + 1] = page[i] end
-  return with_rows(out)
+  return out
 end
 if #KEYS == 2 then return page_of(KEYS[2]) end
 local smallest, size = 2, redis.call('ZCARD', KEYS[2])
@@ -382,16 +446,14 @@ while true do
   if count * 5 < pos then return intersect() end
 end
 out[1], out[2] = count, more
-return with_rows(out)
+return out
 """
 
 
 def history_search_call(index_keys: list[str], *, scratch: str, from_ms: int, to_ms: int, offset: int,
-                        limit: int, walk_above: int, count_cap: int, fields: Iterable[str]) -> ScriptCall:
-    """HISTORY_SEARCH over `index_keys` (at least one); `scratch` is a key of this call's own; `fields` of
-    each found conversation's hash come back with it."""
-    return ScriptCall(keys=[scratch, *index_keys], args=[from_ms, to_ms, offset, limit, walk_above, count_cap,
-                                                         keys.conv(""), *fields])
+                        limit: int, walk_above: int, count_cap: int) -> ScriptCall:
+    """HISTORY_SEARCH over `index_keys` (at least one); `scratch` is a key of this call's own (all desk keys)."""
+    return ScriptCall(keys=[scratch, *index_keys], args=[from_ms, to_ms, offset, limit, walk_above, count_cap])
 
 
 def assist_index_call(conversation_id: str, *, entries: list[str]) -> ScriptCall:

@@ -25,6 +25,7 @@ from redis.exceptions import (
     ClusterDownError,
     MasterDownError,
     ReadOnlyError,
+    RedisClusterException,
     RedisError,
     TryAgainError,
 )
@@ -47,6 +48,7 @@ UNREACHABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutEr
                                             TryAgainError, MasterDownError, BusyLoadingError, OSError)
 ALONE_RECHECK_S = 5.0  # a primary without replicas: how long acks skip WAIT before it is asked again
 CLOSED_MAX = 500  # rows of one agent's closed conversations returned for one day
+TRANSITION_GRACE_MS = 5_000  # a transition begun this long ago without its desk step is finished by the sweep
 
 
 def new_client(url: str) -> aioredis.Redis:
@@ -68,13 +70,23 @@ async def wait_until_reachable(client: aioredis.Redis, retries: int = 5, delay_s
         try:
             await client.ping()
             return
-        except (RedisConnectionError, OSError) as exc:
+        except (RedisConnectionError, RedisClusterException, OSError) as exc:
             log.warning("redis not reachable (attempt %d/%d): %s", attempt, retries, type(exc).__name__)
             if attempt == retries:
                 await client.close()
                 raise errors.Unavailable("Redis is not reachable") from exc
             await asyncio.sleep(delay_s * attempt)
     raise AssertionError("unreachable")
+
+
+async def warn_if_old_keys(client: aioredis.Redis) -> None:
+    """A desk's Redis written before the hash tags (keys.py) still has `tandem:users`: say how to rename."""
+    try:
+        if await client.exists("tandem:users") or await client.exists("tandem:queue"):
+            log.error("this Redis holds keys without hash tags (written before Redis Cluster support): stop the "
+                      "desk and run `python -m scripts.migrate_keys` once (docs/deploy.md)")
+    except STORAGE_ERRORS:
+        pass
 
 
 def _hash_token(token: str) -> str:
@@ -130,11 +142,26 @@ class Store:
         self.wait_replicas, self.wait_timeout_ms = wait_replicas, wait_timeout_ms
         self._alone_until = 0.0  # monotonic time until which the primary is known to have no replica at all
         self._append = client.register_script(lua.APPEND)
+        self._transition_begin = client.register_script(lua.TRANSITION_BEGIN)
         self._transition = client.register_script(lua.TRANSITION)
+        self._transition_desk = client.register_script(lua.TRANSITION_DESK)
         self._rate = client.register_script(lua.RATE)
         self._end_turn = client.register_script(lua.END_TURN)
         self._take_stale_turn = client.register_script(lua.TAKE_STALE_TURN)
         self._adopt_customer = client.register_script(lua.ADOPT_CUSTOMER)
+        # On Redis Cluster (handoff/storage/cluster.py) publishing is SPUBLISH, and what must run on one
+        # connection (a script then WAIT, a pipeline of scripts) runs on a plain client to the slot's primary.
+        self.cluster = bool(getattr(client, "is_cluster", False))
+        self._publish_command = "SPUBLISH" if self.cluster else "PUBLISH"
+
+    async def _node(self, key: str) -> Any:
+        """The client whose one connection reaches the primary of `key`'s slot: the client itself on one Redis."""
+        return await self.r.node_for(key) if self.cluster else self.r
+
+    def _stale_on(self, exc: BaseException) -> None:
+        """A node call failed: on a cluster the slot map may be out of date (a failover), read it again."""
+        if self.cluster:
+            self.r.mark_stale()
 
     # ------------------------------------------------------------ conversations
 
@@ -225,12 +252,17 @@ class Store:
         writes) in one round trip. Short of `wait_replicas` the message is kept but not acknowledged
         (errors.Unavailable): the client sends it again with its client_id, and the retry (a duplicate,
         stored once) waits again."""
-        async with self.r.pipeline(transaction=False) as p:
-            await self._append(**call.kwargs(), client=p)
-            p.execute_command("WAIT", self.wait_replicas, self.wait_timeout_ms)
-            res, replicas = await p.execute()
+        node = await self._node(call.keys[0])
+        try:
+            async with node.pipeline(transaction=False) as p:
+                await self._append(**call.kwargs(), client=p)
+                p.execute_command("WAIT", self.wait_replicas, self.wait_timeout_ms)
+                res, replicas = await p.execute()
+        except (RedisError, OSError) as exc:
+            self._stale_on(exc)
+            raise
         if res[0] != "err" and int(replicas) < self.wait_replicas:
-            if await self._replicas_connected() == 0:
+            if await self._replicas_connected(node) == 0:
                 # No replica at all (the only one was just promoted, or is down): waiting cannot help, and
                 # refusing would stop the desk. Acknowledged on the primary alone until one is back.
                 self._alone_until = time.monotonic() + ALONE_RECHECK_S
@@ -243,8 +275,8 @@ class Store:
                                      retry_after_ms=1000)
         return list(res)
 
-    async def _replicas_connected(self) -> int:
-        info = await self.r.info("replication")
+    async def _replicas_connected(self, node: Any) -> int:
+        info = await node.info("replication")
         return int(info.get("connected_slaves", 0))
 
     @staticmethod
@@ -266,13 +298,12 @@ class Store:
         (BadState: a person took over meanwhile, and the bot stays silent from there on)."""
         stamped = [{**m, "ts": m.get("ts") or now_ms()} for m in msgs]
         bodies, channel, raw = [_json(m) for m in stamped], keys.ch_conv(conversation_id), _json(event)
-        async with self.r.pipeline(transaction=False) as p:
-            for body in bodies:
-                await self._append(**lua.append_call(conversation_id, message=body, dedupe=None,
-                                                     states=[s.value for s in states], agent=None, ttl_s=self.ttl,
-                                                     now=now_ms(), needs_turn=False).kwargs(), client=p)
-            await self._end_turn(**lua.end_turn_call(conversation_id, seq=seq, event=raw).kwargs(), client=p)
-            results = await p.execute()
+        node = await self._node(keys.conv(conversation_id))
+        try:
+            results = await self._reply_on(node, conversation_id, seq, bodies, states, raw)
+        except (RedisError, OSError) as exc:
+            self._stale_on(exc)
+            raise
         stored = 0
         try:
             for res, msg, body in zip(results, stamped, bodies):
@@ -285,6 +316,16 @@ class Store:
             if echo is not None:
                 echo(channel, raw)  # the turn ended whatever the messages met: "typing" goes off
         return stored
+
+    async def _reply_on(self, node: Any, conversation_id: str, seq: int, bodies: list[str],
+                        states: tuple[State, ...], raw: str) -> list[Any]:
+        async with node.pipeline(transaction=False) as p:
+            for body in bodies:
+                await self._append(**lua.append_call(conversation_id, message=body, dedupe=None,
+                                                     states=[s.value for s in states], agent=None, ttl_s=self.ttl,
+                                                     now=now_ms(), needs_turn=False).kwargs(), client=p)
+            await self._end_turn(**lua.end_turn_call(conversation_id, seq=seq, event=raw).kwargs(), client=p)
+            return list(await p.execute())
 
     async def end_turn(self, conversation_id: str, seq: int, event: dict[str, Any] | None = None,
                        echo: Echo | None = None) -> None:
@@ -327,7 +368,8 @@ class Store:
             p.expire(keys.nlu(conversation_id), self.ttl)
             if fields:
                 p.hset(keys.conv(conversation_id), mapping=_flat_fields(fields))
-            p.publish(keys.ch_conv(conversation_id), _json({"kind": "annotation", "seq": seq, **annotation}))
+            p.execute_command(self._publish_command, keys.ch_conv(conversation_id),
+                              _json({"kind": "annotation", "seq": seq, **annotation}))
             await p.execute()
 
     async def update_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
@@ -335,23 +377,66 @@ class Store:
 
     async def apply(self, conversation_id: str, t: Transition, state_event: dict[str, Any],
                     also_publish: tuple[str, dict[str, Any]] | None = None) -> Applied:
-        """Apply a Transition atomically; raises Conflict/BadState/Forbidden/OverCapacity/NotFound.
-        `also_publish`: (channel, event) published in the same step, after the state event; a value equal to
-        lua.POSITION_SLOT becomes the conversation's queue position."""
+        """Apply a Transition; raises Conflict/BadState/Forbidden/OverCapacity/NotFound.
+        `also_publish`: (channel, event) published once the queue and the agents' sets say so, after the state
+        event; a value equal to lua.POSITION_SLOT becomes the conversation's queue position.
+
+        Three scripts, each in one slot (lua.TRANSITION_BEGIN, TRANSITION, TRANSITION_DESK): the begin step
+        notes the transition and reserves the agent's slot, the conversation's step decides, the desk step
+        makes the queue and the agents' sets follow. A crash after the decision is finished by
+        `finish_transitions` (every instance's sweep), and a refused transition's reservation given back."""
         extra = (also_publish[0], _json(also_publish[1])) if also_publish else None
+        reserve = t.new_agent if t.check_capacity and t.new_agent else None
+        begun = await self._transition_begin(**lua.transition_begin_call(
+            conversation_id, token=uuid.uuid4().hex[:12], now=now_ms(), reserve_for=reserve).kwargs())
+        if begun[0] == "err":
+            if begun[1] == "not_found":
+                raise errors.NotFound("no such agent")
+            raise _ERRORS[begun[1]]()
+        member = begun[1]
+        reserved = reserve if member.count(" ") == 2 else ""
         res = await self._transition(**lua.transition_call(
             conversation_id, action=t.action, from_states=[s.value for s in t.from_states], to_state=t.to.value,
             require_agent=t.require_agent, new_agent=t.new_agent, new_agent_name=t.new_agent_name,
-            check_capacity=t.check_capacity, queue_op=t.queue, rank=t.rank,
-            note=_json(_note(t)) if t.note else None, now=now_ms(), ttl_s=self.ttl,
-            state_event=_json({"kind": "state", **state_event}), fields=t.fields, also_publish=extra).kwargs())
+            queue_op=t.queue, rank=t.rank, note=_json(_note(t)) if t.note else None, now=now_ms(), ttl_s=self.ttl,
+            state_event=_json({"kind": "state", **state_event}), fields=t.fields).kwargs())
         if res[0] == "err":
-            if res[1] == "not_found" and t.check_capacity and res[2]:
-                raise errors.NotFound("no such agent")
+            await self._desk_step(conversation_id, 0, "", "", "", member, reserved or "")
             raise _ERRORS[res[1]]()
         if t.note:
             metrics.record_message("system")
-        return Applied(int(res[1]), State(res[2]), res[3], int(res[4]), int(res[5] or 0))
+        position = 0
+        try:
+            position = await self._desk_step(conversation_id, int(res[5]), res[6], res[7], res[8], member,
+                                             reserved or "", extra)
+        except UNREACHABLE:
+            # Decided, and the decision stands: the sweep finishes the queue and the agents' sets.
+            log.warning("a transition's desk step failed; the sweep will finish it")
+        return Applied(int(res[1]), State(res[2]), res[3], position, int(res[4] or 0))
+
+    async def _desk_step(self, conversation_id: str, version: int, agent: str, queue_rank: str, agents: str,
+                         member: str, reserved: str, extra: tuple[str, str] | None = None) -> int:
+        """TRANSITION_DESK; returns the queue position (0: not queued, or a newer version was there first)."""
+        done = await self._transition_desk(**lua.transition_desk_call(
+            conversation_id, version=version, agent=agent, queue_rank=queue_rank, agents=agents, member=member,
+            reserved=reserved, ttl_s=self.ttl, also_publish=extra).kwargs())
+        return int(done[1])
+
+    async def finish_transitions(self, older_than_ms: int = TRANSITION_GRACE_MS) -> int:
+        """The repair path of the split transition: every transition begun more than `older_than_ms` ago whose
+        desk step never ran (its instance died in between, or Redis failed over) is finished from what the
+        conversation's hash says now (fenced by its version: a newer one already applied wins), and a slot
+        reserved for a claim the conversation did not take is given back. Returns how many were found."""
+        due = await self.r.zrangebyscore(keys.TRANSITIONS, "-inf", now_ms() - older_than_ms, start=0, num=500)
+        for member in due:
+            cid, _, rest = member.partition(" ")
+            reserved = rest.partition(" ")[2]
+            ver, agent, queue_rank, agents = await self.r.hmget(keys.conv(cid), "ver", "agent", "queue_rank",
+                                                                "agents")
+            await self._desk_step(cid, int(ver or 0), agent or "", queue_rank or "", agents or "", member, reserved)
+        if due:
+            log.info("finished %d interrupted transition(s)", len(due))
+        return len(due)
 
     async def record_closed(self, username: str, conversation_id: str, closed_ms: int) -> None:
         """Index of who closed what and when, for the console's "closed today" (keys.agent_closed)."""
@@ -364,11 +449,15 @@ class Store:
 
     async def rate(self, conversation_id: str, score: int, comment: str) -> str:
         """Store a rating once; returns the username of the agent who handled the chat ('' if none)."""
-        res = await self._rate(**lua.rate_call(conversation_id, score=score, comment=comment, now=now_ms()).kwargs())
+        now = now_ms()
+        res = await self._rate(**lua.rate_call(conversation_id, score=score, comment=comment, now=now).kwargs())
         if res[0] == "err":
             if res[1] == "conflict":
                 raise errors.Conflict("this conversation has already been rated")
             raise _ERRORS[res[1]]()
+        # The desk's stream of ratings (another slot): written once the conversation has taken the rating.
+        await self.r.xadd(keys.RATINGS, {"conversation_id": conversation_id, "score": score, "comment": comment,
+                                         "agent": res[1], "ts": now}, maxlen=100_000, approximate=True)
         return res[1]
 
     async def add_callback(self, conversation_id: str, customer: dict[str, Any], seq: int) -> None:
@@ -393,7 +482,12 @@ class Store:
 
     async def queue_position(self, conversation_id: str) -> int | None:
         rank = await self.r.zrank(keys.QUEUE, conversation_id)
-        return None if rank is None else rank + 1
+        if rank is not None:
+            return rank + 1
+        # The split transition's window (lua.TRANSITION_DESK): queued by its own hash, which the customer's
+        # state event already said, while the queue has yet to take it: the position it is taking.
+        pending = await self.r.hget(keys.conv(conversation_id), "queue_rank")
+        return None if pending is None else await self.queue_position_for_rank(float(pending))
 
     async def queue_position_for_rank(self, rank: float) -> int:
         """The position a conversation entering the queue with `rank` would take (a forecast for its notice;
@@ -499,6 +593,7 @@ class Store:
     # ------------------------------------------------------------ pub/sub
 
     async def publish(self, channel: str, event: dict[str, Any]) -> None:
+        """PUBLISH on one Redis; SPUBLISH on a cluster (the channel's slot: keys.py's tags)."""
         await self.r.publish(channel, _json(event))
 
     # ------------------------------------------------------------ health

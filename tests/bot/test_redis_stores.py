@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -35,11 +36,30 @@ def _session(sender: str, start: float) -> list:
     return events
 
 
+class _Tagged:
+    """Rasa's own store's sync client, with each tracker key as ours names it (`<prefix>{<id>}`: the
+    conversation's hash tag, keys.py): the two stores then share the values, as in one desk."""
+
+    def __init__(self, red: Any, prefix: str) -> None:
+        self._red, self._prefix = red, prefix
+
+    def _key(self, key: Any) -> Any:
+        if isinstance(key, str) and key.startswith(self._prefix) and not key.endswith("}"):
+            return self._prefix + "{" + key[len(self._prefix):] + "}"
+        return key
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._red, name)
+        return lambda key, *args, **kwargs: method(self._key(key), *args, **kwargs)
+
+
 @pytest.fixture
 def stores(redis_url: str) -> tuple[AsyncRedisTrackerStore, RedisTrackerStore]:
     prefix = "t" + uuid.uuid4().hex[:8]
     where = {**_where(redis_url), "key_prefix": prefix, "record_exp": 3600}
-    return AsyncRedisTrackerStore(Domain.empty(), **where), RedisTrackerStore(Domain.empty(), **where)
+    rasas = RedisTrackerStore(Domain.empty(), **where)
+    rasas.red = _Tagged(rasas.red, rasas.key_prefix)
+    return AsyncRedisTrackerStore(Domain.empty(), **where), rasas
 
 
 async def test_a_tracker_saved_awaited_reads_back_the_same_in_rasas_own_store(stores) -> None:  # type: ignore[no-untyped-def]
@@ -200,7 +220,7 @@ async def test_turns_of_one_conversation_run_one_at_a_time(lock_store: AsyncRedi
 
     await asyncio.gather(*(turn(i) for i in range(6)))
     assert overlaps == []
-    assert lock_store.red.exists(lock_store.key_prefix + "c1") == 0  # released by the last holder
+    assert lock_store.red.exists(lock_store.lock_key("c1")) == 0  # released by the last holder
 
 
 async def test_two_conversations_do_not_wait_for_each_other(lock_store: AsyncRedisLockStore) -> None:
@@ -213,7 +233,7 @@ async def test_two_conversations_do_not_wait_for_each_other(lock_store: AsyncRed
 
 
 async def test_a_turn_that_outlived_its_lock_does_not_free_the_next_turns(lock_store: AsyncRedisLockStore) -> None:
-    key = lock_store.key_prefix + "c1"
+    key = lock_store.lock_key("c1")
     async with lock_store.lock("c1", lock_lifetime=0.05):
         await asyncio.sleep(0.1)  # expired meanwhile; another turn takes it
         lock_store.red.set(key, b"someone-else", px=5000)
@@ -221,7 +241,7 @@ async def test_a_turn_that_outlived_its_lock_does_not_free_the_next_turns(lock_s
 
 
 async def test_a_lock_never_given_back_raises_after_its_lifetime(lock_store: AsyncRedisLockStore) -> None:
-    lock_store.red.set(lock_store.key_prefix + "stuck", b"crashed-holder", px=5000)
+    lock_store.red.set(lock_store.lock_key("stuck"), b"crashed-holder", px=5000)
     with pytest.raises(LockError, match="stuck"):
         async with lock_store.lock("stuck", lock_lifetime=0.1):
             pass

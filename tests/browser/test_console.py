@@ -18,6 +18,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
 
 from handoff.core.context import sign_context
+from handoff.storage import keys
 from tests.browser.console_page import Console
 from tests.gateway import LiveGateway
 from tests.support import ROOT, TIME_SCALE
@@ -280,7 +281,7 @@ def test_expired_session_sends_the_agent_back_to_sign_in(console, account, live_
     try:
         # The idle TTL runs out. Deleted rather than shortened: a shortened TTL is renewed by any request the
         # console still has in flight (every session read refreshes it), which made this test flaky under load.
-        assert client.delete(f"tandem:session:{sid}") == 1
+        assert client.delete(keys.session(sid)) == 1
     finally:
         client.close()
     kim.page.get_by_role("button", name="Away").click()  # the next thing the agent does

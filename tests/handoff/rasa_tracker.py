@@ -10,7 +10,8 @@ import redis
 def tracker_events(redis_url: str, conversation_id: str) -> list[dict[str, Any]]:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        keys = [k for k in client.scan_iter(match=f"*tracker:{conversation_id}") if "lock" not in k]
+        # tandem:tracker:{<id>}: the conversation id is the key's hash tag (handoff/storage/keys.py)
+        keys = [k for k in client.scan_iter(match=f"*tracker:{{{conversation_id}}}") if "lock" not in k]
         assert len(keys) == 1, f"expected one tracker for {conversation_id}, found {keys}"
         return json.loads(client.get(keys[0]))["events"]
     finally:

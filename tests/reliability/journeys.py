@@ -105,10 +105,11 @@ class Retry(Exception):
         self.after_s = after_s
 
 
-async def claim_race(instances: list[str], redis_url: str, cid: str, n: int = 20) -> list[str]:
-    """`n` agents, spread over `instances`, claim conversation `cid` at once: each one's outcome."""
+async def claim_race(instances: list[str], redis_url: str, cid: str, n: int = 20, cluster: str = "") -> list[str]:
+    """`n` agents, spread over `instances`, claim conversation `cid` at once: each one's outcome. `cluster`:
+    REDIS_CLUSTER's seed nodes when the desk runs on one."""
     racers = {f"racer{i:02d}": (f"racer-password-{i:02d}", "agent", f"Racer {i}", 3) for i in range(n)}
-    await asyncio.to_thread(seed_accounts, redis_url, racers)
+    await asyncio.to_thread(seed_accounts, redis_url, racers, cluster)
 
     async def connect(i: int, name: str) -> Agent:
         gw = instances[i % len(instances)]

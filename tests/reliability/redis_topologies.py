@@ -147,3 +147,86 @@ def start_sentinel_set(root: Path, down_after_ms: int = 1000) -> SentinelSet:
         assert time.monotonic() < deadline, f"sentinels did not see each other: {seen}"
         time.sleep(0.2)
     return group
+
+
+@dataclass
+class Cluster:
+    """A Redis Cluster of primaries, each with one replica; `nodes[i]` by port."""
+
+    nodes: list[Server]
+
+    @property
+    def seeds(self) -> str:
+        """REDIS_CLUSTER for the gateway: every node, so any one left alive is enough to find the others."""
+        return ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
+
+    @property
+    def url(self) -> str:
+        """REDIS_URL beside REDIS_CLUSTER: the password (none here) and database 0."""
+        return f"redis://127.0.0.1:{self.nodes[0].port}/0"
+
+    def alive(self) -> list[Server]:
+        return [n for n in self.nodes if n.proc is not None and n.proc.poll() is None]
+
+    def owner_of(self, key: str) -> Server:
+        """The primary serving `key`'s slot now (asked of a live node)."""
+        slot = int(cli(self.alive()[0].port, "CLUSTER", "KEYSLOT", key))
+        for node in self.alive():
+            out = cli(node.port, "CLUSTER", "NODES")
+            for line in out.splitlines():
+                parts = line.split()
+                if "myself" in parts[2] and "master" in parts[2]:
+                    for span in parts[8:]:
+                        lo, _, hi = span.partition("-")
+                        if span[0].isdigit() and int(lo) <= slot <= int(hi or lo):
+                            return node
+        raise AssertionError(f"no live primary serves slot {slot}")
+
+    def replica_of(self, primary: Server) -> Server:
+        for node in self.alive():
+            if node is not primary and f"master_port:{primary.port}" in cli(node.port, "INFO", "replication"):
+                return node
+        raise AssertionError(f"no replica of {primary.port}")
+
+    def wait_healthy(self, timeout_s: float = 30) -> None:
+        deadline = time.monotonic() + timeout_s * TIME_SCALE
+        while True:
+            infos = [cli(n.port, "CLUSTER", "INFO") for n in self.alive()]
+            if all("cluster_state:ok" in i for i in infos):
+                return
+            assert time.monotonic() < deadline, f"the cluster never became healthy: {infos[:1]}"
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        for n in self.nodes:
+            n.stop()
+
+
+def start_cluster(root: Path, primaries: int = 3, node_timeout_ms: int = 1000, fsync: str = "everysec") -> Cluster:
+    """`primaries` primaries with a replica each (redis-cli --cluster create), on free ports under `root`;
+    a dead primary is failed over after `node_timeout_ms`. `fsync`: the AOF's appendfsync (the tests need no
+    fsync per write: a replica has what WAIT acknowledged; the benchmark uses "always", as the desk's Redis)."""
+    nodes = []
+    for i in range(primaries * 2):
+        port = free_port()
+        nodes.append(data_server(root / f"node-{i}", port, "--cluster-enabled", "yes", "--cluster-config-file",
+                                 "nodes.conf", "--cluster-port", str(free_port()), "--cluster-node-timeout", str(node_timeout_ms),
+                                 "--cluster-replica-validity-factor", "0", "--appendfsync", fsync))
+    cluster = Cluster(nodes)
+    try:
+        for n in nodes:
+            n.start()
+        out = subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{n.port}" for n in nodes],
+                              "--cluster-replicas", "1", "--cluster-yes"], check=False, capture_output=True,
+                             text=True, timeout=60 * TIME_SCALE)
+        assert out.returncode == 0, out.stdout + out.stderr
+        cluster.wait_healthy()
+        # Every replica attached and synced, so that WAIT 1 has someone to wait for from the first message.
+        deadline = time.monotonic() + 30 * TIME_SCALE
+        while sum("master_link_status:up" in cli(n.port, "INFO", "replication") for n in nodes) < primaries:
+            assert time.monotonic() < deadline, "the replicas never synced"
+            time.sleep(0.1)
+    except BaseException:
+        cluster.close()
+        raise
+    return cluster

@@ -97,7 +97,7 @@ async def test_rasas_tracker_and_lock_stores_find_the_promoted_primary_through_t
     await trackers.save(DialogueStateTracker.from_events("c1", events))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10
-    while cli(group.replica.port, "EXISTS", trackers.key_prefix + "c1") != "1":  # replicated before the crash
+    while cli(group.replica.port, "EXISTS", trackers.tracker_key("c1")) != "1":  # replicated before the crash
         assert loop.time() < deadline
         await asyncio.sleep(0.05)
     group.primary.kill9()
@@ -112,6 +112,6 @@ async def test_rasas_tracker_and_lock_stores_find_the_promoted_primary_through_t
             await asyncio.sleep(0.2)
     assert back is not None and [e.as_dict() for e in back.events] == [e.as_dict() for e in events]
     async with locks.lock("c1", lock_lifetime=5):  # a turn can run on the promoted primary
-        assert cli(group.replica.port, "EXISTS", trackers.key_prefix + "c1") == "1"
+        assert cli(group.replica.port, "EXISTS", trackers.tracker_key("c1")) == "1"
     await trackers.ared.close()
     await locks.ared.close()

@@ -14,6 +14,7 @@ import requests
 import websockets
 
 from handoff.core.context import sign_context
+from handoff.storage import keys
 from tests.gateway import LiveGateway, start_gateway
 from tests.handoff.gateway.test_console_routes import TIMEOUT, _frames_until, add_account, error_of, signed_in
 from tests.support import ROOT, TIME_SCALE, stop
@@ -139,8 +140,8 @@ async def test_card_numbers_are_not_indexed(gateway: LiveGateway) -> None:
     http = signed_in(gateway, AGENT)
     client = redis.Redis.from_url(gateway.redis_url, decode_responses=True)
     try:
-        assert client.exists("tandem:hist:term:stolen")
-        assert not [k for k in client.scan_iter("tandem:hist:*") if "4111" in k or "1111" in k]
+        assert client.exists(keys.hist("term", "stolen"))
+        assert not [k for k in client.scan_iter(keys.hist("*", "*")) if "4111" in k or "1111" in k]
     finally:
         client.close()
     refused = http.get(gateway + "/api/conversations", params={"q": "4111 1111 1111 1111"}, timeout=TIMEOUT)
