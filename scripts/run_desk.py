@@ -7,6 +7,7 @@ dead process never leaves the desk half up; while Redis is away the sockets say 
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from handoff.storage.local_redis import port_open, start_redis
+from scripts import migrate_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("DATA_DIR") or "var")  # the gateway reads DATA_DIR too
@@ -67,6 +69,12 @@ def main() -> None:
     renv, redis_proc = redis_env()
     env = {**os.environ, **renv, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTION_PORT}/webhook",
            "PYTHONPATH": str(ROOT), "DEMO": os.environ.get("DEMO", "1")}
+    if not os.environ.get("REDIS_CLUSTER"):
+        # A desk written before the keys carried hash tags is renamed before anything reads it (accounts
+        # included: bootstrap must find the existing ones); nothing is running on it yet.
+        renamed = asyncio.run(migrate_keys.run(renv["REDIS_URL"]))
+        if renamed:
+            print(f"==> renamed {renamed} key(s) of the desk's data to their hash-tagged names (scripts.migrate_keys)")
     subprocess.run([sys.executable, "-m", "handoff.accounts.users", "bootstrap"], env=env, check=False)
     children = {
         "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTION_PORT)],
