@@ -30,6 +30,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from typing_extensions import Self
 
 from handoff.storage import lua
+from handoff.storage.addresses import parse_addresses
 
 log = logging.getLogger(__name__)
 NODE_KWARGS = (
@@ -44,16 +45,7 @@ NODE_KWARGS = (
 
 def parse_nodes(raw: str | tuple[str, ...] | list[str]) -> list[ClusterNode]:
     """'h1:7000,h2:7001' (or a sequence of 'host:port') as seed nodes; ValueError names a bad one."""
-    items = raw.split(",") if isinstance(raw, str) else list(raw)
-    out = []
-    for item in (i.strip() for i in items):
-        if not item:
-            continue
-        host, sep, port = item.rpartition(":")
-        if not sep or not host or not port.isdigit():
-            raise ValueError(f"a cluster node must be host:port, got {item!r}")
-        out.append(ClusterNode(host, int(port)))
-    return out
+    return [ClusterNode(host, port) for host, port in parse_addresses(raw, "cluster node")]
 
 
 def is_redirect(exc: BaseException) -> bool:

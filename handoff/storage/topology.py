@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import redis.asyncio as aioredis
 from redis.asyncio.sentinel import Sentinel
 
+from handoff.storage.addresses import parse_addresses
 from handoff.storage.cluster import ClusterClient, parse_nodes
 
 if TYPE_CHECKING:
@@ -33,16 +34,7 @@ SENTINEL_SOCKET_TIMEOUT_S = 0.5  # a sentinel that does not answer in this time 
 
 def parse_sentinels(raw: str | tuple[str, ...] | list[str]) -> tuple[tuple[str, int], ...]:
     """'h1:26379,h2:26379' (or a sequence of 'host:port') as ((host, port), ...); ValueError names a bad one."""
-    items = raw.split(",") if isinstance(raw, str) else list(raw)
-    out = []
-    for item in (i.strip() for i in items):
-        if not item:
-            continue
-        host, sep, port = item.rpartition(":")
-        if not sep or not host or not port.isdigit():
-            raise ValueError(f"a sentinel must be host:port, got {item!r}")
-        out.append((host, int(port)))
-    return tuple(out)
+    return parse_addresses(raw, "sentinel")
 
 
 @dataclass(frozen=True)
