@@ -71,7 +71,7 @@ class Hub:
             first = not self.listeners.get(channel)
             self.listeners[channel].add(callback)
             if first:
-                await self.pubsub.subscribe(channel)
+                await self._first_listener(channel)
 
     async def unsubscribe(self, channel: str, callback: Callback) -> None:
         async with self._lock:
@@ -81,10 +81,18 @@ class Hub:
             group.discard(callback)
             if not group:
                 del self.listeners[channel]
-                try:
-                    await self.pubsub.unsubscribe(channel)
-                except (RedisConnectionError, OSError):
-                    pass  # the reconnect path resubscribes only to channels still listened to
+                await self._last_listener_gone(channel)
+
+    async def _first_listener(self, channel: str) -> None:
+        """Redis's side of a channel that now has a listener here (ShardedHub: SSUBSCRIBE on its node)."""
+        await self.pubsub.subscribe(channel)
+
+    async def _last_listener_gone(self, channel: str) -> None:
+        """Redis's side of a channel nobody here listens to any more."""
+        try:
+            await self.pubsub.unsubscribe(channel)
+        except (RedisConnectionError, OSError):
+            pass  # the reconnect path resubscribes only to channels still listened to
 
     def echo(self, channel: str, raw: str) -> None:
         """Deliver an event this instance has just published to its own listeners now, one Redis round

@@ -22,7 +22,7 @@ from typing import Any
 from redis.asyncio.connection import Connection
 from redis.exceptions import RedisError
 
-from handoff.storage.hub import Callback, Hub
+from handoff.storage.hub import Hub
 
 log = logging.getLogger(__name__)
 RETRY_FIRST_S, RETRY_MAX_S = 0.1, 2.0  # re-subscribing on the new owner: 100 ms, doubling to 2 s
@@ -65,34 +65,20 @@ class ShardedHub(Hub):
         self._links.clear()
         self._where.clear()
 
-    async def subscribe(self, channel: str, callback: Callback) -> None:
-        async with self._lock:
-            first = not self.listeners.get(channel)
-            self.listeners[channel].add(callback)
-            if first:
-                try:
-                    await self._ssubscribe(channel)
-                except (RedisError, OSError) as exc:
-                    log.warning(
-                        "sharded subscribe failed (%s); retrying on the slot's owner", type(exc).__name__
-                    )
-                    self._orphan([channel])
+    async def _first_listener(self, channel: str) -> None:
+        try:
+            await self._ssubscribe(channel)
+        except (RedisError, OSError) as exc:
+            log.warning("sharded subscribe failed (%s); retrying on the slot's owner", type(exc).__name__)
+            self._orphan([channel])
 
-    async def unsubscribe(self, channel: str, callback: Callback) -> None:
-        async with self._lock:
-            group = self.listeners.get(channel)
-            if not group:
-                return
-            group.discard(callback)
-            if group:
-                return
-            del self.listeners[channel]
-            self._orphans.discard(channel)
-            link = self._where.pop(channel, None)
-            if link is not None:
-                link.channels.discard(channel)
-                with contextlib.suppress(RedisError, OSError):
-                    await link.conn.send_command("SUNSUBSCRIBE", channel)
+    async def _last_listener_gone(self, channel: str) -> None:
+        self._orphans.discard(channel)
+        link = self._where.pop(channel, None)
+        if link is not None:
+            link.channels.discard(channel)
+            with contextlib.suppress(RedisError, OSError):
+                await link.conn.send_command("SUNSUBSCRIBE", channel)
 
     # ------------------------------------------------------------ nodes
 
