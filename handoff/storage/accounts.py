@@ -16,7 +16,7 @@ from handoff.storage import keys
 
 
 class AccountRecords:
-    """tandem:user:<username> hashes and the tandem:users set."""
+    """keys.user(<username>) hashes and the keys.USERS set."""
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client

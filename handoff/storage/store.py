@@ -82,7 +82,8 @@ async def wait_until_reachable(client: aioredis.Redis, retries: int = 5, delay_s
 async def warn_if_old_keys(client: aioredis.Redis) -> None:
     """A desk's Redis written before the hash tags (keys.py) still has `tandem:users`: say how to rename."""
     try:
-        if await client.exists("tandem:users") or await client.exists("tandem:queue"):
+        # One key per call: the two old names hash to different slots of a cluster.
+        if await client.exists(keys.PREFIX + "users") or await client.exists(keys.PREFIX + "queue"):
             log.error("this Redis holds keys without hash tags (written before Redis Cluster support): stop the "
                       "desk and run `python -m scripts.migrate_keys` once (docs/deploy.md)")
     except STORAGE_ERRORS:
